@@ -1,0 +1,52 @@
+"""Queue pickup latency: from a job's creation to a worker starting it, on an idle server.
+
+.venv/bin/python bench/queue_pickup.py [--jobs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.server import GazeServer, run_gaze
+
+
+def parse(moment: str) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobs", type=int, default=10)
+    args = parser.parse_args()
+    latencies: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        run_gaze(data, "init")
+        server = GazeServer(data).start()
+        server.regenerate_key()
+        try:
+            for index in range(args.jobs):
+                time.sleep(1.5)  # let the workers back off to their idle polling delay
+                body = {"seed": index, "width": 64, "height": 64}
+                job_id = server.post("/api/v1/generate/example_01", json=body).json()["jobs"][0][
+                    "job_id"
+                ]
+                job = server.wait_for_job(job_id)
+                latencies.append(
+                    (parse(job["started_at"]) - parse(job["created_at"])).total_seconds() * 1000
+                )
+        finally:
+            server.stop()
+    print(f"pickup latency over {len(latencies)} jobs on an idle server:")
+    print(f"  median {statistics.median(latencies):6.1f} ms   max {max(latencies):6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

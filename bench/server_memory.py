@@ -1,0 +1,69 @@
+"""Peak memory (RSS) of `gaze serve`: idle after start, and during and after a job.
+
+.venv/bin/python bench/server_memory.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.server import GazeServer, run_gaze
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def hwm_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        run_gaze(data, "init")
+        server = GazeServer(data).start()
+        server.regenerate_key()
+        assert server.process is not None
+        pid = server.process.pid
+        try:
+            time.sleep(2)
+            idle = rss_mib(pid)
+            peak_during = 0.0
+            stop = threading.Event()
+
+            def sample() -> None:
+                nonlocal peak_during
+                while not stop.wait(0.05):
+                    peak_during = max(peak_during, rss_mib(pid))
+
+            sampler = threading.Thread(target=sample)
+            sampler.start()
+            jobs = server.post("/api/v1/generate/example_01", json={"count": 2, "seed": 5}).json()
+            for job in jobs["jobs"]:
+                server.wait_for_job(job["job_id"])
+            stop.set()
+            sampler.join()
+            after = rss_mib(pid)
+            high_water = hwm_mib(pid)
+        finally:
+            server.stop()
+    print(f"gaze serve idle RSS        : {idle:7.1f} MiB")
+    print(f"peak RSS during 2 jobs     : {peak_during:7.1f} MiB")
+    print(f"RSS after the jobs         : {after:7.1f} MiB")
+    print(f"process high-water mark    : {high_water:7.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""API key authentication for every /api/v1 route: header `X-API-Key` or `?api_key=`."""
+
+from __future__ import annotations
+
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader, APIKeyQuery
+
+from gaze.api.errors import ApiError
+from gaze.runtime import Runtime
+from gaze.security.api_keys import api_key_matches, stored_key_hash
+
+API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="REST API key")
+API_KEY_QUERY = APIKeyQuery(name="api_key", auto_error=False, description="REST API key")
+
+
+def require_api_key(
+    request: Request,
+    header_key: str | None = Security(API_KEY_HEADER),
+    query_key: str | None = Security(API_KEY_QUERY),
+) -> None:
+    """FastAPI dependency: 401 when no key is presented, 403 when it is not the current key."""
+    key = header_key or query_key or None
+    if key is None:
+        raise ApiError(401, "missing_api_key", "Missing API key: send the X-API-Key header.")
+    runtime: Runtime = request.app.state.runtime
+    if not api_key_matches(key, stored_key_hash(runtime.database)):
+        raise ApiError(403, "invalid_api_key", "Invalid API key.")

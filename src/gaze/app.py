@@ -1,0 +1,58 @@
+"""The ASGI application: REST API, web UI, image files, and the in-process worker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from gaze import __version__
+from gaze.api.errors import install_error_handlers
+from gaze.api.v1 import generate, jobs, presets
+from gaze.jobs.worker import Worker
+from gaze.runtime import Runtime
+from gaze.web.router import router as web_router
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = Worker(runtime, embedded=True) if with_worker else None
+        if worker:
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker:
+                worker.stop()
+            runtime.close()
+
+    app = FastAPI(
+        title="GAZE",
+        version=__version__,
+        summary="Preset-driven image generation server",
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for module in (presets, generate, jobs):
+        app.include_router(module.router, prefix=API_PREFIX)
+    media_dir = runtime.settings.resolved_media_dir
+    media_dir.mkdir(parents=True, exist_ok=True)
+    app.mount("/static/uploads", StaticFiles(directory=media_dir), name="uploads")
+    app.mount(
+        "/assets", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="assets"
+    )
+    app.include_router(web_router)
+    return app

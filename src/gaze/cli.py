@@ -1,0 +1,107 @@
+"""The `gaze` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gaze.logging_setup import configure_logging
+from gaze.settings import Settings, load_settings
+
+app = typer.Typer(help="GAZE: preset-driven image generation server.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Manage the REST API key.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data folder (default $GAZE_DATA_DIR or ./data).")
+]
+
+
+def _settings(data_dir: Path | None = None, **extra: object) -> Settings:
+    return load_settings(data_dir=data_dir, **extra)
+
+
+@app.command()
+def init(data_dir: DataDirOption = None) -> None:
+    """Prepare the data folder: database, models folders, demo checkpoint, example library."""
+    from gaze.setup.prepare import prepare_data_folder
+
+    settings = _settings(data_dir)
+    configure_logging(settings.log_level)
+    for line in prepare_data_folder(settings):
+        typer.echo(line, err=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 5782).")] = None,
+    data_dir: DataDirOption = None,
+    no_worker: Annotated[
+        bool,
+        typer.Option("--no-worker", help="Serve the API and UI only; run `gaze worker` apart."),
+    ] = False,
+) -> None:
+    """Serve the web UI and REST API (and run a worker in-process unless --no-worker)."""
+    import uvicorn
+
+    from gaze.app import create_app
+    from gaze.runtime import open_runtime
+    from gaze.setup.prepare import prepare_data_folder
+
+    settings = _settings(data_dir, host=host, port=port)
+    configure_logging(settings.log_level)
+    for line in prepare_data_folder(settings):
+        typer.echo(line, err=True)
+    runtime = open_runtime(settings)
+    application = create_app(runtime, with_worker=not no_worker)
+    typer.echo(f"GAZE serving on http://{settings.host}:{settings.port}", err=True)
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=None,
+    )
+
+
+@app.command()
+def worker(
+    data_dir: DataDirOption = None,
+    threads: Annotated[
+        int | None, typer.Option(help="Jobs run at once (default per backend).")
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="Bind this worker to one backend (`local` or a ComfyUI URL).")
+    ] = None,
+) -> None:
+    """Run a standalone worker that takes jobs from the queue."""
+    from gaze.jobs.worker import Worker
+    from gaze.runtime import open_runtime
+
+    settings = _settings(data_dir, backends=backend)
+    configure_logging(settings.log_level)
+    runtime = open_runtime(settings)
+    try:
+        Worker(runtime, embedded=False, threads=threads).run_forever()
+    finally:
+        runtime.close()
+
+
+@apikey_app.command("regenerate")
+def apikey_regenerate(data_dir: DataDirOption = None) -> None:
+    """Create a new API key, replacing the old one at once; prints only the key."""
+    from gaze.runtime import open_runtime
+    from gaze.security.api_keys import regenerate_api_key
+
+    runtime = open_runtime(_settings(data_dir))
+    try:
+        typer.echo(regenerate_api_key(runtime.database))
+    finally:
+        runtime.close()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the connection factory and migrations."""

@@ -1,0 +1,121 @@
+"""The relational schema. Documents that evolve (presets, resources) are JSON columns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class SettingRow(Base):
+    """Key/value settings stored in the database (API key hash, webhook secret...)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PresetRow(Base):
+    __tablename__ = "presets"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    is_favourite: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_nsfw: Mapped[bool] = mapped_column(Boolean, default=False)
+    cover: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ResourceRow(Base):
+    """A library building block: character, look, outfit, action, style, scene or detailer."""
+
+    __tablename__ = "resources"
+
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    is_favourite: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_nsfw: Mapped[bool] = mapped_column(Boolean, default=False)
+    cover: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_resources_category_slug", "category", "slug", unique=True),)
+
+
+class CheckpointRow(Base):
+    """Per-checkpoint generation settings, keyed by the path relative to checkpoints/."""
+
+    __tablename__ = "checkpoints"
+
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobRow(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    label: Mapped[str] = mapped_column(String(400))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    preset_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    preset_slug: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    batch_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    retry_of: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    resolution: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    output_folder: Mapped[str] = mapped_column(String(500))
+    backend: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (Index("ix_jobs_created_at", "created_at"),)
+
+
+class ImageRow(Base):
+    """A generated image in the gallery."""
+
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    relative_path: Mapped[str] = mapped_column(String(500), unique=True)
+    preset_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    checkpoint: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    seed: Mapped[str] = mapped_column(String(24))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    backend: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    resolution: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    is_favourite: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_nsfw: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

@@ -1,0 +1,1 @@
+"""Backends that turn a GenerationSpec into an image."""

@@ -1,0 +1,75 @@
+"""The one interface every backend implements, and the errors it may raise."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from PIL import Image
+
+from gaze.generation_spec import GenerationSpec
+
+ProgressCallback = Callable[[float], None]
+"""Called with the fraction done, 0.0 to 1.0, as sampling advances."""
+
+
+class EngineError(Exception):
+    """A generation failed; the message is shown to the user as the job's error."""
+
+
+class ModelNotFound(EngineError):
+    """The spec names a checkpoint, LoRA or VAE the backend does not have."""
+
+
+class BackendUnavailable(EngineError):
+    """The backend cannot be reached or died mid-job; the job may be retried elsewhere."""
+
+
+class GenerationCancelled(EngineError):
+    """The job was cancelled while it ran."""
+
+
+class CancelToken:
+    """Set from another thread to ask a running generation to stop at its next step."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class GenerationResult:
+    image: Image.Image
+    backend: str
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine(Protocol):
+    """A backend. `name` is what jobs record as their backend (``local`` or a URL)."""
+
+    name: str
+
+    def checkpoints(self) -> list[str]:
+        """Checkpoint names this backend can load, relative posix paths."""
+        ...
+
+    def loras(self) -> list[str]:
+        """LoRA file names this backend can load, relative posix paths."""
+        ...
+
+    def generate(
+        self,
+        spec: GenerationSpec,
+        on_progress: ProgressCallback,
+        cancel: CancelToken,
+    ) -> GenerationResult:
+        """Run one generation; raise an EngineError subclass on failure."""
+        ...

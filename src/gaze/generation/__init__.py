@@ -1,0 +1,1 @@
+"""Turning a preset and a request into queued jobs."""

@@ -1,0 +1,112 @@
+"""Queueing generations of a preset: resolve each image's seed, create jobs, enqueue ids."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from gaze.jobs.store import NewJob
+from gaze.library.database_view import DatabaseLibrary
+from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
+from gaze.presets.schema import Preset
+from gaze.presets.store import PresetStore
+from gaze.runtime import Runtime
+
+JS_SAFE_SEED_BITS = 53
+"""Random seeds stay below 2**53 so that JavaScript clients read them back exactly."""
+
+
+class PresetNotFound(LookupError):
+    pass
+
+
+class GenerationRejected(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    count: int = 1
+    seed: int | None = None
+    checkpoint: str | None = None
+    extra_positive: str = ""
+    extra_negative: str = ""
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    batch_id: str
+    job_ids: list[str]
+
+
+def random_seed() -> int:
+    return secrets.randbits(JS_SAFE_SEED_BITS)
+
+
+def preset_label(preset_name: str) -> str:
+    return f"Preset: {preset_name} – preview"
+
+
+def submit_preset_generation(runtime: Runtime, slug: str, options: GenerationOptions) -> Submission:
+    row = PresetStore(runtime.database).by_slug(slug)
+    if row is None:
+        raise PresetNotFound(slug)
+    preset = Preset.model_validate(row.document)
+    available = runtime.available_checkpoints()
+    if options.checkpoint is not None and options.checkpoint not in available:
+        raise GenerationRejected(
+            "unknown_checkpoint",
+            f"checkpoint {options.checkpoint!r} is not available on any backend",
+        )
+    try:
+        overrides = Overrides(
+            checkpoint=options.checkpoint,
+            extra_positive=options.extra_positive,
+            extra_negative=options.extra_negative,
+            width=options.width,
+            height=options.height,
+        )
+    except ValueError as error:
+        raise GenerationRejected("invalid_size", str(error)) from None
+    first_seed = options.seed if options.seed is not None else None
+    seeds = [
+        first_seed + index if first_seed is not None else random_seed()
+        for index in range(options.count)
+    ]
+    library = DatabaseLibrary(
+        runtime.database, runtime.settings.resolved_models_dir / "checkpoints"
+    )
+    batch_id = str(uuid.uuid4())
+    new_jobs: list[NewJob] = []
+    for seed in seeds:
+        try:
+            resolution = resolve_preset(preset, library, overrides, seed)
+        except ResolutionError as error:
+            raise GenerationRejected("preset_unresolvable", str(error)) from None
+        if resolution.spec.checkpoint not in available:
+            raise GenerationRejected(
+                "unknown_checkpoint",
+                f"checkpoint {resolution.spec.checkpoint!r} of preset {preset.slug!r} is not "
+                "available on any backend",
+            )
+        new_jobs.append(
+            NewJob(
+                label=preset_label(preset.name),
+                spec=resolution.spec,
+                output_folder=f"presets/{row.slug}",
+                preset_id=row.id,
+                preset_slug=row.slug,
+                batch_id=batch_id,
+                resolution=resolution.choices,
+            )
+        )
+    rows = runtime.jobs.create(new_jobs)
+    for job in rows:
+        runtime.queue.enqueue(job.id)
+    return Submission(batch_id=batch_id, job_ids=[job.id for job in rows])

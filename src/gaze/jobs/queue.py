@@ -1,0 +1,90 @@
+"""The huey queue that carries job ids from the API to the workers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.api import TaskWrapper
+from huey.consumer import Consumer
+from sqlalchemy.engine import make_url
+
+RUN_JOB_TASK = "gaze.run_job"
+POLL_INITIAL_DELAY = 0.01
+POLL_BACKOFF = 1.5
+POLL_MAX_DELAY = 0.05
+"""Idle workers poll at most every 50 ms, so a new job is picked up in tens of milliseconds."""
+
+log = logging.getLogger(__name__)
+
+
+def create_huey(queue_url: str) -> Huey:
+    if queue_url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey(name="gaze", url=queue_url, blocking=True, read_timeout=1)
+    parsed = make_url(queue_url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        raise ValueError(f"GAZE_QUEUE_URL must be sqlite:///path or redis://…, not {queue_url!r}")
+    path = Path(parsed.database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name="gaze", filename=str(path), strict_fifo=True, timeout=30)
+
+
+class JobQueue:
+    """Enqueues job ids; `bind` attaches the function that runs them in a worker process."""
+
+    def __init__(self, queue_url: str) -> None:
+        self.huey = create_huey(queue_url)
+        self._runner: Callable[[str], None] | None = None
+        self._task: TaskWrapper = self.huey.task(name=RUN_JOB_TASK)(self._run)
+
+    def _run(self, job_id: str) -> None:
+        if self._runner is None:
+            raise RuntimeError("this process has no worker bound to the queue")
+        self._runner(job_id)
+
+    def bind(self, runner: Callable[[str], None]) -> None:
+        self._runner = runner
+
+    def enqueue(self, job_id: str) -> None:
+        self._task(job_id)
+
+    def queued_job_ids(self) -> set[str]:
+        ids: set[str] = set()
+        for task in self.huey.pending():
+            args: Any = getattr(task, "args", ())
+            if args:
+                ids.add(str(args[0]))
+        return ids
+
+    def discard(self, job_ids: set[str]) -> int:
+        """Remove queued tasks for these jobs (used when pending jobs are cancelled)."""
+        removed = 0
+        for task in self.huey.pending():
+            if task.args and str(task.args[0]) in job_ids:
+                self.huey.revoke_by_id(task.id)
+                removed += 1
+        return removed
+
+    def consumer(self, workers: int, *, install_signal_handlers: bool) -> Consumer:
+        options = {
+            "workers": workers,
+            "worker_type": "thread",
+            "periodic": False,
+            "initial_delay": POLL_INITIAL_DELAY,
+            "backoff": POLL_BACKOFF,
+            "max_delay": POLL_MAX_DELAY,
+            "check_worker_health": False,
+        }
+        if install_signal_handlers:
+            return Consumer(self.huey, **options)
+        return _EmbeddedConsumer(self.huey, **options)
+
+
+class _EmbeddedConsumer(Consumer):
+    """A consumer inside `gaze serve`: the web server owns the process's signal handlers."""
+
+    def _set_signal_handlers(self) -> None:
+        return None

@@ -1,0 +1,96 @@
+"""A worker: a huey consumer running jobs, plus the sweep that rescues interrupted jobs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+from huey.consumer import Consumer
+
+from gaze.jobs.runner import HEARTBEAT_SECONDS, JobRunner
+from gaze.jobs.store import RecoveredJobs, stale_cutoff
+from gaze.runtime import Runtime
+
+STALE_AFTER_SECONDS = HEARTBEAT_SECONDS * 6
+SWEEP_SECONDS = 10.0
+
+log = logging.getLogger(__name__)
+
+
+def is_dead_local_worker(worker_id: str | None) -> bool:
+    """A worker id names host:pid:nonce; on this host, a missing pid means it died."""
+    if not worker_id:
+        return True
+    parts = worker_id.split(":")
+    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+class Worker:
+    def __init__(self, runtime: Runtime, *, embedded: bool, threads: int | None = None) -> None:
+        self.runtime = runtime
+        self.threads = threads or runtime.settings.worker_count
+        self.runner = JobRunner(
+            runtime.jobs, runtime.backends, runtime.settings.resolved_media_dir, runtime.worker_id
+        )
+        runtime.queue.bind(self.runner)
+        self.consumer: Consumer = runtime.queue.consumer(
+            self.threads, install_signal_handlers=not embedded
+        )
+        self._stop = threading.Event()
+        self._sweeper = threading.Thread(
+            target=self._sweep_forever, name="job-sweeper", daemon=True
+        )
+
+    def recover(self) -> RecoveredJobs:
+        """Requeue jobs whose worker died, and any pending job missing from the queue."""
+        store = self.runtime.jobs
+        dead = frozenset(
+            worker
+            for worker in store.running_workers().values()
+            if worker and is_dead_local_worker(worker)
+        )
+        recovered = store.recover_interrupted(stale_cutoff(STALE_AFTER_SECONDS), dead)
+        for job_id in recovered.requeued:
+            log.warning("job %s was interrupted by a dead worker; queued again", job_id)
+        for job_id in recovered.failed:
+            log.warning("job %s was interrupted too often; marked failed", job_id)
+        queued = self.runtime.queue.queued_job_ids()
+        for job_id in store.pending_ids():
+            if job_id not in queued:
+                self.runtime.queue.enqueue(job_id)
+        return recovered
+
+    def _sweep_forever(self) -> None:
+        while not self._stop.wait(SWEEP_SECONDS):
+            try:
+                self.recover()
+            except Exception:
+                log.warning("job sweep failed; retrying in %ss", SWEEP_SECONDS, exc_info=True)
+
+    def start(self) -> None:
+        self.recover()
+        self.consumer.start()
+        self._sweeper.start()
+
+    def run_forever(self) -> None:
+        """Standalone `gaze worker`: huey's own loop, stopped by SIGINT/SIGTERM."""
+        self.recover()
+        self._sweeper.start()
+        try:
+            self.consumer.run()
+        finally:
+            self._stop.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.consumer.stop(graceful=False)

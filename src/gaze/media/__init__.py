@@ -1,0 +1,1 @@
+"""Image files: where they go, how they are named, what metadata they carry."""

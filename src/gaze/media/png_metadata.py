@@ -1,0 +1,65 @@
+"""Generation parameters embedded in PNGs: A1111's `parameters` text plus a JSON chunk."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PIL import Image, PngImagePlugin
+
+from gaze.generation_spec import GenerationSpec
+
+PARAMETERS_KEY = "parameters"
+GAZE_JSON_KEY = "gaze"
+
+_SAMPLER_LABELS = {
+    "euler": "Euler",
+    "euler_ancestral": "Euler a",
+    "heun": "Heun",
+    "dpm_2": "DPM2",
+    "dpm_2_ancestral": "DPM2 a",
+    "lms": "LMS",
+    "dpmpp_2m": "DPM++ 2M",
+    "dpmpp_2m_sde": "DPM++ 2M SDE",
+    "dpmpp_sde": "DPM++ SDE",
+    "dpmpp_2s_ancestral": "DPM++ 2S a",
+    "ddim": "DDIM",
+    "uni_pc": "UniPC",
+    "deis": "DEIS",
+}
+
+
+def a1111_parameters(spec: GenerationSpec) -> str:
+    """The `parameters` text A1111, Forge and most image browsers read back."""
+    positive = spec.positive
+    for lora in spec.loras:
+        stem = lora.name.rsplit("/", 1)[-1].removesuffix(".safetensors")
+        positive += f" <lora:{stem}:{lora.model_weight:g}>"
+    sampler = _SAMPLER_LABELS.get(spec.sampler, spec.sampler)
+    settings = [
+        f"Steps: {spec.steps}",
+        f"Sampler: {sampler}",
+        f"Schedule type: {spec.scheduler.capitalize()}",
+        f"CFG scale: {spec.cfg:g}",
+        f"Seed: {spec.seed}",
+        f"Size: {spec.width}x{spec.height}",
+        f"Model: {spec.checkpoint.rsplit('/', 1)[-1].removesuffix('.safetensors')}",
+    ]
+    if spec.clip_skip and spec.clip_skip > 1:
+        settings.append(f"Clip skip: {spec.clip_skip}")
+    if spec.vae:
+        settings.append(f"VAE: {spec.vae}")
+    return f"{positive}\nNegative prompt: {spec.negative}\n{', '.join(settings)}"
+
+
+def png_info(spec: GenerationSpec, extra: dict[str, Any]) -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt(PARAMETERS_KEY, a1111_parameters(spec))
+    info.add_itxt(GAZE_JSON_KEY, json.dumps({"spec": spec.to_dict(), **extra}, sort_keys=True))
+    return info
+
+
+def read_gaze_metadata(image: Image.Image) -> dict[str, Any]:
+    """The JSON chunk GAZE wrote into a PNG (empty when there is none)."""
+    text = image.info.get(GAZE_JSON_KEY)
+    return json.loads(text) if isinstance(text, str) else {}

@@ -1,0 +1,454 @@
+"""Preset resolution: (preset, library, overrides, seed) -> one fully determined generation.
+
+`resolve_preset` is pure: it reads the library through the `LibraryView` protocol, does no
+I/O, and every random choice comes from the seed. Each choice draws from its own stream,
+named by what it chooses (``characters:pick``, ``characters:lora_weight``, ``checkpoint:pick``,
+``detailers:pick:2``...): a stream's number is the first 64 bits of BLAKE2b over
+``"<seed>:<stream name>"``. So the same seed always resolves the same way, whatever other slots
+do, and adding a resource to one category never changes the picks of another. Changing these
+names or the draw functions changes what every stored seed means: don't, without a migration
+note.
+
+Prompt order: checkpoint prefix, characters, looks, outfits, actions, scenes, styles, detailers,
+LoRA trigger words, the preset's positive text, the request's extra positive text. Tags are
+split and de-duplicated as `gaze.prompts.tags` describes. A character's wardrobe outfit takes
+the outfits position; a used outfits slot replaces the wardrobe outfit. LoRAs are chained in
+the same order; a LoRA file already in the chain is not added twice.
+
+Size: overrides (width and height) > the preset's width/height > the preset's orientation for
+the checkpoint's base model > the checkpoint's default size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from typing import Any, Protocol
+
+from gaze.generation_spec import MAX_SEED, GenerationSpec, LoraSpec
+from gaze.library.schema import (
+    CATEGORIES,
+    PROMPT_ORDER,
+    Character,
+    CheckpointSettings,
+    Detailer,
+    Lora,
+    Resource,
+    WeightRange,
+    resource_model_for,
+)
+from gaze.presets.schema import ORIENTATION_SIZES, CharacterSlot, DetailerSlot, Preset, Slot
+from gaze.prompts.tags import TagList
+
+_UNIT = float(2**64)
+
+
+class ResolutionError(ValueError):
+    """The preset cannot be resolved against this library (unknown id, empty pool...)."""
+
+
+# --- the library as resolution sees it --------------------------------------------------------
+
+
+class LibraryView(Protocol):
+    """Read access to a library snapshot; the database layer implements it too."""
+
+    def get(self, category: str, resource_id: str) -> Resource | None:
+        """The resource of `category` with this id, or None."""
+        ...
+
+    def ids(self, category: str, tag_filter: Mapping[str, str] | None = None) -> list[str]:
+        """Ids of the category, sorted; with a filter, only resources matching every
+        ``key: value`` of it (see `tags_match`)."""
+        ...
+
+    def checkpoint(self, path: str) -> CheckpointSettings | None:
+        """The settings of the checkpoint at this path, or None."""
+        ...
+
+
+def tags_match(resource: Resource, tag_filter: Mapping[str, str]) -> bool:
+    """True if, for every ``key: value`` of the filter, the resource's tag `key` equals `value`
+    (or, for a list-valued tag, contains it), ignoring case."""
+    for key, wanted in tag_filter.items():
+        value = resource.tags.get(key)
+        if value is None:
+            return False
+        wanted_key = wanted.casefold()
+        if isinstance(value, str):
+            if value.casefold() != wanted_key:
+                return False
+        elif not any(item.casefold() == wanted_key for item in value):
+            return False
+    return True
+
+
+class InMemoryLibrary:
+    """A `LibraryView` over resources and checkpoint settings held in memory."""
+
+    def __init__(
+        self,
+        resources: Iterable[Resource] = (),
+        checkpoints: Iterable[CheckpointSettings] = (),
+    ) -> None:
+        self._resources: dict[str, dict[str, Resource]] = {category: {} for category in CATEGORIES}
+        self._checkpoints: dict[str, CheckpointSettings] = {}
+        self._ids_cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
+        for resource in resources:
+            self.add(resource)
+        for settings in checkpoints:
+            self.add(settings)
+
+    def add(self, item: Resource | CheckpointSettings) -> None:
+        """Add or replace a resource (by category and id) or checkpoint settings (by path)."""
+        if isinstance(item, CheckpointSettings):
+            self._checkpoints[item.path] = item
+            return
+        resource_model_for(item.category)  # rejects a Resource without a category
+        self._resources[item.category][item.id] = item
+        self._ids_cache.clear()
+
+    def remove(self, category: str, resource_id: str) -> None:
+        self._resources[category].pop(resource_id, None)
+        self._ids_cache.clear()
+
+    def resources(self, category: str) -> list[Resource]:
+        """The resources of a category, sorted by id."""
+        return [self._resources[category][key] for key in self.ids(category)]
+
+    def checkpoints(self) -> list[CheckpointSettings]:
+        return [self._checkpoints[path] for path in sorted(self._checkpoints)]
+
+    def get(self, category: str, resource_id: str) -> Resource | None:
+        resources = self._resources.get(category)
+        return None if resources is None else resources.get(resource_id)
+
+    def ids(self, category: str, tag_filter: Mapping[str, str] | None = None) -> list[str]:
+        key = (category, tuple(sorted(tag_filter.items())) if tag_filter else ())
+        cached = self._ids_cache.get(key)
+        if cached is None:
+            resources = self._resources.get(category)
+            if resources is None:
+                raise ValueError(f"unknown category {category!r}")
+            cached = sorted(
+                resource_id
+                for resource_id, resource in resources.items()
+                if not tag_filter or tags_match(resource, tag_filter)
+            )
+            self._ids_cache[key] = cached
+        return list(cached)
+
+    def checkpoint(self, path: str) -> CheckpointSettings | None:
+        return self._checkpoints.get(path)
+
+
+# --- inputs and outputs ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Per-request changes to a preset (the API's generate body, less count and seed)."""
+
+    checkpoint: str | None = None
+    extra_positive: str = ""
+    extra_negative: str = ""
+    width: int | None = None
+    height: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.width is None) != (self.height is None):
+            raise ValueError("give both width and height, or neither")
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be an integer")
+            if not 64 <= value <= 4096 or value % 8:
+                raise ValueError(f"{name} must be a multiple of 8 between 64 and 4096, got {value}")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The resolved generation, and what was chosen for it (JSON-serialisable).
+
+    ``choices`` has ``checkpoint`` ({path, source}), ``size`` ({width, height, source}) and one
+    list per category of ``{id, name, mode, fields, lora}`` picks (empty when unused);
+    character picks also carry ``outfit`` (the wardrobe outfit worn, or null), and detailer
+    picks their ``prompt_tags``. ``lora`` is ``{file, weight, clip_weight}`` or null.
+    """
+
+    spec: GenerationSpec
+    choices: dict[str, Any] = field(default_factory=dict)
+
+
+# --- seeded draws ------------------------------------------------------------------------------
+
+
+def draw(seed: int, stream: str) -> int:
+    """A 64-bit number of the named stream for this seed."""
+    digest = blake2b(f"{seed}:{stream}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def pick_index(seed: int, stream: str, size: int) -> int:
+    """An index in ``range(size)``, uniform for all practical purposes (bias < size / 2**64)."""
+    return draw(seed, stream) % size
+
+
+def pick_weight(seed: int, stream: str, low: float, high: float) -> float:
+    """A weight in ``low..high`` on the 0.01 grid, both ends included.
+
+    A range holding no hundredth gives `low`; a hundredth within float error of a bound
+    gives the bound itself, so the weight never leaves the range.
+    """
+    first = math.ceil(round(low * 100, 6))
+    last = math.floor(round(high * 100, 6))
+    if first > last:  # the range lies between two hundredths
+        return low
+    weight = (first + draw(seed, stream) % (last - first + 1)) / 100
+    return min(max(weight, low), high)
+
+
+# --- resolution ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Contribution:
+    """What one chosen resource adds: prompt texts, and maybe a LoRA."""
+
+    texts: list[str | list[str]]
+    lora: Lora | None
+    lora_stream: str
+    record: dict[str, Any]
+
+
+class _Resolver:
+    def __init__(self, preset: Preset, library: LibraryView, seed: int) -> None:
+        self.preset = preset
+        self.library = library
+        self.seed = seed
+
+    def fail(self, message: str) -> ResolutionError:
+        return ResolutionError(f"preset {self.preset.id!r}: {message}")
+
+    # checkpoint and size
+
+    def checkpoint(self, override: str | None) -> tuple[CheckpointSettings, dict[str, Any]]:
+        preset = self.preset
+        if override:
+            path, source = override, "override"
+        elif preset.checkpoint is not None:
+            path, source = preset.checkpoint, "preset"
+        elif preset.checkpoint_pool:
+            pool = sorted(preset.checkpoint_pool)
+            path, source = pool[pick_index(self.seed, "checkpoint:pick", len(pool))], "pool"
+        else:
+            raise self.fail("no checkpoint: the preset names none and none was given")
+        settings = self.library.checkpoint(path)
+        if settings is None:
+            raise self.fail(f"unknown checkpoint {path!r} ({source})")
+        return settings, {"path": path, "source": source}
+
+    def size(self, settings: CheckpointSettings, overrides: Overrides) -> tuple[int, int, str]:
+        preset = self.preset
+        if overrides.width is not None and overrides.height is not None:
+            return overrides.width, overrides.height, "override"
+        if preset.width is not None and preset.height is not None:
+            return preset.width, preset.height, "preset"
+        if preset.orientation is not None:
+            width, height = ORIENTATION_SIZES[settings.base_model][preset.orientation]
+            return width, height, "orientation"
+        return settings.width, settings.height, "checkpoint"
+
+    # slots
+
+    def resource(self, category: str, resource_id: str, role: str) -> Resource:
+        resource = self.library.get(category, resource_id)
+        if resource is None:
+            raise self.fail(f"{role}: unknown {category} id {resource_id!r}")
+        return resource
+
+    def pool(self, category: str, slot: Slot) -> list[str]:
+        """The ids a random slot picks from, in code point order: whatever order a library
+        (or a database collation) returns, the same seed must pick the same resource."""
+        pool = slot.pool
+        if pool is None or pool.kind == "all":
+            ids = sorted(self.library.ids(category, None))
+            if not ids:
+                raise self.fail(f"{category}: random from all, but the library has no {category}")
+            return ids
+        if pool.kind == "list":
+            for resource_id in pool.ids:
+                self.resource(category, resource_id, f"{category} pool")
+            return sorted(pool.ids)
+        ids = sorted(self.library.ids(category, pool.tag_filter()))
+        if not ids:
+            raise self.fail(f"{category}: no {category} have the tag {pool.key}={pool.value!r}")
+        return ids
+
+    def chosen(self, category: str, slot: Slot) -> list[tuple[Resource, str]]:
+        """The resources a slot chooses, with the mode that chose them."""
+        if slot.mode == "none":
+            return []
+        if slot.mode == "fixed":
+            ids = slot.fixed_ids() if isinstance(slot, DetailerSlot) else [slot.id or ""]
+            return [
+                (self.resource(category, resource_id, category), "fixed") for resource_id in ids
+            ]
+        pool = self.pool(category, slot)
+        count = slot.count if isinstance(slot, DetailerSlot) else 1
+        picked = []
+        for index in range(min(count, len(pool))):
+            stream = f"{category}:pick" if index == 0 else f"{category}:pick:{index}"
+            picked.append(pool.pop(pick_index(self.seed, stream, len(pool))))
+        return [
+            (self.resource(category, resource_id, category), "random") for resource_id in picked
+        ]
+
+    def fields(self, category: str, slot: Slot, resource: Resource, mode: str) -> list[str]:
+        if slot.fields is None:
+            return list(resource.default_fields)
+        if mode == "fixed":
+            for address in slot.fields:
+                if resource.field_value(address) is None:
+                    raise self.fail(f"{category}: {resource.id!r} has no field {address!r}")
+            return list(slot.fields)
+        # A random pick uses the listed fields it has: pool members need not share fields.
+        return [address for address in slot.fields if resource.field_value(address) is not None]
+
+    def contribution(
+        self, category: str, slot: Slot, resource: Resource, mode: str, position: int
+    ) -> _Contribution:
+        addresses = self.fields(category, slot, resource, mode)
+        texts: list[str | list[str]] = []
+        for address in addresses:
+            value = resource.field_value(address)
+            if value is not None:
+                texts.append(value)
+        record: dict[str, Any] = {
+            "id": resource.id,
+            "name": resource.name,
+            "mode": mode,
+            "fields": addresses,
+        }
+        if isinstance(resource, Detailer):
+            texts.append(resource.prompt_tags)
+            record["prompt_tags"] = list(resource.prompt_tags)
+        stream = (
+            f"{category}:lora_weight" if position == 0 else f"{category}:lora_weight:{position}"
+        )
+        return _Contribution(texts, resource.lora, stream, record)
+
+    def wardrobe_outfit(self, character: Character, slot: CharacterSlot) -> _Contribution | None:
+        key = slot.outfit if slot.mode == "fixed" and slot.outfit else character.active_outfit
+        if key is None:
+            return None
+        outfit = character.wardrobe.get(key)
+        if outfit is None:
+            known = ", ".join(repr(name) for name in character.wardrobe) or "none"
+            raise self.fail(f"character {character.id!r} has no outfit {key!r} (outfits: {known})")
+        record: dict[str, Any] = {"key": key, "outfit_id": outfit.outfit_id}
+        if outfit.fields is not None:
+            record["fields"] = list(outfit.fields)
+            return _Contribution(list(outfit.fields.values()), None, "", record)
+        assert outfit.outfit_id is not None
+        referenced = self.resource("outfits", outfit.outfit_id, f"wardrobe of {character.id!r}")
+        texts: list[str | list[str]] = []
+        for address in referenced.default_fields:
+            value = referenced.field_value(address)
+            if value is not None:
+                texts.append(value)
+        record["fields"] = list(referenced.default_fields)
+        return _Contribution(texts, referenced.lora, "wardrobe:lora_weight", record)
+
+
+def _lora_spec(contribution: _Contribution, seed: int) -> tuple[LoraSpec | None, dict | None]:
+    lora = contribution.lora
+    if lora is None:
+        return None, None
+    weight = lora.weight
+    if isinstance(weight, WeightRange):
+        model_weight = pick_weight(seed, contribution.lora_stream, weight.min, weight.max)
+    else:
+        model_weight = float(weight)
+    clip_weight = model_weight if lora.clip_weight is None else float(lora.clip_weight)
+    record = {"file": lora.file, "weight": model_weight, "clip_weight": clip_weight}
+    return LoraSpec(lora.file, model_weight, clip_weight), record
+
+
+def resolve_preset(
+    preset: Preset, library: LibraryView, overrides: Overrides, seed: int
+) -> Resolution:
+    """Resolve a preset for one generation. Raises ResolutionError if it cannot be resolved."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ResolutionError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+    resolver = _Resolver(preset, library, seed)
+    settings, checkpoint_choice = resolver.checkpoint(overrides.checkpoint)
+    width, height, size_source = resolver.size(settings, overrides)
+
+    contributions: dict[str, list[_Contribution]] = {category: [] for category in PROMPT_ORDER}
+    choices: dict[str, Any] = {
+        "checkpoint": checkpoint_choice,
+        "size": {"width": width, "height": height, "source": size_source},
+    }
+    for category in PROMPT_ORDER:
+        slot = preset.slot(category)
+        picks = []
+        for position, (resource, mode) in enumerate(resolver.chosen(category, slot)):
+            contribution = resolver.contribution(category, slot, resource, mode, position)
+            contributions[category].append(contribution)
+            picks.append(contribution.record)
+            if isinstance(resource, Character):
+                contribution.record["outfit"] = None
+                if preset.outfits.mode == "none":
+                    worn = resolver.wardrobe_outfit(resource, preset.characters)
+                    if worn is not None:
+                        contributions["outfits"].append(worn)
+                        contribution.record["outfit"] = worn.record
+        choices[category] = picks
+
+    positive = TagList()
+    positive.add_text(settings.prefix)
+    loras: list[LoraSpec] = []
+    lora_files: set[str] = set()
+    triggers: list[str] = []
+    for category in PROMPT_ORDER:
+        for contribution in contributions[category]:
+            for text in contribution.texts:
+                positive.add(text)
+            lora_spec, record = _lora_spec(contribution, seed)
+            contribution.record["lora"] = record
+            if lora_spec is not None:
+                assert contribution.lora is not None
+                triggers.extend(contribution.lora.triggers)
+                if lora_spec.name not in lora_files:
+                    lora_files.add(lora_spec.name)
+                    loras.append(lora_spec)
+    positive.add(triggers)
+    positive.add_text(preset.positive)
+    positive.add_text(overrides.extra_positive)
+
+    negative = TagList()
+    negative.add_text(settings.negative_prefix)
+    negative.add_text(preset.negative)
+    negative.add_text(overrides.extra_negative)
+
+    spec = GenerationSpec(
+        positive=positive.text(),
+        negative=negative.text(),
+        checkpoint=settings.path,
+        width=width,
+        height=height,
+        steps=preset.steps if preset.steps is not None else settings.steps,
+        cfg=float(preset.cfg if preset.cfg is not None else settings.cfg),
+        sampler=preset.sampler or settings.sampler,
+        scheduler=preset.scheduler or settings.scheduler,
+        seed=seed,
+        loras=tuple(loras),
+        vae=settings.vae,
+        clip_skip=preset.clip_skip if preset.clip_skip is not None else settings.clip_skip,
+    )
+    return Resolution(spec=spec, choices=choices)

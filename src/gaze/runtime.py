@@ -1,0 +1,67 @@
+"""Everything a GAZE process holds at run time, built once from the settings."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from gaze.db.connection import Database
+from gaze.db.migrate import upgrade_to_head
+from gaze.engines.base import Engine, EngineError
+from gaze.engines.pool import BackendPool
+from gaze.engines.registry import build_engines
+from gaze.jobs.queue import JobQueue
+from gaze.jobs.store import JobStore
+from gaze.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    queue: JobQueue
+    jobs: JobStore
+    worker_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    )
+
+    @cached_property
+    def engines(self) -> list[Engine]:
+        return build_engines(self.settings)
+
+    @cached_property
+    def backends(self) -> BackendPool:
+        return BackendPool(self.engines).start()
+
+    def available_checkpoints(self) -> set[str]:
+        """Checkpoints at least one reachable backend has."""
+        found: set[str] = set()
+        for engine in self.engines:
+            try:
+                found.update(engine.checkpoints())
+            except EngineError as error:
+                log.warning("could not list the checkpoints of %s: %s", engine.name, error)
+        return found
+
+    def close(self) -> None:
+        if "backends" in self.__dict__:
+            self.backends.close()
+        self.database.dispose()
+
+
+def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    database = Database(settings.resolved_database_url)
+    if migrate:
+        upgrade_to_head(database.engine)
+    return Runtime(
+        settings=settings,
+        database=database,
+        queue=JobQueue(settings.resolved_queue_url),
+        jobs=JobStore(database),
+    )

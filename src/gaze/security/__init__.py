@@ -1,0 +1,1 @@
+"""Credentials: the REST API key."""

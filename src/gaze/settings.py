@@ -1,0 +1,84 @@
+"""Every GAZE setting, each also read from a `GAZE_*` environment variable."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GAZE_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address the server binds to.")
+    port: int = Field(5782, description="Port the server listens on.")
+    data_dir: Path = Field(Path("./data"), description="Folder for the database, queue, images.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file `<data>/gaze.db`."
+    )
+    queue_url: str | None = Field(
+        None, description="Queue storage: SQLite file (default `<data>/queue.db`) or redis://…"
+    )
+    models_dir: Path | None = Field(
+        None, description="Models folder with checkpoints/, loras/, vae/; default `<data>/models`."
+    )
+    media_dir: Path | None = Field(
+        None, description="Where images are written; default `<data>/uploads`."
+    )
+    backends: str = Field(
+        "local", description="Comma-separated backends: `local` and/or ComfyUI URLs."
+    )
+    workers: int | None = Field(
+        None, description="Worker threads of the in-process worker; default one per backend."
+    )
+    engine_threads: int | None = Field(
+        None, description="torch CPU threads for the embedded engine; default all cores."
+    )
+    device: str | None = Field(None, description="Embedded engine device: cpu, cuda; default auto.")
+    log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+
+    @field_validator("data_dir", "models_dir", "media_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'gaze.db'}"
+
+    @cached_property
+    def resolved_queue_url(self) -> str:
+        return self.queue_url or f"sqlite:///{self.data_dir / 'queue.db'}"
+
+    @cached_property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @cached_property
+    def resolved_media_dir(self) -> Path:
+        return self.media_dir or self.data_dir / "uploads"
+
+    @cached_property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @cached_property
+    def backend_names(self) -> list[str]:
+        return [name.strip().rstrip("/") for name in self.backends.split(",") if name.strip()]
+
+    @cached_property
+    def worker_count(self) -> int:
+        return self.workers or max(1, len(self.backend_names))
+
+    @property
+    def cpu_threads(self) -> int:
+        return self.engine_threads or os.cpu_count() or 1
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit values (CLI flags) taking precedence."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Preparing a data folder for first use."""

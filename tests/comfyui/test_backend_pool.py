@@ -1,0 +1,214 @@
+"""BackendPool over several stand-in ComfyUI servers (and one in-process engine)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from gaze.engines.base import (
+    BackendUnavailable,
+    CancelToken,
+    GenerationResult,
+    ProgressCallback,
+)
+from gaze.engines.comfyui import ComfyUIEngine
+from gaze.engines.pool import BackendPool, NoBackendAvailable
+from gaze.generation_spec import GenerationSpec
+from tests.comfyui_standin import ComfyUIStandIn, StandInFactory
+
+SD15 = "sd15/base.safetensors"
+SDXL = "sdxl/illustrious.safetensors"
+
+
+def spec(checkpoint: str = SD15, seed: int = 1, steps: int = 2) -> GenerationSpec:
+    return GenerationSpec("p", "n", checkpoint, width=64, height=64, steps=steps, seed=seed)
+
+
+def engine(standin: ComfyUIStandIn, **options: Any) -> ComfyUIEngine:
+    options.setdefault("connect_timeout", 0.5)
+    options.setdefault("request_timeout", 2.0)
+    return ComfyUIEngine(standin.url, **options)
+
+
+def run(pool: BackendPool, job_spec: GenerationSpec) -> GenerationResult:
+    return pool.run_with_failover(job_spec, lambda fraction: None, CancelToken())
+
+
+class LocalEngine:
+    """An in-process engine without health(): the pool treats it as always up."""
+
+    name = "local"
+
+    def checkpoints(self) -> list[str]:
+        return [SD15]
+
+    def loras(self) -> list[str]:
+        return []
+
+    def generate(
+        self, spec: GenerationSpec, on_progress: ProgressCallback, cancel: CancelToken
+    ) -> GenerationResult:
+        on_progress(1.0)
+        return GenerationResult(Image.new("RGB", (spec.width, spec.height)), self.name)
+
+
+def test_leases_prefer_the_backend_that_last_ran_the_checkpoint(
+    standin_factory: StandInFactory,
+) -> None:
+    first, second = standin_factory(), standin_factory()
+    with BackendPool([engine(first), engine(second)], health_interval=60) as pool:
+        assert run(pool, spec(SD15)).backend == first.url
+        assert run(pool, spec(SDXL)).backend == second.url  # the idle-longest one
+        for seed in range(2, 5):
+            assert run(pool, spec(SD15, seed)).backend == first.url
+            assert run(pool, spec(SDXL, seed)).backend == second.url
+        states = {state.name: state for state in pool.snapshot()}
+    assert states[first.url].current_checkpoint == SD15
+    assert states[second.url].current_checkpoint == SDXL
+    assert first.stats().checkpoint_loads == 1
+    assert second.stats().checkpoint_loads == 1
+
+
+def test_a_busy_affine_backend_does_not_block_an_idle_one(
+    standin_factory: StandInFactory,
+) -> None:
+    first, second = standin_factory(), standin_factory()
+    with BackendPool([engine(first), engine(second)], health_interval=60) as pool:
+        run(pool, spec(SD15))
+        with pool.lease(spec(SD15)) as held:
+            assert held.name == first.url
+            with pool.lease(spec(SD15), timeout=1) as other:
+                assert other.name == second.url
+
+
+def test_a_down_backend_is_skipped(standin_factory: StandInFactory, closed_port_url: str) -> None:
+    live = standin_factory()
+    dead = ComfyUIEngine(closed_port_url, connect_timeout=0.3)
+    with BackendPool([dead, engine(live)], health_interval=60) as pool:
+        states = {state.name: state for state in pool.snapshot()}
+        assert not states[closed_port_url].up
+        assert "cannot reach" in states[closed_port_url].detail
+        assert states[live.url].up and states[live.url].queue_remaining == 0
+        for seed in range(4):
+            assert run(pool, spec(seed=seed)).backend == live.url
+
+
+def test_no_backend_up_fails_at_once(closed_port_url: str) -> None:
+    with BackendPool([ComfyUIEngine(closed_port_url, connect_timeout=0.3)]) as pool:
+        started = time.monotonic()
+        with pytest.raises(NoBackendAvailable, match="no backend is up"):
+            run(pool, spec())
+        assert time.monotonic() - started < 0.5
+
+
+def test_a_backend_coming_back_is_noticed_by_the_periodic_check(
+    standin_factory: StandInFactory,
+) -> None:
+    comfy = standin_factory()
+    comfy.stop()
+    with BackendPool([engine(comfy, connect_timeout=0.2)], health_interval=0.1) as pool:
+        assert not pool.snapshot()[0].up
+        comfy.start()  # same port, like a restarted ComfyUI
+        deadline = time.monotonic() + 5
+        while not pool.snapshot()[0].up:
+            assert time.monotonic() < deadline, "backend not rechecked"
+            time.sleep(0.05)
+        assert run(pool, spec()).backend == comfy.url
+
+
+def test_lease_waits_for_a_free_backend_then_gives_up(standin: ComfyUIStandIn) -> None:
+    with BackendPool([engine(standin)], health_interval=60) as pool, pool.lease(spec()) as held:
+        assert pool.snapshot()[0].busy
+        started = time.monotonic()
+        with (
+            pytest.raises(NoBackendAvailable, match=r"within 0\.2 s"),
+            pool.lease(spec(), timeout=0.2),
+        ):
+            pass
+        assert 0.2 <= time.monotonic() - started < 1.0
+    assert held.name == standin.url
+    assert not pool.snapshot()[0].busy
+
+
+def test_a_job_whose_backend_dies_is_retried_once_elsewhere(
+    standin_factory: StandInFactory,
+) -> None:
+    doomed = standin_factory(step_delay=0.02)
+    spare = standin_factory(step_delay=0.02)
+    fractions: list[float] = []
+    killer: list[threading.Thread] = []
+
+    def on_progress(fraction: float) -> None:
+        fractions.append(fraction)
+        if not killer:  # the backend dies during the first job it runs
+            killer.append(threading.Thread(target=doomed.stop))
+            killer[0].start()
+
+    with BackendPool([engine(doomed), engine(spare)], health_interval=60) as pool:
+        result = pool.run_with_failover(spec(steps=20), on_progress, CancelToken())
+        states = {state.name: state for state in pool.snapshot()}
+    killer[0].join()
+    assert result.backend == spare.url
+    assert result.info["failed_over_from"] == [doomed.url]
+    assert not states[doomed.url].up
+    assert all(b > a for a, b in itertools.pairwise(fractions))
+    assert fractions[-1] == 1.0
+    assert len(spare.stats().executed_prompts) == 1
+
+
+def test_failover_happens_only_once(standin_factory: StandInFactory) -> None:
+    stalled = [standin_factory(stall_at_step=1) for _ in range(3)]
+    engines = [engine(comfy, timeout=0.3) for comfy in stalled]
+    with BackendPool(engines, health_interval=60) as pool:
+        with pytest.raises(BackendUnavailable, match="made no progress"):
+            run(pool, spec())
+        tried = [comfy for comfy in stalled if comfy.history()]
+        assert len(tried) == 2
+        assert sum(not state.up for state in pool.snapshot()) == 2
+
+
+def test_concurrent_workers_never_share_a_backend(standin_factory: StandInFactory) -> None:
+    backends = [standin_factory(step_delay=0.005) for _ in range(3)]
+    errors: list[BaseException] = []
+    results: list[GenerationResult] = []
+    lock = threading.Lock()
+
+    def worker(index: int) -> None:
+        for round_ in range(3):
+            checkpoint = SD15 if (index + round_) % 2 else SDXL
+            try:
+                result = run(pool, spec(checkpoint, seed=index * 10 + round_, steps=4))
+            except BaseException as error:
+                with lock:
+                    errors.append(error)
+            else:
+                with lock:
+                    results.append(result)
+
+    with BackendPool([engine(comfy) for comfy in backends], health_interval=60) as pool:
+        workers = [threading.Thread(target=worker, args=(index,)) for index in range(6)]
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join(30)
+    assert errors == []
+    assert len(results) == 18
+    for comfy in backends:
+        stats = comfy.stats()
+        assert stats.max_queue_depth == 1  # one job at a time per backend
+    assert sum(len(comfy.stats().executed_prompts) for comfy in backends) == 18
+
+
+def test_an_engine_without_health_is_always_up(standin: ComfyUIStandIn) -> None:
+    local = LocalEngine()
+    with BackendPool([local, engine(standin)], health_interval=60) as pool:
+        states = {state.name: state for state in pool.snapshot()}
+        assert states["local"].up and states["local"].queue_remaining is None
+        with pool.lease(spec()) as first, pool.lease(spec()) as second:
+            assert {first.name, second.name} == {"local", standin.url}
+            assert all(state.busy for state in pool.snapshot())

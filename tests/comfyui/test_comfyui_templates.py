@@ -1,0 +1,241 @@
+"""Custom workflow templates: every rejection reason, filling, and the LoRA marker."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from gaze.engines.comfyui.templates import TemplateError, fill_template, validate_template
+from gaze.generation_spec import GenerationSpec, LoraSpec
+
+
+def template() -> dict[str, Any]:
+    """A ComfyUI "Export (API)" text-to-image graph with placeholders and a LoRA marker."""
+    return {
+        "3": {
+            "class_type": "KSampler",
+            "inputs": {
+                "seed": "{{seed}}",
+                "steps": "{{steps}}",
+                "cfg": "{{cfg}}",
+                "sampler_name": "{{sampler}}",
+                "scheduler": "{{scheduler}}",
+                "denoise": 1,
+                "model": ["30", 0],
+                "positive": ["6", 0],
+                "negative": ["7", 0],
+                "latent_image": ["5", 0],
+            },
+        },
+        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "{{checkpoint}}"}},
+        "5": {
+            "class_type": "EmptyLatentImage",
+            "inputs": {"width": "{{width}}", "height": "{{height}}", "batch_size": 1},
+        },
+        "6": {
+            "class_type": "CLIPTextEncode",
+            "inputs": {"text": "masterpiece, {{prompt}}", "clip": ["30", 1]},
+        },
+        "7": {
+            "class_type": "CLIPTextEncode",
+            "inputs": {"text": "{{negative}}", "clip": ["30", 1]},
+        },
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "t", "images": ["8", 0]}},
+        "30": {
+            "class_type": "LoraLoader",
+            "inputs": {
+                "model": ["4", 0],
+                "clip": ["4", 1],
+                "lora_name": "{{loras}}",
+                "strength_model": 1.0,
+                "strength_clip": 1.0,
+            },
+        },
+    }
+
+
+SPEC = GenerationSpec(
+    positive="a red fox",
+    negative="blurry",
+    checkpoint="sd15/base.safetensors",
+    width=768,
+    height=512,
+    steps=12,
+    cfg=6,
+    sampler="euler_ancestral",
+    scheduler="karras",
+    seed=123456789012,
+)
+
+
+def test_a_good_template_has_no_problems() -> None:
+    assert validate_template(template()) == []
+
+
+def without(doc: dict[str, Any], node_id: str) -> dict[str, Any]:
+    return {key: value for key, value in doc.items() if key != node_id}
+
+
+def rejection(doc: Any) -> str:
+    problems = validate_template(doc)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+@pytest.mark.parametrize("doc", [[], "text", 3, None])
+def test_rejects_a_document_that_is_not_an_object(doc: Any) -> None:
+    assert "JSON object mapping node ids to nodes" in rejection(doc)
+
+
+def test_rejects_an_empty_template() -> None:
+    assert rejection({}) == "the template has no nodes"
+
+
+def test_rejects_a_workflow_saved_from_the_editor() -> None:
+    assert "Export (API)" in rejection({"nodes": [], "links": [], "version": 0.4})
+
+
+def test_rejects_a_node_that_is_not_an_object() -> None:
+    doc = template()
+    doc["12"] = ["KSampler"]
+    assert rejection(doc) == "node 12: must be an object with class_type and inputs"
+
+
+def test_rejects_a_node_without_class_type() -> None:
+    doc = template()
+    del doc["8"]["class_type"]
+    assert rejection(doc) == "node 8: has no class_type"
+
+
+def test_rejects_a_node_without_inputs() -> None:
+    doc = template()
+    doc["8"]["inputs"] = "samples"
+    assert rejection(doc) == "node 8: has no inputs object"
+
+
+def test_rejects_an_unknown_placeholder() -> None:
+    doc = template()
+    doc["7"]["inputs"]["text"] = "{{negativ}}, {{negative}}"
+    problem = rejection(doc)
+    assert problem.startswith("node 7 input text: unknown placeholder {{negativ}}")
+    assert "{{negative}}" in problem  # lists what is known
+
+
+@pytest.mark.parametrize("placeholder", ["prompt", "seed"])
+def test_rejects_a_template_missing_a_required_placeholder(placeholder: str) -> None:
+    doc = template()
+    if placeholder == "prompt":
+        doc["6"]["inputs"]["text"] = "a fixed prompt"
+    else:
+        doc["3"]["inputs"]["seed"] = 5
+    assert rejection(doc) == (
+        f"the template never uses the required placeholder {{{{{placeholder}}}}}"
+    )
+
+
+def test_rejects_a_template_without_an_output_node() -> None:
+    assert "no output node" in rejection(without(template(), "9"))
+
+
+def test_preview_image_counts_as_output() -> None:
+    doc = template()
+    doc["9"]["class_type"] = "PreviewImage"
+    assert validate_template(doc) == []
+
+
+def test_rejects_a_link_to_a_missing_node() -> None:
+    doc = template()
+    doc["8"]["inputs"]["samples"] = ["99", 0]
+    assert rejection(doc) == "node 8 input samples links to node 99, which does not exist"
+
+
+@pytest.mark.parametrize("link", [["3"], [3, 0], ["3", "0"], ["3", -1], ["3", 0, 1]])
+def test_rejects_a_malformed_link(link: list[Any]) -> None:
+    doc = template()
+    doc["8"]["inputs"]["samples"] = link
+    assert rejection(doc).startswith("node 8 input samples is not a link [node_id, output_index]")
+
+
+def test_rejects_the_loras_marker_outside_a_lora_loader_name() -> None:
+    doc = template()
+    doc["9"]["inputs"]["filename_prefix"] = "{{loras}}"
+    assert "must be the whole lora_name of a LoraLoader" in rejection(doc)
+
+
+def test_rejects_two_loras_markers() -> None:
+    doc = template()
+    doc["31"] = copy.deepcopy(doc["30"])
+    assert "more than one node (30, 31)" in rejection(doc)
+
+
+def test_rejects_a_loras_marker_whose_model_is_not_a_link() -> None:
+    doc = template()
+    doc["30"]["inputs"]["model"] = "model"
+    assert rejection(doc) == "node 30 ({{loras}}): input model must be a link"
+
+
+def test_reports_every_problem_at_once() -> None:
+    doc = without(template(), "9")
+    doc["7"]["inputs"]["text"] = "{{nope}}"
+    doc["8"]["inputs"]["samples"] = ["99", 0]
+    assert len(validate_template(doc)) == 3
+
+
+def test_fill_substitutes_with_comfyui_types() -> None:
+    graph = fill_template(template(), SPEC)
+    sampler = graph["3"]["inputs"]
+    assert sampler["seed"] == 123456789012 and type(sampler["seed"]) is int
+    assert sampler["steps"] == 12 and type(sampler["steps"]) is int
+    assert sampler["cfg"] == 6.0 and type(sampler["cfg"]) is float
+    assert (sampler["sampler_name"], sampler["scheduler"]) == ("euler_ancestral", "karras")
+    assert graph["5"]["inputs"] == {"width": 768, "height": 512, "batch_size": 1}
+    assert graph["4"]["inputs"]["ckpt_name"] == "sd15/base.safetensors"
+    assert graph["6"]["inputs"]["text"] == "masterpiece, a red fox"
+    assert graph["7"]["inputs"]["text"] == "blurry"
+
+
+def test_fill_leaves_the_template_untouched() -> None:
+    doc = template()
+    before = copy.deepcopy(doc)
+    fill_template(doc, GenerationSpec(**{**SPEC.to_dict(), "loras": ()}))
+    assert doc == before
+
+
+def test_fill_without_loras_removes_the_marker_and_rewires() -> None:
+    graph = fill_template(template(), SPEC)
+    assert "30" not in graph
+    assert graph["3"]["inputs"]["model"] == ["4", 0]
+    assert graph["6"]["inputs"]["clip"] == ["4", 1]
+    assert graph["7"]["inputs"]["clip"] == ["4", 1]
+
+
+def test_fill_expands_the_marker_into_a_lora_chain() -> None:
+    loras = (
+        LoraSpec("a.safetensors", 0.7, 0.3),
+        LoraSpec("b.safetensors", 1.0, 0.5),
+        LoraSpec("c.safetensors", -1.0, 0.0),
+    )
+    graph = fill_template(template(), GenerationSpec(**{**SPEC.to_dict(), "loras": loras}))
+    chain = ["30_lora1", "30_lora2", "30"]
+    assert [graph[node]["inputs"]["lora_name"] for node in chain] == [
+        "a.safetensors",
+        "b.safetensors",
+        "c.safetensors",
+    ]
+    assert graph["30_lora1"]["inputs"]["model"] == ["4", 0]
+    assert graph["30_lora2"]["inputs"]["clip"] == ["30_lora1", 1]
+    assert graph["30"]["inputs"]["model"] == ["30_lora2", 0]
+    assert graph["30_lora1"]["inputs"]["strength_model"] == 0.7
+    assert graph["30_lora1"]["inputs"]["strength_clip"] == 0.3
+    assert graph["3"]["inputs"]["model"] == ["30", 0]  # consumers keep their links
+
+
+def test_fill_refuses_an_invalid_template() -> None:
+    with pytest.raises(TemplateError) as raised:
+        fill_template(without(template(), "9"), SPEC)
+    assert raised.value.problems == [
+        "the template has no output node: add a SaveImage or PreviewImage node"
+    ]

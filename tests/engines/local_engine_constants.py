@@ -1,0 +1,9 @@
+"""Names and seeds of the tiny models the engine tests write (shared by conftest and tests)."""
+
+SD1_NAME = "tiny/sd1.safetensors"
+SDXL_NAME = "tiny-sdxl.safetensors"
+TINY_VAE_NAME = "tiny-vae.safetensors"
+SD1_SEED = 11
+SDXL_SEED = 12
+VAE_SEED = 13
+TEST_THREADS = 1  # fixed, so that outputs are reproducible; 1 also behaves on a busy machine

@@ -1,0 +1,1 @@
+"""Test support: running real GAZE servers and waiting for jobs."""

@@ -1,0 +1,115 @@
+"""A real `gaze serve` subprocess on a free port, with its own data folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+GAZE = str(Path(sys.executable).with_name("gaze"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def gaze_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GAZE_")}
+    env.update(GAZE_DATA_DIR=str(data_dir), GAZE_ENGINE_THREADS="1", GAZE_LOG_LEVEL="warning")
+    env.update(extra)
+    return env
+
+
+def run_gaze(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [GAZE, *args],
+        env=gaze_env(data_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+
+
+@dataclass
+class GazeServer:
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    env: dict[str, str] = field(default_factory=dict)
+    extra_args: tuple[str, ...] = ()
+    process: subprocess.Popen[bytes] | None = None
+    api_key: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 180) -> GazeServer:
+        log = open(self.data_dir.parent / f"server-{self.port}.log", "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [GAZE, "serve", "--port", str(self.port), *self.extra_args],
+            env=gaze_env(self.data_dir, **self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"gaze serve exited with {self.process.returncode}; see {log.name}"
+                )
+            try:
+                if httpx.get(f"{self.url}/api/v1/presets", timeout=2).status_code in (401, 403):
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"gaze serve did not answer within {timeout}s; see {log.name}")
+
+    def regenerate_key(self) -> str:
+        self.api_key = run_gaze(self.data_dir, "apikey", "regenerate").stdout.strip()
+        return self.api_key
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.api_key}
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", headers=self.headers, timeout=30, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.post(f"{self.url}{path}", headers=self.headers, timeout=60, **kwargs)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def wait_for_job(self, job_id: str, timeout: float = 300) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            body: dict[str, Any] = self.get(f"/api/v1/job/{job_id}").json()
+            if body["status"] in ("done", "failed", "cancelled"):
+                return body
+            time.sleep(0.1)
+        raise TimeoutError(f"job {job_id} did not finish within {timeout}s")
