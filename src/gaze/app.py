@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from gaze import __version__
 from gaze.api.errors import install_error_handlers
-from gaze.api.v1 import generate, jobs, presets
+from gaze.api.v1 import backends, generate, jobs, presets
 from gaze.jobs.worker import Worker
 from gaze.runtime import Runtime
 from gaze.web.router import router as web_router
@@ -46,7 +46,7 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (presets, generate, jobs):
+    for module in (presets, generate, jobs, backends):
         app.include_router(module.router, prefix=API_PREFIX)
     media_dir = runtime.settings.resolved_media_dir
     media_dir.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,8 @@ from functools import cached_property
 
 from gaze.db.connection import Database
 from gaze.db.migrate import upgrade_to_head
-from gaze.engines.base import Engine, EngineError
+from gaze.engines.base import Engine
+from gaze.engines.model_lists import ModelLists, model_lists
 from gaze.engines.pool import BackendPool
 from gaze.engines.registry import build_engines
 from gaze.jobs.queue import JobQueue
@@ -39,15 +40,9 @@ class Runtime:
     def backends(self) -> BackendPool:
         return BackendPool(self.engines).start()
 
-    def available_checkpoints(self) -> set[str]:
-        """Checkpoints at least one reachable backend has."""
-        found: set[str] = set()
-        for engine in self.engines:
-            try:
-                found.update(engine.checkpoints())
-            except EngineError as error:
-                log.warning("could not list the checkpoints of %s: %s", engine.name, error)
-        return found
+    def model_lists(self) -> list[ModelLists]:
+        """The model lists of every backend that answers."""
+        return [lists for engine in self.engines if (lists := model_lists(engine)) is not None]
 
     def close(self) -> None:
         if "backends" in self.__dict__:

@@ -65,6 +65,10 @@ class Engine(Protocol):
         """LoRA file names this backend can load, relative posix paths."""
         ...
 
+    def vaes(self) -> list[str]:
+        """VAE file names this backend can load, relative posix paths."""
+        ...
+
     def generate(
         self,
         spec: GenerationSpec,

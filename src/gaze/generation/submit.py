@@ -6,6 +6,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from gaze.engines.model_lists import preflight_problem
 from gaze.jobs.store import NewJob
 from gaze.library.database_view import DatabaseLibrary
 from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
@@ -58,8 +59,9 @@ def submit_preset_generation(runtime: Runtime, slug: str, options: GenerationOpt
     if row is None:
         raise PresetNotFound(slug)
     preset = Preset.model_validate(row.document)
-    available = runtime.available_checkpoints()
-    if options.checkpoint is not None and options.checkpoint not in available:
+    backends = runtime.model_lists()
+    known_checkpoints = frozenset().union(*(lists.checkpoints for lists in backends))
+    if options.checkpoint is not None and options.checkpoint not in known_checkpoints:
         raise GenerationRejected(
             "unknown_checkpoint",
             f"checkpoint {options.checkpoint!r} is not available on any backend",
@@ -89,12 +91,9 @@ def submit_preset_generation(runtime: Runtime, slug: str, options: GenerationOpt
             resolution = resolve_preset(preset, library, overrides, seed)
         except ResolutionError as error:
             raise GenerationRejected("preset_unresolvable", str(error)) from None
-        if resolution.spec.checkpoint not in available:
-            raise GenerationRejected(
-                "unknown_checkpoint",
-                f"checkpoint {resolution.spec.checkpoint!r} of preset {preset.slug!r} is not "
-                "available on any backend",
-            )
+        problem = preflight_problem(resolution.spec, backends)
+        if problem:
+            raise GenerationRejected("model_not_available", f"preset {preset.slug!r}: {problem}")
         new_jobs.append(
             NewJob(
                 label=preset_label(preset.name),

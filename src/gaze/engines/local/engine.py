@@ -148,6 +148,9 @@ class LocalEngine:
     def loras(self) -> list[str]:
         return list_model_files(self.loras_dir)
 
+    def vaes(self) -> list[str]:
+        return list_model_files(self.vae_dir)
+
     @property
     def loaded_checkpoint(self) -> Path | None:
         """The checkpoint file currently held in memory, if any."""

@@ -1,40 +1,31 @@
-"""The `gaze` command line."""
+"""`gaze init`, `gaze serve`, `gaze worker`: running GAZE."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from gaze.cli.options import DataDirOption, settings_for
 from gaze.logging_setup import configure_logging
-from gaze.settings import Settings, load_settings
-
-app = typer.Typer(help="GAZE: preset-driven image generation server.", no_args_is_help=True)
-apikey_app = typer.Typer(help="Manage the REST API key.", no_args_is_help=True)
-app.add_typer(apikey_app, name="apikey")
-
-DataDirOption = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data folder (default $GAZE_DATA_DIR or ./data).")
-]
 
 
-def _settings(data_dir: Path | None = None, **extra: object) -> Settings:
-    return load_settings(data_dir=data_dir, **extra)
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command()(serve)
+    app.command()(worker)
 
 
-@app.command()
 def init(data_dir: DataDirOption = None) -> None:
     """Prepare the data folder: database, models folders, demo checkpoint, example library."""
     from gaze.setup.prepare import prepare_data_folder
 
-    settings = _settings(data_dir)
+    settings = settings_for(data_dir)
     configure_logging(settings.log_level)
     for line in prepare_data_folder(settings):
         typer.echo(line, err=True)
 
 
-@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 5782).")] = None,
@@ -51,7 +42,7 @@ def serve(
     from gaze.runtime import open_runtime
     from gaze.setup.prepare import prepare_data_folder
 
-    settings = _settings(data_dir, host=host, port=port)
+    settings = settings_for(data_dir, host=host, port=port)
     configure_logging(settings.log_level)
     for line in prepare_data_folder(settings):
         typer.echo(line, err=True)
@@ -67,7 +58,6 @@ def serve(
     )
 
 
-@app.command()
 def worker(
     data_dir: DataDirOption = None,
     threads: Annotated[
@@ -81,27 +71,10 @@ def worker(
     from gaze.jobs.worker import Worker
     from gaze.runtime import open_runtime
 
-    settings = _settings(data_dir, backends=backend)
+    settings = settings_for(data_dir, backends=backend)
     configure_logging(settings.log_level)
     runtime = open_runtime(settings)
     try:
         Worker(runtime, embedded=False, threads=threads).run_forever()
     finally:
         runtime.close()
-
-
-@apikey_app.command("regenerate")
-def apikey_regenerate(data_dir: DataDirOption = None) -> None:
-    """Create a new API key, replacing the old one at once; prints only the key."""
-    from gaze.runtime import open_runtime
-    from gaze.security.api_keys import regenerate_api_key
-
-    runtime = open_runtime(_settings(data_dir))
-    try:
-        typer.echo(regenerate_api_key(runtime.database))
-    finally:
-        runtime.close()
-
-
-if __name__ == "__main__":
-    app()

@@ -1,0 +1,36 @@
+"""`GET /api/v1/backends`: every backend and its state."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from gaze.api.auth import require_api_key
+from gaze.api.schemas import ERROR_RESPONSES
+from gaze.runtime import Runtime
+
+router = APIRouter(dependencies=[Depends(require_api_key)], tags=["backends"])
+
+
+class BackendStateBody(BaseModel):
+    name: str
+    up: bool
+    busy: bool
+    current_checkpoint: str | None
+    queue_remaining: int | None
+    detail: str
+
+
+class BackendList(BaseModel):
+    backends: list[BackendStateBody]
+
+
+@router.get(
+    "/backends", summary="List backends", response_model=BackendList, responses=ERROR_RESPONSES
+)
+def list_backends(request: Request) -> dict[str, Any]:
+    runtime: Runtime = request.app.state.runtime
+    return {"backends": [asdict(state) for state in runtime.backends.snapshot()]}

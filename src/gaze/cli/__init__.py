@@ -1,0 +1,11 @@
+"""The `gaze` command line: one module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from gaze.cli import apikey, server
+
+app = typer.Typer(help="GAZE: preset-driven image generation server.", no_args_is_help=True)
+server.register(app)
+app.add_typer(apikey.app, name="apikey")
