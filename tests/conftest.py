@@ -32,7 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, prepared_data: Path) -> Ite
     """A running `gaze serve` shared by the tests that only add jobs."""
     data_dir = tmp_path_factory.mktemp("shared") / "data"
     shutil.copytree(prepared_data, data_dir)
-    running = GazeServer(data_dir).start()
+    running = GazeServer(data_dir, env={"GAZE_AUTH_FAILURE_LIMIT": "1000"}).start()
     running.regenerate_key()
     yield running
     running.stop()

@@ -12,9 +12,11 @@ from fastapi.staticfiles import StaticFiles
 
 from gaze import __version__
 from gaze.api.errors import install_error_handlers
+from gaze.api.request_limits import ApiBodyLimits
 from gaze.api.v1 import backends, generate, jobs, presets
 from gaze.jobs.worker import Worker
 from gaze.runtime import Runtime
+from gaze.security.failed_keys import FailedKeyLimiter
 from gaze.web.router import router as web_router
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,9 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
         redoc_url=None,
     )
     app.state.runtime = runtime
+    app.state.failed_keys = FailedKeyLimiter(runtime.settings.auth_failure_limit)
     install_error_handlers(app)
+    app.add_middleware(ApiBodyLimits)
     for module in (presets, generate, jobs, backends):
         app.include_router(module.router, prefix=API_PREFIX)
     media_dir = runtime.settings.resolved_media_dir

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     )
     device: str | None = Field(None, description="Embedded engine device: cpu, cuda; default auto.")
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    admin_password: str | None = Field(
+        None,
+        description="Web UI admin password, required when binding beyond loopback; "
+        "default: the one set with `gaze admin set-password`.",
+    )
+    auth_failure_limit: int = Field(
+        10, ge=1, description="Wrong API keys allowed per client address per minute before 429."
+    )
 
     @field_validator("data_dir", "models_dir", "media_dir", mode="after")
     @classmethod

@@ -86,11 +86,17 @@ class GazeServer:
     def headers(self) -> dict[str, str]:
         return {"X-API-Key": self.api_key}
 
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", headers=self.headers, timeout=30, **kwargs)
+    def get(
+        self, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        merged = {**self.headers, **(headers or {})}
+        return httpx.get(f"{self.url}{path}", headers=merged, timeout=30, **kwargs)
 
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.post(f"{self.url}{path}", headers=self.headers, timeout=60, **kwargs)
+    def post(
+        self, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        merged = {**self.headers, **(headers or {})}
+        return httpx.post(f"{self.url}{path}", headers=merged, timeout=60, **kwargs)
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:

@@ -8,6 +8,7 @@ from fastapi.security import APIKeyHeader, APIKeyQuery
 from gaze.api.errors import ApiError
 from gaze.runtime import Runtime
 from gaze.security.api_keys import api_key_matches, stored_key_hash
+from gaze.security.failed_keys import FailedKeyLimiter
 
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="REST API key")
 API_KEY_QUERY = APIKeyQuery(name="api_key", auto_error=False, description="REST API key")
@@ -23,5 +24,17 @@ def require_api_key(
     if key is None:
         raise ApiError(401, "missing_api_key", "Missing API key: send the X-API-Key header.")
     runtime: Runtime = request.app.state.runtime
-    if not api_key_matches(key, stored_key_hash(runtime.database)):
-        raise ApiError(403, "invalid_api_key", "Invalid API key.")
+    if api_key_matches(key, stored_key_hash(runtime.database)):
+        return
+    limiter: FailedKeyLimiter = request.app.state.failed_keys
+    address = request.client.host if request.client else "unknown"
+    wait = limiter.retry_after(address)
+    if wait is not None:
+        raise ApiError(
+            429,
+            "too_many_failed_keys",
+            f"Too many wrong API keys from {address}; try again in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
+    limiter.record_failure(address)
+    raise ApiError(403, "invalid_api_key", "Invalid API key.")

@@ -7,17 +7,37 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 
 
+def _store_errors() -> tuple[type[Exception], ...]:
+    """Exceptions that mean the database or the queue cannot be reached."""
+    errors: list[type[Exception]] = [OperationalError, InterfaceError]
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:
+        pass
+    else:
+        errors += [RedisConnectionError, RedisTimeoutError]
+    return tuple(errors)
+
+
+STORE_ERRORS = _store_errors()
+
+
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
 
 
 def error_body(code: str, message: str) -> dict[str, str]:
@@ -50,7 +70,9 @@ def _wants_json(request: Request) -> bool:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(error.code, error.message), status_code=error.status)
+        return JSONResponse(
+            error_body(error.code, error.message), status_code=error.status, headers=error.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -72,6 +94,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(code, detail), status_code=error.status_code, headers=error.headers
         )
+
+    for store_error in STORE_ERRORS:
+
+        @app.exception_handler(store_error)
+        async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
+            log.warning("store unavailable on %s %s: %s", request.method, request.url.path, error)
+            return JSONResponse(
+                error_body(
+                    "store_unavailable",
+                    "The database or queue is unavailable right now; retry in a few seconds.",
+                ),
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception) -> JSONResponse:
