@@ -39,10 +39,41 @@ class Settings(BaseSettings):
     )
     device: str | None = Field(None, description="Embedded engine device: cpu, cuda; default auto.")
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    url: str = Field(
+        "http://127.0.0.1:5782", description="Server the `gaze generate`/`gaze jobs` client uses."
+    )
+    api_key: str | None = Field(None, description="REST API key the command-line client sends.")
+    webhook_allow_private: bool = Field(
+        False, description="Allow webhooks to loopback and private addresses (never link-local)."
+    )
+    webhook_max_attempts: int = Field(
+        6, ge=1, le=20, description="Deliveries of one webhook event before giving up."
+    )
+    webhook_retry_seconds: float = Field(
+        2.0, gt=0, description="First webhook retry delay; doubles on each further attempt."
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long one webhook POST may take."
+    )
+    events_retention_hours: float = Field(
+        24.0, gt=0, description="How long job events stay available for `Last-Event-ID` resumes."
+    )
+    events_heartbeat_seconds: float = Field(
+        15.0, gt=0, description="Seconds between heartbeat comments on an idle event stream."
+    )
+    events_poll_seconds: float = Field(
+        0.1, gt=0, description="How often event streams look for events of other processes."
+    )
     admin_password: str | None = Field(
         None,
         description="Web UI admin password, required when binding beyond loopback; "
         "default: the one set with `gaze admin set-password`.",
+    )
+    job_stale_seconds: float = Field(
+        30.0, gt=0, description="A running job whose worker is silent this long is queued again."
+    )
+    sweep_seconds: float = Field(
+        10.0, gt=0, description="How often workers look for interrupted or unqueued jobs."
     )
     auth_failure_limit: int = Field(
         10, ge=1, description="Wrong API keys allowed per client address per minute before 429."
