@@ -3,8 +3,9 @@
 A tiny random SD1 (or SDXL) checkpoint is written to a temporary models folder. After a first
 job (which loads the checkpoint), the same spec is run alternately:
 
-* direct: the engine's own pipeline object, called with the same arguments (prompt, size, steps,
-          cfg, seed generator) and the same scheduler, no callbacks;
+* direct: the engine's own pipeline object, called with the same arguments (the prompts encoded
+          as the engine encodes them, size, steps, cfg, seed generator) and the same scheduler,
+          no callbacks;
 * engine: LocalEngine.generate, as a GAZE worker calls it (path checks, scheduler swap, progress
           and cancel callback every step).
 
@@ -85,7 +86,7 @@ def main() -> int:
                 spec.sampler, spec.scheduler, base_scheduler, spec.seed
             )
             started = time.perf_counter()
-            direct = pipeline(**engine.pipeline_arguments(spec, family)).images[0]
+            direct = pipeline(**engine.pipeline_arguments(pipeline, spec, family)).images[0]
             direct_times.append(time.perf_counter() - started)
 
             started = time.perf_counter()

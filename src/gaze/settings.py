@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         None, description="torch CPU threads for the embedded engine; default all cores."
     )
     device: str | None = Field(None, description="Embedded engine device: cpu, cuda; default auto.")
+    engine_cache: int | None = Field(
+        None,
+        ge=1,
+        description="Checkpoints the embedded engine keeps loaded; default 1 on CPU, 2 on CUDA.",
+    )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
     url: str = Field(
         "http://127.0.0.1:5782", description="Server the `gaze generate`/`gaze jobs` client uses."

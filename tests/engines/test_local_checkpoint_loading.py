@@ -9,10 +9,16 @@ from typing import Any
 
 import pytest
 import torch
-from diffusers import AutoencoderKL, UNet2DConditionModel
 from local_engine_constants import SD1_NAME, SD1_SEED, SDXL_NAME, SDXL_SEED
+from real_architectures import (
+    CLIP_BIG_G,
+    CLIP_L,
+    SD15_UNET,
+    SDXL_UNET,
+    STANDARD_VAE,
+    real_ldm_state_dict,
+)
 from safetensors.torch import load_file, save_file
-from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
 
 from gaze.engines.base import EngineError
 from gaze.engines.local.checkpoint_config import (
@@ -22,14 +28,6 @@ from gaze.engines.local.checkpoint_config import (
     read_tensor_shapes,
 )
 from gaze.engines.local.config_folder import cached_config_folder
-from gaze.engines.local.ldm_key_names import (
-    SD1_CLIP_PREFIX,
-    SDXL_CLIP_L_PREFIX,
-    clip_to_ldm,
-    open_clip_to_ldm,
-    unet_to_ldm,
-    vae_to_ldm,
-)
 from gaze.engines.local.pipeline_loading import load_pipeline, torch_modules
 from gaze.engines.local.tiny_checkpoint import TinyModels, tiny_models
 from gaze.engines.local.tokenizer_files import CLIP_VOCAB_SIZE
@@ -227,71 +225,9 @@ def test_config_folder_is_cached_per_architecture(models_dir: Path, tmp_path: Pa
 
 # -- real architectures: shapes of full-size models, built on the meta device (no memory) -------
 
-SD15_UNET = {
-    "block_out_channels": [320, 640, 1280, 1280],
-    "layers_per_block": 2,
-    "down_block_types": ["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
-    "up_block_types": ["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
-    "cross_attention_dim": 768,
-    "attention_head_dim": 8,
-    "sample_size": 64,
-}
-SDXL_UNET = {
-    "block_out_channels": [320, 640, 1280],
-    "layers_per_block": 2,
-    "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
-    "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
-    "cross_attention_dim": 2048,
-    "attention_head_dim": [5, 10, 20],
-    "transformer_layers_per_block": [1, 2, 10],
-    "use_linear_projection": True,
-    "addition_embed_type": "text_time",
-    "addition_time_embed_dim": 256,
-    "projection_class_embeddings_input_dim": 2816,
-    "sample_size": 128,
-}
-STANDARD_VAE = {
-    "block_out_channels": [128, 256, 512, 512],
-    "down_block_types": ["DownEncoderBlock2D"] * 4,
-    "up_block_types": ["UpDecoderBlock2D"] * 4,
-    "layers_per_block": 2,
-    "latent_channels": 4,
-}
-CLIP_L = {
-    "hidden_size": 768,
-    "intermediate_size": 3072,
-    "num_hidden_layers": 12,
-    "num_attention_heads": 12,
-    "hidden_act": "quick_gelu",
-    "max_position_embeddings": 77,
-    "vocab_size": 49408,
-}
-CLIP_BIG_G = {
-    "hidden_size": 1280,
-    "intermediate_size": 5120,
-    "num_hidden_layers": 32,
-    "num_attention_heads": 20,
-    "hidden_act": "gelu",
-    "projection_dim": 1280,
-    "max_position_embeddings": 77,
-    "vocab_size": 49408,
-}
-
 
 def _meta_shapes(family: str) -> dict[str, tuple[int, ...]]:
-    with torch.device("meta"):
-        unet = UNet2DConditionModel(**(SD15_UNET if family == "sd1" else SDXL_UNET))
-        vae = AutoencoderKL(**STANDARD_VAE)
-        clip_l = CLIPTextModel(CLIPTextConfig(**CLIP_L))
-        big_g = CLIPTextModelWithProjection(CLIPTextConfig(**CLIP_BIG_G))
-    state = unet_to_ldm(unet.state_dict(), 2)
-    state.update(vae_to_ldm(vae.state_dict(), 4))
-    if family == "sd1":
-        state.update(clip_to_ldm(clip_l.state_dict(), SD1_CLIP_PREFIX))
-    else:
-        state.update(clip_to_ldm(clip_l.state_dict(), SDXL_CLIP_L_PREFIX))
-        state.update(open_clip_to_ldm(big_g.state_dict()))
-    return {name: tuple(tensor.shape) for name, tensor in state.items()}
+    return {name: tuple(tensor.shape) for name, tensor in real_ldm_state_dict(family).items()}
 
 
 @pytest.mark.parametrize(
@@ -331,7 +267,7 @@ def _write(path: Path, shapes: dict[str, tuple[int, ...]]) -> Path:
 
 def test_files_that_are_not_sd1_or_sdxl_checkpoints_are_refused(tmp_path: Path) -> None:
     unet_in = {"model.diffusion_model.input_blocks.0.0.weight": (32, 4, 3, 3)}
-    cases = {
+    cases: dict[str, dict[str, tuple[int, ...]]] = {
         "vae-only": {"encoder.conv_in.weight": (8, 3, 3, 3)},
         "sd2": {**unet_in, "cond_stage_model.model.positional_embedding": (77, 8)},
         "refiner": {**unet_in, "conditioner.embedders.0.model.positional_embedding": (77, 8)},

@@ -12,7 +12,6 @@ import pytest
 import torch
 from local_engine_constants import SD1_NAME, SDXL_NAME, TEST_THREADS, TINY_VAE_NAME, VAE_SEED
 from PIL import Image
-from safetensors.torch import load_file
 
 from gaze.engines.base import (
     CancelToken,
@@ -22,9 +21,8 @@ from gaze.engines.base import (
     ModelNotFound,
 )
 from gaze.engines.local import SAMPLERS, SCHEDULERS
-from gaze.engines.local.engine import LocalEngine, diffusers_clip_skip
-from gaze.engines.local.pipeline_loading import torch_modules
-from gaze.engines.local.tiny_checkpoint import tiny_models, write_tiny_lora
+from gaze.engines.local.engine import LocalEngine
+from gaze.engines.local.tiny_checkpoint import tiny_models
 from gaze.generation_spec import GenerationSpec, LoraSpec
 
 # diffusers' schedulers trip numpy 2's deprecation of torch tensors' __array__ signature.
@@ -92,7 +90,8 @@ def test_largest_seed_is_accepted(engine: LocalEngine) -> None:
 def test_output_matches_a_direct_pipeline_call(engine: LocalEngine) -> None:
     """The engine adds nothing to the pipeline's arguments but callbacks."""
     result = _generate(engine, SPEC)
-    direct = engine.pipeline(**engine.pipeline_arguments(SPEC, "sd1")).images[0]
+    pipeline = engine.pipeline
+    direct = pipeline(**engine.pipeline_arguments(pipeline, SPEC, "sd1")).images[0]
     assert _pixels(result.image) == _pixels(direct)
 
 
@@ -267,23 +266,22 @@ def test_combinations_diffusers_cannot_express_are_refused(engine: LocalEngine) 
             _generate(engine, dataclasses.replace(SPEC, sampler=sampler, scheduler=scheduler))
 
 
-def test_clip_skip_mapping() -> None:
-    assert diffusers_clip_skip(None, "sd1") is None
-    assert diffusers_clip_skip(1, "sd1") is None
-    assert diffusers_clip_skip(2, "sd1") == 1
-    assert diffusers_clip_skip(2, "sdxl") is None
-    assert diffusers_clip_skip(1, "sdxl") is None
-    assert diffusers_clip_skip(3, "sdxl") == 1
-    with pytest.raises(EngineError):
-        diffusers_clip_skip(0, "sd1")
-
-
 def test_clip_skip_changes_the_conditioning(engine: LocalEngine) -> None:
     plain = _generate(engine, SPEC)
     one = _generate(engine, dataclasses.replace(SPEC, clip_skip=1))
     two = _generate(engine, dataclasses.replace(SPEC, clip_skip=2))
     assert _pixels(one.image) == _pixels(plain.image)
     assert _pixels(two.image) != _pixels(plain.image)
+    with pytest.raises(EngineError, match="clip_skip 3 is more than"):
+        _generate(engine, dataclasses.replace(SPEC, clip_skip=3))  # 2 layers in the tiny CLIP
+
+
+def test_sdxl_clip_skip_one_and_two_are_the_default_three_skips_more(engine: LocalEngine) -> None:
+    spec = dataclasses.replace(SPEC, checkpoint=SDXL_NAME)
+    plain = _pixels(_generate(engine, spec).image)
+    assert _pixels(_generate(engine, dataclasses.replace(spec, clip_skip=1)).image) == plain
+    assert _pixels(_generate(engine, dataclasses.replace(spec, clip_skip=2)).image) == plain
+    assert _pixels(_generate(engine, dataclasses.replace(spec, clip_skip=3)).image) != plain
 
 
 def test_vae_file_replaces_the_checkpoint_vae_and_is_put_back(engine: LocalEngine) -> None:
@@ -296,35 +294,3 @@ def test_vae_file_replaces_the_checkpoint_vae_and_is_put_back(engine: LocalEngin
     assert _pixels(with_vae.image) != _pixels(plain.image)
     again = _generate(engine, SPEC)
     assert _pixels(again.image) == _pixels(plain.image)
-
-
-@pytest.mark.parametrize(("checkpoint", "kind"), [(SD1_NAME, "sd1"), (SDXL_NAME, "sdxl")])
-def test_lora_is_applied_with_its_weights_and_removed_after(
-    engine: LocalEngine, models_dir: Path, checkpoint: str, kind: str
-) -> None:
-    lora_name = f"tiny-{kind}-lora.safetensors"
-    lora_file = write_tiny_lora(models_dir / "loras" / lora_name, kind, seed=21)  # type: ignore[arg-type]
-    try:
-        spec = dataclasses.replace(SPEC, checkpoint=checkpoint)
-        plain = _pixels(_generate(engine, spec).image)
-        full = _pixels(_generate(engine, _with_lora(spec, lora_name, 1.0, 1.0)).image)
-        model_only = _pixels(_generate(engine, _with_lora(spec, lora_name, 1.0, 0.0)).image)
-        zero = _pixels(_generate(engine, _with_lora(spec, lora_name, 0.0, 0.0)).image)
-        # Every LoRA pair in the file became an adapter layer.
-        pairs = sum(1 for key in load_file(str(lora_file)) if key.endswith("lora_down.weight"))
-        adapted = sum(
-            1
-            for module in torch_modules(engine.pipeline).values()
-            for name, _ in module.named_modules()
-            if name.endswith(".lora_A")
-        )
-        assert adapted == pairs
-        assert len({plain, full, model_only}) == 3
-        assert zero == plain
-        assert _pixels(_generate(engine, spec).image) == plain  # disabled again
-    finally:
-        lora_file.unlink()
-
-
-def _with_lora(spec: GenerationSpec, name: str, model: float, clip: float) -> GenerationSpec:
-    return dataclasses.replace(spec, loras=(LoraSpec(name, model, clip),))

@@ -1,24 +1,26 @@
 """``LocalEngine``: runs SD1.x / SDXL single-file checkpoints in this process with diffusers.
 
-- One generation at a time (a lock); one checkpoint loaded at a time, kept between jobs (a job on
-  the loaded checkpoint does not reload it; switching checkpoints drops the old one first).
+- One generation at a time (a lock). Loaded checkpoints stay in a small LRU cache between jobs
+  (:mod:`checkpoint_cache`; ``cache_size``, default 1 on CPU and 2 on CUDA): a job on a cached
+  checkpoint does not reload it.
+- Prompts are encoded A1111-style (:mod:`prompt_encoding`): ``(tag:1.2)`` emphasis, no 77-token
+  limit (75-token chunks), clip skip; the pipeline samples from those embeddings.
+- LoRAs (:mod:`lora_loading`) with separate model and clip weights, several at once, swapped
+  between jobs without reloading the checkpoint; an external VAE from ``vae/`` replaces the
+  checkpoint's own for the job.
 - Reproducible: the noise comes from a CPU ``torch.Generator`` seeded with the spec's seed (any
   value up to 2**64-1), whatever the device, and torch runs on a fixed thread count (CPU results
   are byte-identical for a seed only at a fixed thread count).
-- ``clip_skip`` is A1111-style (1 = last layer, 2 = penultimate...), the same as ComfyUI's
-  ``CLIPSetLastLayer`` with the sign flipped (-2 == 2). diffusers counts *skipped* layers instead:
-
-  * SD1.x: diffusers ``clip_skip = spec.clip_skip - 1`` (so 1 or None -> no skip);
-  * SDXL always conditions on the penultimate layer (as A1111 and ComfyUI do by default), so 1 and
-    2 both mean the default, and ``n > 2`` -> diffusers ``clip_skip = n - 2``.
+- Cancel: the step callback checks the job's :class:`CancelToken` after every sampling step.
+- Memory: float16 and attention slicing on CUDA; a job that runs out of memory fails with
+  :class:`EngineOutOfMemory` and the engine drops every loaded checkpoint, so the next job starts
+  from a clean slate.
 """
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +34,20 @@ from gaze.engines.base import (
     ModelNotFound,
     ProgressCallback,
 )
-from gaze.engines.local.checkpoint_config import ModelFamily
-from gaze.engines.local.lora_loading import LoraState, ResolvedLora, apply_loras
-from gaze.engines.local.pipeline_loading import (
-    LoadedPipeline,
-    load_pipeline,
-    load_vae,
-    text_model_alias_for_clip_skip,
+from gaze.engines.local.checkpoint_cache import (
+    CheckpointCache,
+    LoadedCheckpoint,
+    default_cache_size,
+    file_identity,
 )
+from gaze.engines.local.checkpoint_config import ModelFamily
+from gaze.engines.local.lora_loading import DEFAULT_KEPT_ADAPTERS, ResolvedLora, apply_loras
+from gaze.engines.local.out_of_memory import EngineOutOfMemory, out_of_memory_cause
+from gaze.engines.local.pipeline_loading import LoadedPipeline, load_pipeline, load_vae
+from gaze.engines.local.prompt_encoding import encode_prompts
 from gaze.engines.local.samplers import check_sampler_and_scheduler, make_scheduler
-from gaze.generation_spec import GenerationSpec
+from gaze.generation_spec import MAX_SEED, GenerationSpec
+from gaze.prompts.chunking import CHUNK_POSITIONS
 
 MODEL_SUFFIX = ".safetensors"
 SIZE_MULTIPLE = 8
@@ -49,14 +55,6 @@ SIZE_MULTIPLE = 8
 
 class _Cancelled(Exception):
     """Raised from the step callback to leave the sampling loop at once."""
-
-
-FileIdentity = tuple[str, int, int]
-
-
-def _file_identity(path: Path) -> FileIdentity:
-    stat = path.stat()
-    return (str(path), stat.st_mtime_ns, stat.st_size)
 
 
 def list_model_files(folder: Path) -> list[str]:
@@ -85,26 +83,6 @@ def resolve_model_file(folder: Path, name: str, what: str) -> Path:
     return candidate
 
 
-def diffusers_clip_skip(clip_skip: int | None, family: ModelFamily) -> int | None:
-    """Translate an A1111-style clip skip (1 = no skip) to diffusers' ``clip_skip`` argument."""
-    if clip_skip is None:
-        return None
-    if clip_skip < 1:
-        raise EngineError(f"clip_skip must be 1 or more (A1111 style), got {clip_skip}")
-    skipped = clip_skip - (1 if family == "sd1" else 2)
-    return skipped if skipped > 0 else None
-
-
-@dataclass
-class _LoadedCheckpoint:
-    identity: FileIdentity
-    loaded: LoadedPipeline
-    base_scheduler_config: dict[str, Any]
-    own_vae: Any
-    vae_identity: FileIdentity | None = None
-    loras: LoraState = field(default_factory=LoraState)
-
-
 class LocalEngine:
     """The in-process diffusers backend (see the module docstring)."""
 
@@ -116,6 +94,8 @@ class LocalEngine:
         cache_dir: Path,
         device: str | None = None,
         threads: int | None = None,
+        cache_size: int | None = None,
+        kept_loras: int = DEFAULT_KEPT_ADAPTERS,
     ) -> None:
         self.models_dir = Path(models_dir)
         self.cache_dir = Path(cache_dir)
@@ -124,9 +104,14 @@ class LocalEngine:
         self.threads = threads if threads is not None else torch.get_num_threads()
         if self.threads < 1:
             raise ValueError(f"threads must be at least 1, got {self.threads}")
+        self.kept_loras = kept_loras
         torch.set_num_threads(self.threads)
         self._lock = threading.Lock()
-        self._current: _LoadedCheckpoint | None = None
+        self._cache = CheckpointCache(
+            cache_size if cache_size is not None else default_cache_size(self.device),
+            self._load_checkpoint,
+            self.device,
+        )
 
     # -- listing ---------------------------------------------------------------------------
 
@@ -152,15 +137,24 @@ class LocalEngine:
         return list_model_files(self.vae_dir)
 
     @property
+    def cache_size(self) -> int:
+        return self._cache.capacity
+
+    @property
+    def loaded_checkpoints(self) -> list[Path]:
+        """The checkpoint files held in memory, least recently used first."""
+        return self._cache.checkpoints
+
+    @property
     def loaded_checkpoint(self) -> Path | None:
-        """The checkpoint file currently held in memory, if any."""
-        current = self._current
+        """The checkpoint file of the last job, if it is still in memory."""
+        current = self._cache.most_recent
         return current.loaded.checkpoint if current else None
 
     @property
     def pipeline(self) -> Any:
-        """The loaded diffusers pipeline (None before the first job); for tests and benchmarks."""
-        current = self._current
+        """The last job's diffusers pipeline (None before the first job); for tests, benchmarks."""
+        current = self._cache.most_recent
         return current.loaded.pipeline if current else None
 
     # -- generation ------------------------------------------------------------------------
@@ -173,65 +167,88 @@ class LocalEngine:
     ) -> GenerationResult:
         with self._lock:
             torch.set_num_threads(self.threads)
-            started = time.perf_counter()
-            _check_spec(spec)
-            checkpoint = resolve_model_file(self.checkpoints_dir, spec.checkpoint, "checkpoint")
-            vae_file = resolve_model_file(self.vae_dir, spec.vae, "VAE") if spec.vae else None
-            loras = [
-                ResolvedLora(lora, resolve_model_file(self.loras_dir, lora.name, "LoRA"))
-                for lora in spec.loras
-            ]
-            if cancel.cancelled:
-                raise GenerationCancelled("cancelled before it started")
+            try:
+                return self._generate(spec, on_progress, cancel)
+            except GenerationCancelled:
+                raise
+            except Exception as error:
+                cause = out_of_memory_cause(error)
+                if cause is None:
+                    raise
+                self._cache.clear()
+                raise EngineOutOfMemory(
+                    f"out of memory on {self.device} for a {spec.width}x{spec.height} image "
+                    f"with {len(spec.loras)} LoRAs; the engine unloaded its models. Try a smaller "
+                    f"size or fewer LoRAs. ({_first_line(cause)})"
+                ) from error
 
-            loaded_now = self._ensure_loaded(checkpoint)
-            current = self._current
-            assert current is not None
-            pipeline = current.loaded.pipeline
-            self._apply_vae(current, vae_file)
-            apply_loras(pipeline, current.loras, loras)
-            pipeline.scheduler = make_scheduler(
-                spec.sampler, spec.scheduler, current.base_scheduler_config, spec.seed
-            )
-            if cancel.cancelled:  # asked while the checkpoint, VAE or LoRAs were loading
-                raise GenerationCancelled("cancelled before sampling started")
-            image = self._run(pipeline, spec, current.loaded.family, on_progress, cancel)
-            return GenerationResult(
-                image=image,
-                backend=self.name,
-                info={
-                    "device": self.device,
-                    "seconds": round(time.perf_counter() - started, 4),
-                    "loaded_checkpoint_now": loaded_now,
-                    "family": current.loaded.family,
-                    "scheduler": type(pipeline.scheduler).__name__,
-                    "threads": self.threads,
-                },
-            )
-
-    def pipeline_arguments(
+    def _generate(
         self,
         spec: GenerationSpec,
-        family: ModelFamily,
+        on_progress: ProgressCallback,
+        cancel: CancelToken,
+    ) -> GenerationResult:
+        started = time.perf_counter()
+        _check_spec(spec)
+        checkpoint = resolve_model_file(self.checkpoints_dir, spec.checkpoint, "checkpoint")
+        vae_file = resolve_model_file(self.vae_dir, spec.vae, "VAE") if spec.vae else None
+        loras = [
+            ResolvedLora(lora, resolve_model_file(self.loras_dir, lora.name, "LoRA"))
+            for lora in spec.loras
+        ]
+        if cancel.cancelled:
+            raise GenerationCancelled("cancelled before it started")
+
+        current, loaded_now = self._cache.get(checkpoint)
+        pipeline = current.loaded.pipeline
+        self._apply_vae(current, vae_file)
+        apply_loras(pipeline, current.loras, loras, spec.checkpoint, keep=self.kept_loras)
+        pipeline.scheduler = make_scheduler(
+            spec.sampler, spec.scheduler, current.base_scheduler_config, spec.seed
+        )
+        if cancel.cancelled:  # asked while the checkpoint, VAE or LoRAs were loading
+            raise GenerationCancelled("cancelled before sampling started")
+        arguments = self.pipeline_arguments(pipeline, spec, current.loaded.family)
+        image = self._run(pipeline, arguments, on_progress, cancel)
+        return GenerationResult(
+            image=image,
+            backend=self.name,
+            info={
+                "device": self.device,
+                "seconds": round(time.perf_counter() - started, 4),
+                "loaded_checkpoint_now": loaded_now,
+                "family": current.loaded.family,
+                "scheduler": type(pipeline.scheduler).__name__,
+                "threads": self.threads,
+                "prompt_chunks": arguments["prompt_embeds"].shape[1] // CHUNK_POSITIONS,
+            },
+        )
+
+    def pipeline_arguments(
+        self, pipeline: Any, spec: GenerationSpec, family: ModelFamily
     ) -> dict[str, Any]:
-        """The keyword arguments a job passes to the diffusers pipeline (without callbacks)."""
+        """The keyword arguments a job passes to the diffusers pipeline (without callbacks).
+
+        The prompts are passed as embeddings (see :mod:`prompt_encoding`), so they are encoded
+        here with the pipeline's text encoders as they are now (LoRAs included).
+        """
+        conditioning = encode_prompts(
+            pipeline, family, spec.positive, spec.negative, spec.clip_skip, self.device
+        )
         return {
-            "prompt": spec.positive,
-            "negative_prompt": spec.negative,
+            **conditioning.pipeline_arguments(),
             "width": spec.width,
             "height": spec.height,
             "num_inference_steps": spec.steps,
             "guidance_scale": spec.cfg,
             "generator": torch.Generator(device="cpu").manual_seed(spec.seed),
-            "clip_skip": diffusers_clip_skip(spec.clip_skip, family),
             "output_type": "pil",
         }
 
     def _run(
         self,
         pipeline: Any,
-        spec: GenerationSpec,
-        family: ModelFamily,
+        arguments: dict[str, Any],
         on_progress: ProgressCallback,
         cancel: CancelToken,
     ) -> Any:
@@ -247,9 +264,8 @@ class LocalEngine:
                 raise _Cancelled
             return tensors
 
-        arguments = self.pipeline_arguments(spec, family)
         try:
-            with torch.inference_mode(), text_model_alias_for_clip_skip(pipeline):
+            with torch.inference_mode():
                 output = pipeline(**arguments, callback_on_step_end=on_step_end)
         except _Cancelled:
             raise GenerationCancelled("cancelled") from None
@@ -259,32 +275,17 @@ class LocalEngine:
             on_progress(1.0)
         return output.images[0]
 
-    def _ensure_loaded(self, checkpoint: Path) -> bool:
-        """Load ``checkpoint`` unless it is the one in memory; True when it was loaded now."""
-        identity = _file_identity(checkpoint)
-        if self._current is not None and self._current.identity == identity:
-            return False
-        self._current = None  # drop the previous checkpoint before loading the next one
-        gc.collect()
-        if self.device.startswith("cuda"):
-            torch.cuda.empty_cache()
-        loaded = load_pipeline(checkpoint, self.cache_dir, self.device, self.dtype)
-        self._current = _LoadedCheckpoint(
-            identity=identity,
-            loaded=loaded,
-            base_scheduler_config=dict(loaded.pipeline.scheduler.config),
-            own_vae=loaded.pipeline.vae,
-        )
-        return True
+    def _load_checkpoint(self, checkpoint: Path) -> LoadedPipeline:
+        return load_pipeline(checkpoint, self.cache_dir, self.device, self.dtype)
 
-    def _apply_vae(self, current: _LoadedCheckpoint, vae_file: Path | None) -> None:
+    def _apply_vae(self, current: LoadedCheckpoint, vae_file: Path | None) -> None:
         pipeline = current.loaded.pipeline
         if vae_file is None:
             if current.vae_identity is not None:
                 pipeline.vae = current.own_vae
                 current.vae_identity = None
             return
-        identity = _file_identity(vae_file)
+        identity = file_identity(vae_file)
         if current.vae_identity == identity:
             return
         vae = load_vae(vae_file, current.loaded.family, self.cache_dir, self.device, self.dtype)
@@ -297,6 +298,11 @@ class LocalEngine:
         current.vae_identity = identity
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:240] if text else type(error).__name__
+
+
 def _check_spec(spec: GenerationSpec) -> None:
     """Reject what the pipeline would fail on late (after a possibly long checkpoint load)."""
     check_sampler_and_scheduler(spec.sampler, spec.scheduler)
@@ -305,7 +311,7 @@ def _check_spec(spec: GenerationSpec) -> None:
     for label, size in (("width", spec.width), ("height", spec.height)):
         if size < SIZE_MULTIPLE or size % SIZE_MULTIPLE:
             raise EngineError(f"{label} must be a positive multiple of {SIZE_MULTIPLE}, got {size}")
-    if not 0 <= spec.seed <= 2**64 - 1:
+    if not 0 <= spec.seed <= MAX_SEED:
         raise EngineError(f"seed must be within 0..2**64-1, got {spec.seed}")
     if spec.clip_skip is not None and spec.clip_skip < 1:
         raise EngineError(f"clip_skip must be 1 or more (A1111 style), got {spec.clip_skip}")

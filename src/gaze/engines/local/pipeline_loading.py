@@ -15,7 +15,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import torch
@@ -91,28 +90,6 @@ def torch_modules(pipeline: Any) -> dict[str, torch.nn.Module]:
     }
 
 
-@contextlib.contextmanager
-def text_model_alias_for_clip_skip(pipeline: Any) -> Iterator[None]:
-    """While active, let diffusers' SD1.x ``clip_skip`` code find the final layer norm.
-
-    That code reads ``text_encoder.text_model.final_layer_norm``, but transformers >= 5.6 flattened
-    ``CLIPTextModel`` (the layer norm sits on the model itself), so any ``clip_skip`` fails with an
-    AttributeError. A plain (non-module) attribute pointing at the same layer norm restores the
-    path. It is only present during the call: diffusers' LoRA loader checks for ``text_model`` to
-    tell flattened encoders apart and must not see it.
-    """
-    encoder = getattr(pipeline, "text_encoder", None)
-    final_layer_norm = getattr(encoder, "final_layer_norm", None)
-    if encoder is None or final_layer_norm is None or hasattr(encoder, "text_model"):
-        yield
-        return
-    object.__setattr__(encoder, "text_model", SimpleNamespace(final_layer_norm=final_layer_norm))
-    try:
-        yield
-    finally:
-        object.__delattr__(encoder, "text_model")
-
-
 def check_all_weights_loaded(pipeline: Any, checkpoint: Path) -> None:
     """Raise if any parameter is still on the meta device (no weight in the checkpoint for it)."""
     missing = [
@@ -155,7 +132,18 @@ def load_pipeline(
     check_all_weights_loaded(pipeline, checkpoint)
     pipeline.to(device)
     pipeline.set_progress_bar_config(disable=True)
+    if device.startswith("cuda"):
+        save_device_memory(pipeline)
     return LoadedPipeline(pipeline, config.family, config, folder, checkpoint)
+
+
+def save_device_memory(pipeline: Any) -> None:
+    """Trade a little speed for a lower peak on a GPU: compute attention in slices.
+
+    (The weights are already float16 there; SDXL's VAE, which overflows in float16, is upcast
+    for decoding by the pipeline itself through its ``force_upcast`` config.)
+    """
+    pipeline.enable_attention_slicing()
 
 
 def load_vae(

@@ -69,7 +69,7 @@ TINY_SD1_TEXT_CONFIG: dict[str, Any] = {
 TINY_SDXL_TEXT_CONFIG: dict[str, Any] = {
     "hidden_size": 16,
     "intermediate_size": 32,
-    "num_hidden_layers": 2,
+    "num_hidden_layers": 3,
     "num_attention_heads": 1,
     "projection_dim": 16,
     "hidden_act": "quick_gelu",
@@ -77,7 +77,7 @@ TINY_SDXL_TEXT_CONFIG: dict[str, Any] = {
 TINY_SDXL_TEXT_2_CONFIG: dict[str, Any] = {
     "hidden_size": 32,
     "intermediate_size": 64,
-    "num_hidden_layers": 2,
+    "num_hidden_layers": 3,
     "num_attention_heads": 1,
     "projection_dim": 24,
     "hidden_act": "gelu",
@@ -209,71 +209,4 @@ def write_tiny_vae(path: Path, kind: TinyKind = "sd1", seed: int = 0) -> Path:
     """Write a standalone tiny VAE file (LDM names, no prefix), as VAE downloads are laid out."""
     vae = tiny_models(kind, seed).vae
     state = vae_to_ldm(vae.state_dict(), len(vae.config.block_out_channels), prefix="")
-    return _save(state, path)
-
-
-LORA_RANK = 2
-_LORA_UNET_TARGETS = ("attn1.to_q", "attn1.to_k", "attn1.to_v", "attn2.to_k", "attn2.to_out.0")
-_LORA_TEXT_TARGETS = ("self_attn.q_proj", "self_attn.v_proj", "self_attn.out_proj")
-
-
-def _kohya_pairs(
-    module: torch.nn.Module,
-    targets: tuple[str, ...],
-    name_of: Any,
-    generator: torch.Generator,
-) -> dict[str, torch.Tensor]:
-    state: dict[str, torch.Tensor] = {}
-    for module_name, layer in sorted(module.named_modules()):
-        if not module_name.endswith(targets) or not isinstance(layer, torch.nn.Linear):
-            continue
-        key = name_of(module_name)
-        down = torch.randn((LORA_RANK, layer.in_features), generator=generator)
-        up = torch.randn((layer.out_features, LORA_RANK), generator=generator)
-        state[f"{key}.lora_down.weight"] = down / math.sqrt(layer.in_features)
-        state[f"{key}.lora_up.weight"] = up * 0.5
-        state[f"{key}.alpha"] = torch.tensor(float(LORA_RANK))
-    return state
-
-
-def write_tiny_lora(path: Path, kind: TinyKind, seed: int = 0) -> Path:
-    """Write a kohya-format LoRA (the A1111 / ComfyUI layout) for the tiny ``kind`` models.
-
-    It adapts some UNet attention projections and the text encoders' attention. SD1.x LoRAs name
-    UNet modules by their diffusers path, SDXL LoRAs by their LDM path, as kohya's scripts do.
-    """
-    models = tiny_models(kind, 0)
-    generator = torch.Generator().manual_seed(seed)
-    layers_per_block = int(models.unet.config.layers_per_block)
-
-    def unet_name(module_name: str) -> str:
-        if kind == "sd1":
-            return "lora_unet_" + module_name.replace(".", "_")
-        ldm = unet_to_ldm({f"{module_name}.weight": torch.empty(0)}, layers_per_block)
-        (ldm_key,) = ldm
-        inner = ldm_key.removeprefix("model.diffusion_model.").removesuffix(".weight")
-        return "lora_unet_" + inner.replace(".", "_")
-
-    def text_name(prefix: str) -> Any:
-        def name(module_name: str) -> str:
-            inner = module_name.removeprefix("text_model.")
-            return f"{prefix}_text_model_" + inner.replace(".", "_")
-
-        return name
-
-    state = _kohya_pairs(models.unet, _LORA_UNET_TARGETS, unet_name, generator)
-    if kind == "sd1":
-        state.update(
-            _kohya_pairs(models.text_encoder, _LORA_TEXT_TARGETS, text_name("lora_te"), generator)
-        )
-    else:
-        assert models.text_encoder_2 is not None
-        state.update(
-            _kohya_pairs(models.text_encoder, _LORA_TEXT_TARGETS, text_name("lora_te1"), generator)
-        )
-        state.update(
-            _kohya_pairs(
-                models.text_encoder_2, _LORA_TEXT_TARGETS, text_name("lora_te2"), generator
-            )
-        )
     return _save(state, path)
