@@ -31,8 +31,9 @@ from gaze.library.schema import (
     describe_errors,
     resource_model_for,
 )
-from gaze.presets.resolve import InMemoryLibrary
-from gaze.presets.schema import DetailerSlot, Preset
+from gaze.presets.references import slot_resource_ids
+from gaze.presets.resolve import InMemoryLibrary, LibraryView
+from gaze.presets.schema import Preset
 
 LibraryItem = Resource | CheckpointSettings | Preset
 
@@ -272,10 +273,16 @@ def read_library_folder(path: str | os.PathLike[str]) -> LibraryImport:
     return report
 
 
-def reference_problems(report: LibraryImport) -> list[FileProblem]:
+def reference_problems(
+    report: LibraryImport, library: LibraryView | None = None
+) -> list[FileProblem]:
     """Warnings for references the imported items make to items the import lacks: wardrobe
-    outfits, preset resources (fixed or listed), preset fields and checkpoints."""
-    library = report.library()
+    outfits, preset resources (fixed or listed), preset fields and checkpoints.
+
+    `library` is where the references are looked up (default: the import itself; pass the
+    library the items were imported into to check them there)."""
+    if library is None:
+        library = report.library()
     problems: list[FileProblem] = []
 
     def warn(kind: str, key: str, reason: str) -> None:
@@ -293,12 +300,7 @@ def reference_problems(report: LibraryImport) -> list[FileProblem]:
     for preset in report.presets:
         for category in CATEGORIES:
             slot = preset.slot(category)
-            ids: list[str] = []
-            if slot.mode == "fixed":
-                ids = slot.fixed_ids() if isinstance(slot, DetailerSlot) else [slot.id or ""]
-            elif slot.mode == "random" and slot.pool is not None and slot.pool.kind == "list":
-                ids = list(slot.pool.ids)
-            for resource_id in ids:
+            for resource_id in slot_resource_ids(slot):
                 resource = library.get(category, resource_id)
                 if resource is None:
                     warn("presets", preset.id, f"{category}: no {category} id {resource_id!r}")

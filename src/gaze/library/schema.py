@@ -137,6 +137,15 @@ def _check_relative_path(value: Any) -> Any:
     return value
 
 
+def relative_path_problem(value: str) -> str | None:
+    """Why `value` is not a safe relative posix path (no absolute path, no '..'), or None."""
+    try:
+        _check_relative_path(value)
+    except PydanticCustomError as error:
+        return error.message()
+    return None
+
+
 def _check_name(value: Any) -> Any:
     if isinstance(value, str) and not value.strip():
         raise _error("must not be empty")

@@ -72,8 +72,13 @@ class LibraryView(Protocol):
 def tags_match(resource: Resource, tag_filter: Mapping[str, str]) -> bool:
     """True if, for every ``key: value`` of the filter, the resource's tag `key` equals `value`
     (or, for a list-valued tag, contains it), ignoring case."""
+    return tag_values_match(resource.tags, tag_filter)
+
+
+def tag_values_match(tags: Mapping[str, str | list[str]], tag_filter: Mapping[str, str]) -> bool:
+    """`tags_match` on a document's ``tags`` mapping."""
     for key, wanted in tag_filter.items():
-        value = resource.tags.get(key)
+        value = tags.get(key)
         if value is None:
             return False
         wanted_key = wanted.casefold()

@@ -29,6 +29,7 @@ from gaze.library.schema import (
     SectionName,
     Steps,
     StrictModel,
+    Tags,
     matching_slug,
     raise_at,
 )
@@ -188,6 +189,8 @@ class Preset(StrictModel):
     """Always `slug_from_id(id)`; filled in when missing."""
     name: Name
     description: str = ""
+    tags: Tags = Field(default_factory=dict)
+    """Organisational metadata, as for resources (``{"mood": "calm"}``); never prompt text."""
 
     characters: CharacterSlot = CharacterSlot()
     looks: Slot = Slot()

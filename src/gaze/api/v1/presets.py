@@ -1,27 +1,282 @@
-"""`GET /api/v1/presets`: every preset, in the guide's shape."""
+"""`/api/v1/presets`: the guide's list, plus reading, writing and resolving presets."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.schemas import ERROR_RESPONSES, PresetList, PresetSummary
-from gaze.presets.store import PresetStore
+from gaze.api.errors import ApiError
+from gaze.api.schemas import (
+    BODY_ERROR_RESPONSES,
+    ERROR_RESPONSES,
+    PresetList,
+    error_response,
+)
+from gaze.generation_spec import MAX_SEED
+from gaze.library.errors import Invalid, LibraryError
+from gaze.library.json_input import parse_json_document
+from gaze.library.listing import MAX_LIMIT, tag_filter_from
+from gaze.presets.schema import Preset
+from gaze.presets.service import MAX_EXTRA_PROMPT, PresetService
 from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["presets"])
 
 
-@router.get(
-    "/presets", summary="List presets", response_model=PresetList, responses=ERROR_RESPONSES
-)
-def list_presets(request: Request) -> PresetList:
-    runtime: Runtime = request.app.state.runtime
-    return PresetList(
-        presets=[
-            PresetSummary(
-                preset_id=card.id, slug=card.slug, name=card.name, has_cover=card.cover is not None
-            )
-            for card in PresetStore(runtime.database).cards()
-        ]
+class PresetListing(PresetList):
+    next_cursor: str | None = Field(
+        None,
+        description="Only when `limit` or `cursor` is given: pass it as `cursor` for the next "
+        "page; null on the last page.",
     )
+
+
+class ResolvedLora(BaseModel):
+    name: str = Field(examples=["styles/watercolor.safetensors"])
+    model_weight: float
+    clip_weight: float
+
+
+class ResolvedPreset(BaseModel):
+    preset_id: str = Field(examples=["example_01"])
+    slug: str = Field(examples=["example_01"])
+    seed: int = Field(description="The seed used (picked when the request gave none).")
+    prompt: str
+    negative: str
+    loras: list[ResolvedLora]
+    checkpoint: str = Field(examples=["gaze-demo-sd15-tiny.safetensors"])
+    width: int
+    height: int
+    choices: dict[str, Any] = Field(
+        description="What was picked: checkpoint and size (with their source) and, per "
+        "category, the chosen resources with their fields and LoRA weights."
+    )
+    spec: dict[str, Any] = Field(description="The full generation spec a job would run.")
+
+
+RESOLVE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": False,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
+                        "checkpoint": {"type": "string"},
+                        "width": {"type": "integer", "minimum": 64, "maximum": 4096},
+                        "height": {"type": "integer", "minimum": 64, "maximum": 4096},
+                        "extra_positive": {"type": "string", "maxLength": MAX_EXTRA_PROMPT},
+                        "extra_negative": {"type": "string", "maxLength": MAX_EXTRA_PROMPT},
+                    },
+                },
+                "examples": {
+                    "a random seed": {"value": {}},
+                    "a fixed seed": {"value": {"seed": 927640517599332}},
+                },
+            }
+        },
+    }
+}
+PRESET_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Preset"}}},
+    }
+}
+MERGE_PATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "A JSON merge patch (RFC 7396): the fields to change; null resets a "
+        "field to its default. The id cannot change.",
+        "content": {
+            "application/json": {"schema": {"type": "object"}, "example": {"is_favourite": True}},
+            "application/merge-patch+json": {"schema": {"type": "object"}},
+        },
+    }
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: error_response(
+        "No preset with this slug", "preset_not_found", "No preset with slug 'example_09'."
+    )
+}
+
+
+def preset_service(request: Request) -> PresetService:
+    runtime: Runtime = request.app.state.runtime
+    settings = runtime.settings
+    return PresetService(
+        runtime.database,
+        settings.resolved_media_dir,
+        checkpoints_dir=settings.resolved_models_dir / "checkpoints",
+    )
+
+
+Service = Annotated[PresetService, Depends(preset_service)]
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Service errors as the API's JSON errors (404, 409, 400)."""
+    try:
+        yield
+    except LibraryError as error:
+        raise ApiError(error.status, error.code, error.message) from None
+
+
+@router.get(
+    "/presets",
+    summary="List presets",
+    description="Every preset, favourites first, then by name. With `limit` or `cursor` the "
+    "list comes a page at a time and `next_cursor` is added beside `presets`.",
+    responses={200: {"model": PresetListing, "description": "The presets"}, **ERROR_RESPONSES},
+)
+def list_presets(
+    service: Service,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Case-insensitive search in names and ids.")
+    ] = None,
+    tag: Annotated[list[str], Query(description="`key:value`, repeatable.")] = [],  # noqa: B006
+    favourite: Annotated[bool | None, Query(description="Only favourites, or others.")] = None,
+    nsfw: Annotated[bool | None, Query(description="Only NSFW presets, or others.")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = None,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the last page.")] = None,
+) -> JSONResponse:
+    paged = limit is not None or cursor is not None
+    with service_errors():
+        page = service.cards(
+            q=q,
+            tags=tag_filter_from(tag),
+            favourite=favourite,
+            nsfw=nsfw,
+            limit=(limit or 50) if paged else None,
+            cursor=cursor,
+        )
+    body: dict[str, Any] = {"presets": page.items}
+    if paged:
+        body["next_cursor"] = page.next_cursor
+    return JSONResponse(body)
+
+
+@router.post(
+    "/presets",
+    summary="Create a preset",
+    status_code=201,
+    responses={
+        201: {"model": Preset, "description": "The preset as stored"},
+        409: error_response(
+            "The id (or its slug) is taken",
+            "already_exists",
+            "A preset with id 'example_01' already exists.",
+        ),
+        **ERROR_RESPONSES,
+        **BODY_ERROR_RESPONSES,
+    },
+    openapi_extra=PRESET_BODY,
+)
+async def create_preset(request: Request, service: Service) -> JSONResponse:
+    with service_errors():
+        document = parse_json_document(await request.body())
+        created = await run_in_threadpool(service.create, document)
+    location = f"{request.url.path}/{quote(created['slug'], safe='')}"
+    return JSONResponse(created, status_code=201, headers={"Location": location})
+
+
+@router.get(
+    "/presets/{slug}",
+    summary="Get a preset",
+    responses={200: {"model": Preset, "description": "The preset"}, **NOT_FOUND},
+)
+def get_preset(slug: str, service: Service) -> JSONResponse:
+    with service_errors():
+        document = service.get(slug)
+    if document is None:
+        raise ApiError(404, "preset_not_found", f"No preset with slug {slug!r}.")
+    return JSONResponse(document)
+
+
+@router.put(
+    "/presets/{slug}",
+    summary="Replace a preset",
+    responses={
+        200: {"model": Preset, "description": "The preset as stored"},
+        **NOT_FOUND,
+        **ERROR_RESPONSES,
+        **BODY_ERROR_RESPONSES,
+    },
+    openapi_extra=PRESET_BODY,
+)
+async def replace_preset(slug: str, request: Request, service: Service) -> JSONResponse:
+    with service_errors():
+        document = parse_json_document(await request.body())
+        return JSONResponse(await run_in_threadpool(service.replace, slug, document))
+
+
+@router.patch(
+    "/presets/{slug}",
+    summary="Change a preset (JSON merge patch)",
+    responses={
+        200: {"model": Preset, "description": "The preset as stored"},
+        **NOT_FOUND,
+        **ERROR_RESPONSES,
+        **BODY_ERROR_RESPONSES,
+    },
+    openapi_extra=MERGE_PATCH_BODY,
+)
+async def patch_preset(slug: str, request: Request, service: Service) -> JSONResponse:
+    with service_errors():
+        changes = parse_json_document(await request.body())
+        return JSONResponse(await run_in_threadpool(service.patch, slug, changes))
+
+
+@router.delete(
+    "/presets/{slug}",
+    summary="Delete a preset",
+    status_code=204,
+    response_class=Response,
+    responses={204: {"description": "Deleted"}, **NOT_FOUND, **ERROR_RESPONSES},
+)
+def delete_preset(slug: str, service: Service) -> Response:
+    with service_errors():
+        service.delete(slug)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/presets/{slug}/resolve",
+    summary="Resolve a preset without generating",
+    description="What one generation would use: the prompt, negative prompt, LoRAs, size, "
+    "checkpoint and every random choice. The same seed always gives the same answer.",
+    responses={
+        200: {"model": ResolvedPreset, "description": "The resolved generation"},
+        **NOT_FOUND,
+        **ERROR_RESPONSES,
+        **BODY_ERROR_RESPONSES,
+    },
+    openapi_extra=RESOLVE_BODY,
+)
+async def resolve_preset(slug: str, request: Request, service: Service) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    with service_errors():
+        body = parse_json_document(await request.body(), required=False)
+        if not isinstance(body, dict):
+            raise Invalid(["(body): must be a JSON object"], code="invalid_request")
+        overrides = dict(body)
+        seed = overrides.pop("seed", None)
+        available = None
+        if overrides.get("checkpoint") is not None:
+            lists = await run_in_threadpool(runtime.model_lists)
+            available = frozenset().union(*(backend.checkpoints for backend in lists))
+        resolved = await run_in_threadpool(
+            service.resolve, slug, seed, overrides, available_checkpoints=available
+        )
+    return JSONResponse(resolved)

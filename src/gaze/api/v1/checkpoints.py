@@ -1,0 +1,170 @@
+"""`/api/v1/checkpoints` (the catalogue and per-checkpoint settings) and `/api/v1/loras`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from gaze.api.auth import require_api_key
+from gaze.api.errors import ApiError
+from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
+from gaze.library.checkpoint_catalogue import (
+    BackendModels,
+    CheckpointCatalogue,
+    backend_model_lists,
+)
+from gaze.library.errors import LibraryError
+from gaze.library.json_input import parse_json_document
+from gaze.library.schema import CheckpointSettings
+from gaze.runtime import Runtime
+
+router = APIRouter(dependencies=[Depends(require_api_key)], tags=["checkpoints"])
+
+
+class CheckpointEntry(BaseModel):
+    path: str = Field(examples=["Illustrious/model.safetensors"])
+    name: str
+    available: bool = Field(description="True when at least one backend has the file.")
+    backends: list[str] = Field(examples=[["local"]], description="Backends having the file.")
+    has_settings: bool = Field(description="False: the settings shown are the defaults.")
+    base_model: Literal["sd1", "sdxl"]
+    base_model_source: Literal["settings", "file", "default"] = Field(
+        description="settings: stored; file: read from the local file's header; default: sd1."
+    )
+    settings: CheckpointSettings
+
+
+class CheckpointList(BaseModel):
+    checkpoints: list[CheckpointEntry]
+
+
+class LoraEntry(BaseModel):
+    path: str = Field(examples=["styles/watercolor.safetensors"])
+    name: str
+    backends: list[str]
+
+
+class LoraList(BaseModel):
+    loras: list[LoraEntry]
+
+
+SETTINGS_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The checkpoint's settings (`path` may be left out).",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/CheckpointSettings"}}
+        },
+    }
+}
+MERGE_PATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "A JSON merge patch (RFC 7396) over the current settings.",
+        "content": {
+            "application/json": {"schema": {"type": "object"}, "example": {"steps": 28}},
+            "application/merge-patch+json": {"schema": {"type": "object"}},
+        },
+    }
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: error_response(
+        "No backend has it and no settings are stored",
+        "checkpoint_not_found",
+        "No checkpoint 'x.safetensors': no backend has it and no settings are stored.",
+    )
+}
+
+
+def catalogue(request: Request) -> CheckpointCatalogue:
+    runtime: Runtime = request.app.state.runtime
+    checkpoints_dir = runtime.settings.resolved_models_dir / "checkpoints"
+    return CheckpointCatalogue(runtime.database, checkpoints_dir)
+
+
+def backends(request: Request) -> list[BackendModels]:
+    runtime: Runtime = request.app.state.runtime
+    return backend_model_lists(runtime.engines)
+
+
+Catalogue = Annotated[CheckpointCatalogue, Depends(catalogue)]
+Backends = Annotated[list[BackendModels], Depends(backends)]
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Service errors as the API's JSON errors (404, 400)."""
+    try:
+        yield
+    except LibraryError as error:
+        raise ApiError(error.status, error.code, error.message) from None
+
+
+@router.get(
+    "/checkpoints",
+    summary="List checkpoints",
+    description="Every checkpoint a backend has, or that has stored settings, with its "
+    "settings (stored, or the defaults of its base model).",
+    response_model=CheckpointList,
+    responses=ERROR_RESPONSES,
+)
+def list_checkpoints(service: Catalogue, found: Backends) -> JSONResponse:
+    return JSONResponse({"checkpoints": service.list(found)})
+
+
+@router.get(
+    "/checkpoints/{path:path}",
+    summary="Get a checkpoint",
+    response_model=CheckpointEntry,
+    responses={**NOT_FOUND, **ERROR_RESPONSES},
+)
+def get_checkpoint(path: str, service: Catalogue, found: Backends) -> JSONResponse:
+    with service_errors():
+        return JSONResponse(service.get(path, found))
+
+
+@router.put(
+    "/checkpoints/{path:path}",
+    summary="Store a checkpoint's settings",
+    response_model=CheckpointEntry,
+    responses={**ERROR_RESPONSES, **BODY_ERROR_RESPONSES},
+    openapi_extra=SETTINGS_BODY,
+)
+async def replace_checkpoint(
+    path: str, request: Request, service: Catalogue, found: Backends
+) -> JSONResponse:
+    with service_errors():
+        document = parse_json_document(await request.body())
+        return JSONResponse(await run_in_threadpool(service.replace, path, document, found))
+
+
+@router.patch(
+    "/checkpoints/{path:path}",
+    summary="Change a checkpoint's settings (JSON merge patch)",
+    response_model=CheckpointEntry,
+    responses={**NOT_FOUND, **ERROR_RESPONSES, **BODY_ERROR_RESPONSES},
+    openapi_extra=MERGE_PATCH_BODY,
+)
+async def patch_checkpoint(
+    path: str, request: Request, service: Catalogue, found: Backends
+) -> JSONResponse:
+    with service_errors():
+        changes = parse_json_document(await request.body())
+        return JSONResponse(await run_in_threadpool(service.patch, path, changes, found))
+
+
+@router.get(
+    "/loras",
+    summary="List LoRAs",
+    description="Every LoRA file a backend has.",
+    response_model=LoraList,
+    responses=ERROR_RESPONSES,
+)
+def list_loras(service: Catalogue, found: Backends) -> JSONResponse:
+    return JSONResponse({"loras": service.loras(found)})

@@ -1,0 +1,272 @@
+"""`/api/v1/<category>` for characters, looks, outfits, actions, styles, scenes and detailers:
+list (filters, cursor pages), read, create, replace, merge-patch and delete resources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from gaze.api.auth import require_api_key
+from gaze.api.errors import ApiError
+from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
+from gaze.library.errors import LibraryError
+from gaze.library.json_input import parse_json_document
+from gaze.library.listing import MAX_LIMIT, tag_filter_from
+from gaze.library.schema import CATEGORIES, resource_model_for
+from gaze.library.service import LibraryService
+from gaze.runtime import Runtime
+
+router = APIRouter(dependencies=[Depends(require_api_key)])
+
+
+class ResourceSummary(BaseModel):
+    id: str = Field(examples=["aria_vale"])
+    category: str = Field(examples=["characters"])
+    slug: str = Field(examples=["aria_vale"])
+    name: str = Field(examples=["Aria Vale"])
+    tags: dict[str, str | list[str]] = Field(examples=[{"origin": "gaze examples"}])
+    is_favourite: bool
+    is_nsfw: bool
+    cover: str | None = Field(description="Path relative to the media folder.")
+    cover_url: str | None = Field(description="Where the cover is served, without auth.")
+
+
+class ResourcePage(BaseModel):
+    items: list[ResourceSummary]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+
+
+Q = Annotated[
+    str | None, Query(max_length=200, description="Case-insensitive search in names and ids.")
+]
+TagParam = Annotated[
+    list[str],
+    Query(
+        description="`key:value`, repeatable: resources whose organisational tag `key` is "
+        "(or, for a list, contains) `value`, ignoring case.",
+        examples=["origin:gaze examples"],
+    ),
+]
+Favourite = Annotated[bool | None, Query(description="Only favourites (true) or the others.")]
+Nsfw = Annotated[bool | None, Query(description="Only NSFW resources (true) or the others.")]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
+Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
+
+
+def library_service(request: Request) -> LibraryService:
+    runtime: Runtime = request.app.state.runtime
+    return LibraryService(runtime.database, runtime.settings.resolved_media_dir)
+
+
+Service = Annotated[LibraryService, Depends(library_service)]
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Service errors as the API's JSON errors (404, 409, 400)."""
+    try:
+        yield
+    except LibraryError as error:
+        raise ApiError(error.status, error.code, error.message) from None
+
+
+def _document_body(schema_name: str, description: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}
+            },
+        }
+    }
+
+
+MERGE_PATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "A JSON merge patch (RFC 7396): the fields to change; null resets a "
+        "field to its default. The id cannot change.",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object"},
+                "example": {"is_favourite": True, "tags": {"mood": "calm"}},
+            },
+            "application/merge-patch+json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+def add_category_routes(category: str) -> None:
+    """The six routes of one category, with its own operation ids and document schema."""
+    model = resource_model_for(category)
+    noun = category[:-1]
+    not_found: dict[int | str, dict[str, Any]] = {
+        404: error_response(
+            f"No {noun} with this id", f"{noun}_not_found", f"No {noun} with id 'x'."
+        )
+    }
+
+    def list_resources(
+        service: Service,
+        q: Q = None,
+        tag: TagParam = [],  # noqa: B006 - FastAPI copies query defaults
+        favourite: Favourite = None,
+        nsfw: Nsfw = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> JSONResponse:
+        with service_errors():
+            page = service.list(
+                category,
+                q=q,
+                tags=tag_filter_from(tag),
+                favourite=favourite,
+                nsfw=nsfw,
+                limit=limit,
+                cursor=cursor,
+            )
+        return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
+
+    def get_resource(resource_id: str, service: Service) -> JSONResponse:
+        with service_errors():
+            document = service.get(category, resource_id)
+        if document is None:
+            raise ApiError(404, f"{noun}_not_found", f"No {noun} with id {resource_id!r}.")
+        return JSONResponse(document)
+
+    async def create_resource(request: Request, service: Service) -> JSONResponse:
+        with service_errors():
+            document = parse_json_document(await request.body())
+            created = await run_in_threadpool(service.create, category, document)
+        location = f"{request.url.path}/{quote(created['id'], safe='')}"
+        return JSONResponse(created, status_code=201, headers={"Location": location})
+
+    async def replace_resource(
+        resource_id: str, request: Request, service: Service
+    ) -> JSONResponse:
+        with service_errors():
+            document = parse_json_document(await request.body())
+            return JSONResponse(
+                await run_in_threadpool(service.replace, category, resource_id, document)
+            )
+
+    async def patch_resource(resource_id: str, request: Request, service: Service) -> JSONResponse:
+        with service_errors():
+            changes = parse_json_document(await request.body())
+            return JSONResponse(
+                await run_in_threadpool(service.patch, category, resource_id, changes)
+            )
+
+    def delete_resource(resource_id: str, service: Service) -> Response:
+        with service_errors():
+            service.delete(category, resource_id)
+        return Response(status_code=204)
+
+    tags: list[str | Enum] = [category]
+    router.add_api_route(
+        f"/{category}",
+        list_resources,
+        methods=["GET"],
+        summary=f"List {category}",
+        operation_id=f"list_{category}",
+        tags=tags,
+        response_model=ResourcePage,
+        responses=ERROR_RESPONSES,
+    )
+    router.add_api_route(
+        f"/{category}",
+        create_resource,
+        methods=["POST"],
+        summary=f"Create a {noun}",
+        operation_id=f"create_{noun}",
+        tags=tags,
+        status_code=201,
+        responses={
+            201: {"model": model, "description": f"The {noun} as stored"},
+            409: error_response(
+                "The id (or its slug) is taken",
+                "already_exists",
+                f"A {noun} with id 'x' already exists.",
+            ),
+            **ERROR_RESPONSES,
+            **BODY_ERROR_RESPONSES,
+        },
+        openapi_extra=_document_body(model.__name__, f"The {noun}'s document."),
+    )
+    router.add_api_route(
+        f"/{category}/{{resource_id}}",
+        get_resource,
+        methods=["GET"],
+        summary=f"Get a {noun}",
+        operation_id=f"get_{noun}",
+        tags=tags,
+        responses={200: {"model": model, "description": f"The {noun}"}, **not_found},
+    )
+    router.add_api_route(
+        f"/{category}/{{resource_id}}",
+        replace_resource,
+        methods=["PUT"],
+        summary=f"Replace a {noun}",
+        operation_id=f"replace_{noun}",
+        tags=tags,
+        responses={
+            200: {"model": model, "description": f"The {noun} as stored"},
+            **not_found,
+            **ERROR_RESPONSES,
+            **BODY_ERROR_RESPONSES,
+        },
+        openapi_extra=_document_body(
+            model.__name__, f"The {noun}'s new document (`id` may be left out)."
+        ),
+    )
+    router.add_api_route(
+        f"/{category}/{{resource_id}}",
+        patch_resource,
+        methods=["PATCH"],
+        summary=f"Change a {noun} (JSON merge patch)",
+        operation_id=f"patch_{noun}",
+        tags=tags,
+        responses={
+            200: {"model": model, "description": f"The {noun} as stored"},
+            **not_found,
+            **ERROR_RESPONSES,
+            **BODY_ERROR_RESPONSES,
+        },
+        openapi_extra=MERGE_PATCH_BODY,
+    )
+    router.add_api_route(
+        f"/{category}/{{resource_id}}",
+        delete_resource,
+        methods=["DELETE"],
+        summary=f"Delete a {noun}",
+        operation_id=f"delete_{noun}",
+        tags=tags,
+        status_code=204,
+        response_class=Response,
+        responses={
+            204: {"description": "Deleted"},
+            409: error_response(
+                "Still used; the message names by whom",
+                "in_use",
+                f"The {noun} 'x' is used by preset 'p' (P); change or delete them first.",
+            ),
+            **not_found,
+            **ERROR_RESPONSES,
+        },
+    )
+
+
+for _category in CATEGORIES:
+    add_category_routes(_category)

@@ -1,0 +1,25 @@
+"""Documents received as JSON text (request bodies): parsed with clear errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gaze.library.errors import Invalid, TooLarge
+from gaze.library.files import MAX_FILE_BYTES
+
+
+def parse_json_document(raw: bytes, *, required: bool = True) -> Any:
+    """The JSON value of `raw`. An empty body is Invalid (code ``missing_body``) when
+    `required`, else ``{}``; text that is not JSON is Invalid (code ``invalid_json``); more
+    than `MAX_FILE_BYTES` (a library file's limit) is TooLarge."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise TooLarge(f"The body is over {MAX_FILE_BYTES} bytes.")
+    if not raw.strip():
+        if required:
+            raise Invalid(["(body): send a JSON document"], code="missing_body")
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise Invalid([f"(body): not valid JSON: {error}"], code="invalid_json") from None

@@ -1,0 +1,200 @@
+"""The library service: resources of every category (characters, looks, outfits, actions,
+styles, scenes, detailers) as stored in the database.
+
+Errors are `gaze.library.errors` exceptions: `NotFound`, `Conflict` (an id or slug taken; a
+resource still used by presets or by a character's wardrobe), `Invalid` (every problem of a
+document, one line each).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Text, cast, or_, select
+from sqlalchemy.orm import Session
+
+from gaze.db.connection import Database
+from gaze.db.models import PresetRow, ResourceRow
+from gaze.library.collection import DocumentCollection, Item
+from gaze.library.covers import cover_url
+from gaze.library.errors import Invalid
+from gaze.library.listing import Page
+from gaze.library.schema import CATEGORIES, Character, Resource, resource_model_for
+from gaze.library.store import upsert_resource
+from gaze.presets.references import uses_resource
+from gaze.presets.schema import Preset
+
+
+def mentions(document_column: Any, value: str) -> ColumnElement[bool]:
+    """A cheap SQL pre-filter: the stored JSON text contains `value` as a JSON string
+    (written with or without escapes for non-ASCII characters)."""
+    text = cast(document_column, Text)
+    spellings = {json.dumps(value), json.dumps(value, ensure_ascii=False)}
+    return or_(*(text.contains(spelling, autoescape=True) for spelling in sorted(spellings)))
+
+
+class ResourceCollection(DocumentCollection):
+    """The resources of one category, or (category None, for listing only) of all."""
+
+    row_class = ResourceRow
+
+    def __init__(self, database: Database, media_dir: Path, category: str | None) -> None:
+        super().__init__(database, media_dir)
+        if category is not None and category not in CATEGORIES:
+            raise Invalid(
+                [f"category: {category!r} is not one of {', '.join(CATEGORIES)}"],
+                code="unknown_category",
+            )
+        self.category = category
+        self.noun = category[:-1] if category else "resource"
+
+    def model(self) -> type[Item]:
+        if self.category is None:
+            raise Invalid(["category: name the category of the resource"], code="no_category")
+        return resource_model_for(self.category)
+
+    def scope(self) -> list[ColumnElement[bool]]:
+        return [] if self.category is None else [ResourceRow.category == self.category]
+
+    def save(self, session: Session, item: Item) -> None:
+        assert isinstance(item, Resource)
+        upsert_resource(session, item)
+
+    def list_columns(self) -> list[Any]:
+        return [*super().list_columns(), ResourceRow.category]
+
+    def order_columns(self) -> list[Any]:
+        columns = super().order_columns()
+        return columns if self.category is not None else [*columns, ResourceRow.category]
+
+    def list_item(self, row: Row[Any]) -> dict[str, Any]:
+        return {
+            "id": row.id,
+            "category": row.category,
+            "slug": row.slug,
+            "name": row.name,
+            "tags": row.tags or {},
+            "is_favourite": bool(row.is_favourite),
+            "is_nsfw": bool(row.is_nsfw),
+            "cover": row.cover,
+            "cover_url": cover_url(row.cover),
+        }
+
+    def reference_problems(self, item: Item) -> list[str]:
+        if not isinstance(item, Character):
+            return []
+        wanted = {
+            name: outfit.outfit_id
+            for name, outfit in item.wardrobe.items()
+            if outfit.outfit_id is not None
+        }
+        if not wanted:
+            return []
+        with self.database.session() as session:
+            known = set(
+                session.execute(
+                    select(ResourceRow.id).where(
+                        ResourceRow.category == "outfits", ResourceRow.id.in_(wanted.values())
+                    )
+                ).scalars()
+            )
+        return [
+            f"wardrobe.{name}.outfit_id: no outfit with id {outfit_id!r}"
+            for name, outfit_id in wanted.items()
+            if outfit_id not in known
+        ]
+
+    def users(self, session: Session, row: Any) -> list[str]:
+        category, resource_id = row.category, row.id
+        found = []
+        presets = session.execute(
+            select(PresetRow.id, PresetRow.name, PresetRow.document)
+            .where(mentions(PresetRow.document, resource_id))
+            .order_by(PresetRow.id)
+        ).all()
+        for preset in presets:
+            if uses_resource(Preset.model_validate(preset.document), category, resource_id):
+                found.append(f"preset {preset.id!r} ({preset.name})")
+        if category == "outfits":
+            characters = session.execute(
+                select(ResourceRow.id, ResourceRow.document)
+                .where(
+                    ResourceRow.category == "characters",
+                    mentions(ResourceRow.document, resource_id),
+                )
+                .order_by(ResourceRow.id)
+            ).all()
+            for character in characters:
+                wardrobe = Character.model_validate(character.document).wardrobe
+                for name, outfit in wardrobe.items():
+                    if outfit.outfit_id == resource_id:
+                        found.append(f"character {character.id!r} (wardrobe outfit {name!r})")
+        return found
+
+
+class LibraryService:
+    """Resources by category; see the module docstring. Resources are found by id, or by
+    slug when no id matches."""
+
+    def __init__(self, database: Database, media_dir: Path) -> None:
+        self.database = database
+        self.media_dir = media_dir
+
+    def collection(self, category: str | None) -> ResourceCollection:
+        """The resources of a category (None: all, for listing); Invalid for an unknown one."""
+        return ResourceCollection(self.database, self.media_dir, category)
+
+    def list(
+        self,
+        category: str | None,
+        *,
+        q: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        favourite: bool | None = None,
+        nsfw: bool | None = None,
+        limit: int | None = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """A page of resources of a category (None: of every category), favourites first,
+        then by name, then by id. `q` searches names and ids (case-insensitive); `tags`
+        keeps resources whose tag `key` is (or contains) `value`; `limit=None` lists all.
+        Items: id, category, slug, name, tags, is_favourite, is_nsfw, cover, cover_url."""
+        return self.collection(category).list(
+            q=q, tags=tags, favourite=favourite, nsfw=nsfw, limit=limit, cursor=cursor
+        )
+
+    def get(self, category: str, resource_id: str) -> dict[str, Any] | None:
+        """The resource's document, or None."""
+        return self.collection(category).get(resource_id)
+
+    def create(self, category: str, document: Any) -> dict[str, Any]:
+        return self.collection(category).create(document)
+
+    def replace(self, category: str, resource_id: str, document: Any) -> dict[str, Any]:
+        return self.collection(category).replace(resource_id, document)
+
+    def patch(self, category: str, resource_id: str, changes: Any) -> dict[str, Any]:
+        return self.collection(category).patch(resource_id, changes)
+
+    def delete(self, category: str, resource_id: str) -> None:
+        self.collection(category).delete(resource_id)
+
+    def duplicate(self, category: str, resource_id: str, new_id: str) -> dict[str, Any]:
+        return self.collection(category).duplicate(resource_id, new_id)
+
+    def set_cover(
+        self, category: str, resource_id: str, relative_media_path: str | None
+    ) -> dict[str, Any]:
+        return self.collection(category).set_cover(resource_id, relative_media_path)
+
+    def set_flags(
+        self,
+        category: str,
+        resource_id: str,
+        favourite: bool | None = None,
+        nsfw: bool | None = None,
+    ) -> dict[str, Any]:
+        return self.collection(category).set_flags(resource_id, favourite=favourite, nsfw=nsfw)

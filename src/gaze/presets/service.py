@@ -1,0 +1,262 @@
+"""The preset service: presets as stored in the database, and their resolution (what a
+generation would use) without generating.
+
+Presets are found by slug, or by id. Errors are `gaze.library.errors` exceptions: `NotFound`,
+`Conflict` (id or slug taken), `Invalid` (every problem of a document, one line each; a preset
+naming a resource or field the library lacks is invalid too).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, Row
+from sqlalchemy.orm import Session
+
+from gaze.db.connection import Database
+from gaze.db.models import PresetRow
+from gaze.generation_spec import MAX_SEED
+from gaze.library.collection import DocumentCollection, Item
+from gaze.library.covers import cover_url
+from gaze.library.database_view import DatabaseLibrary
+from gaze.library.errors import Invalid
+from gaze.library.listing import Page, list_filter
+from gaze.library.schema import relative_path_problem
+from gaze.library.store import upsert_preset
+from gaze.presets.references import missing_references
+from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
+from gaze.presets.schema import Preset
+
+RANDOM_SEED_BITS = 53
+"""Seeds picked for a request without one stay below 2**53, exact in JavaScript clients."""
+MAX_EXTRA_PROMPT = 4000
+OVERRIDE_FIELDS = ("checkpoint", "extra_positive", "extra_negative", "width", "height")
+
+
+CARD_COLUMNS = (
+    PresetRow.id,
+    PresetRow.slug,
+    PresetRow.name,
+    PresetRow.cover,
+    PresetRow.is_favourite,
+)
+
+
+def card(row: Row[Any]) -> dict[str, Any]:
+    """A preset as the API guide lists it, from a row of `CARD_COLUMNS`."""
+    return {"preset_id": row[0], "slug": row[1], "name": row[2], "has_cover": row[3] is not None}
+
+
+class PresetCollection(DocumentCollection):
+    noun = "preset"
+    key_name = "slug"
+    row_class = PresetRow
+
+    def __init__(self, database: Database, media_dir: Path, checkpoints_dir: Path | None) -> None:
+        super().__init__(database, media_dir)
+        self.checkpoints_dir = checkpoints_dir
+
+    def model(self) -> type[Item]:
+        return Preset
+
+    def scope(self) -> list[ColumnElement[bool]]:
+        return []
+
+    def save(self, session: Session, item: Item) -> None:
+        assert isinstance(item, Preset)
+        upsert_preset(session, item)
+
+    def list_item(self, row: Row[Any]) -> dict[str, Any]:
+        return {
+            "preset_id": row.id,
+            "slug": row.slug,
+            "name": row.name,
+            "has_cover": row.cover is not None,
+            "tags": row.tags or {},
+            "is_favourite": bool(row.is_favourite),
+            "is_nsfw": bool(row.is_nsfw),
+            "cover": row.cover,
+            "cover_url": cover_url(row.cover),
+        }
+
+    def library(self) -> DatabaseLibrary:
+        return DatabaseLibrary(self.database, self.checkpoints_dir)
+
+    def reference_problems(self, item: Item) -> list[str]:
+        assert isinstance(item, Preset)
+        return missing_references(item, self.library())
+
+
+def overrides_from(values: Mapping[str, Any]) -> Overrides:
+    """Per-request overrides from a mapping with any of `OVERRIDE_FIELDS`; Invalid names every
+    bad value."""
+    problems = [f"{key}: unknown field" for key in values if key not in OVERRIDE_FIELDS]
+    checkpoint = values.get("checkpoint")
+    if checkpoint is not None:
+        problem = (
+            relative_path_problem(checkpoint) if isinstance(checkpoint, str) else "must be a string"
+        )
+        if problem:
+            problems.append(f"checkpoint: {problem}")
+    for name in ("extra_positive", "extra_negative"):
+        text = values.get(name, "")
+        if not isinstance(text, str):
+            problems.append(f"{name}: must be a string")
+        elif len(text) > MAX_EXTRA_PROMPT:
+            problems.append(f"{name}: {len(text)} characters; the limit is {MAX_EXTRA_PROMPT}")
+    if problems:
+        raise Invalid(problems, code="invalid_overrides")
+    try:
+        return Overrides(
+            checkpoint=checkpoint,
+            extra_positive=values.get("extra_positive", ""),
+            extra_negative=values.get("extra_negative", ""),
+            width=values.get("width"),
+            height=values.get("height"),
+        )
+    except ValueError as error:
+        raise Invalid([f"size: {error}"], code="invalid_size") from None
+
+
+class PresetService:
+    """Presets: see the module docstring. `checkpoints_dir` (the local models' checkpoints
+    folder) lets resolution read a checkpoint's base model from its file when the checkpoint
+    has no stored settings."""
+
+    def __init__(
+        self, database: Database, media_dir: Path, *, checkpoints_dir: Path | None = None
+    ) -> None:
+        self.database = database
+        self.media_dir = media_dir
+        self.presets = PresetCollection(database, media_dir, checkpoints_dir)
+
+    def list(
+        self,
+        *,
+        q: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        favourite: bool | None = None,
+        nsfw: bool | None = None,
+        limit: int | None = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """A page of presets, favourites first, then by name, then by id (`limit=None`: all).
+        Items: preset_id, slug, name, has_cover (the API guide's keys), tags, is_favourite,
+        is_nsfw, cover, cover_url."""
+        return self.presets.list(
+            q=q, tags=tags, favourite=favourite, nsfw=nsfw, limit=limit, cursor=cursor
+        )
+
+    def cards(
+        self,
+        *,
+        q: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        favourite: bool | None = None,
+        nsfw: bool | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> Page:
+        """`list` with the API guide's items only (preset_id, slug, name, has_cover), read
+        without the documents: fast enough to list every preset at once (`limit=None`)."""
+        request = list_filter(
+            q=q, tags=tags, favourite=favourite, nsfw=nsfw, limit=limit, cursor=cursor
+        )
+        columns: list[Any] = list(CARD_COLUMNS)
+        if request.tags:
+            columns.append(PresetRow.document["tags"].label("tags"))
+        return self.presets.page(request, columns, card)
+
+    def get(self, slug: str) -> dict[str, Any] | None:
+        """The preset's document, or None."""
+        return self.presets.get(slug)
+
+    def create(self, document: Any) -> dict[str, Any]:
+        return self.presets.create(document)
+
+    def replace(self, slug: str, document: Any) -> dict[str, Any]:
+        return self.presets.replace(slug, document)
+
+    def patch(self, slug: str, changes: Any) -> dict[str, Any]:
+        return self.presets.patch(slug, changes)
+
+    def delete(self, slug: str) -> None:
+        self.presets.delete(slug)
+
+    def duplicate(self, slug: str, new_id: str) -> dict[str, Any]:
+        return self.presets.duplicate(slug, new_id)
+
+    def set_cover(self, slug: str, relative_media_path: str | None) -> dict[str, Any]:
+        return self.presets.set_cover(slug, relative_media_path)
+
+    def set_flags(
+        self, slug: str, favourite: bool | None = None, nsfw: bool | None = None
+    ) -> dict[str, Any]:
+        return self.presets.set_flags(slug, favourite=favourite, nsfw=nsfw)
+
+    def resolve(
+        self,
+        slug: str,
+        seed: int | None = None,
+        overrides: Overrides | Mapping[str, Any] | None = None,
+        *,
+        available_checkpoints: Collection[str] | None = None,
+    ) -> dict[str, Any]:
+        """What one generation of the preset would use, without generating: ``seed`` (picked
+        when None), ``prompt``, ``negative``, ``loras``, ``checkpoint``, ``width``,
+        ``height``, ``choices`` (what each slot picked) and the full ``spec``. The same seed
+        always gives the same answer. With `available_checkpoints`, a checkpoint override
+        must be one of them."""
+        if overrides is None:
+            overrides = Overrides()
+        elif not isinstance(overrides, Overrides):
+            overrides = overrides_from(overrides)
+        if seed is None:
+            seed = secrets.randbits(RANDOM_SEED_BITS)
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise Invalid(
+                [f"seed: must be an integer from 0 to {MAX_SEED}, got {seed!r}"],
+                code="invalid_seed",
+            )
+        if (
+            overrides.checkpoint
+            and available_checkpoints is not None
+            and overrides.checkpoint not in available_checkpoints
+        ):
+            raise Invalid(
+                [f"checkpoint: {overrides.checkpoint!r} is not available on any backend"],
+                code="unknown_checkpoint",
+            )
+        with self.database.session() as session:
+            row = self.presets.required(session, slug)
+            preset_id, preset_slug, document = row.id, row.slug, row.document
+        try:
+            preset = Preset.model_validate(document)
+            resolution = resolve_preset(preset, self.presets.library(), overrides, seed)
+        except (ResolutionError, ValidationError) as error:
+            raise Invalid([str(error)], code="preset_unresolvable") from None
+        spec = resolution.spec
+        return {
+            "preset_id": preset_id,
+            "slug": preset_slug,
+            "seed": seed,
+            "prompt": spec.positive,
+            "negative": spec.negative,
+            "loras": [
+                {
+                    "name": lora.name,
+                    "model_weight": lora.model_weight,
+                    "clip_weight": lora.clip_weight,
+                }
+                for lora in spec.loras
+            ],
+            "checkpoint": spec.checkpoint,
+            "width": spec.width,
+            "height": spec.height,
+            "choices": resolution.choices,
+            "spec": spec.to_dict(),
+        }
