@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -13,11 +13,12 @@ from fastapi.staticfiles import StaticFiles
 from gaze import __version__
 from gaze.api.errors import install_error_handlers
 from gaze.api.request_limits import ApiBodyLimits
-from gaze.api.v1 import backends, generate, jobs, presets
+from gaze.api.schemas import install_openapi_examples
+from gaze.api.v1 import backends, batches, checkpoints, events, generate, jobs, library, presets
 from gaze.jobs.worker import Worker
 from gaze.runtime import Runtime
 from gaze.security.failed_keys import FailedKeyLimiter
-from gaze.web.router import router as web_router
+from gaze.web.install import install_web_ui
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
         worker = Worker(runtime, embedded=True) if with_worker else None
         if worker:
             worker.start()
+        gc.collect()
+        gc.freeze()  # keep full collections off the large, long-lived torch/diffusers heap
         try:
             yield
         finally:
@@ -49,14 +52,12 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
     app.state.runtime = runtime
     app.state.failed_keys = FailedKeyLimiter(runtime.settings.auth_failure_limit)
     install_error_handlers(app)
+    install_openapi_examples(app)
     app.add_middleware(ApiBodyLimits)
-    for module in (presets, generate, jobs, backends):
+    for module in (presets, generate, jobs, batches, events, backends, library, checkpoints):
         app.include_router(module.router, prefix=API_PREFIX)
     media_dir = runtime.settings.resolved_media_dir
     media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static/uploads", StaticFiles(directory=media_dir), name="uploads")
-    app.mount(
-        "/assets", StaticFiles(directory=Path(__file__).parent / "web" / "static"), name="assets"
-    )
-    app.include_router(web_router)
+    install_web_ui(app)
     return app

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gaze.library.errors import LibraryError
+
 log = logging.getLogger(__name__)
 
 
@@ -73,6 +75,10 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(error.code, error.message), status_code=error.status, headers=error.headers
         )
+
+    @app.exception_handler(LibraryError)
+    async def library_error(_request: Request, error: LibraryError) -> JSONResponse:
+        return JSONResponse(error_body(error.code, error.message), status_code=error.status)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -12,14 +10,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.library.checkpoint_catalogue import (
     BackendModels,
     CheckpointCatalogue,
     backend_model_lists,
 )
-from gaze.library.errors import LibraryError
 from gaze.library.json_input import parse_json_document
 from gaze.library.schema import CheckpointSettings
 from gaze.runtime import Runtime
@@ -97,15 +93,6 @@ Catalogue = Annotated[CheckpointCatalogue, Depends(catalogue)]
 Backends = Annotated[list[BackendModels], Depends(backends)]
 
 
-@contextmanager
-def service_errors() -> Iterator[None]:
-    """Service errors as the API's JSON errors (404, 400)."""
-    try:
-        yield
-    except LibraryError as error:
-        raise ApiError(error.status, error.code, error.message) from None
-
-
 @router.get(
     "/checkpoints",
     summary="List checkpoints",
@@ -125,8 +112,7 @@ def list_checkpoints(service: Catalogue, found: Backends) -> JSONResponse:
     responses={**NOT_FOUND, **ERROR_RESPONSES},
 )
 def get_checkpoint(path: str, service: Catalogue, found: Backends) -> JSONResponse:
-    with service_errors():
-        return JSONResponse(service.get(path, found))
+    return JSONResponse(service.get(path, found))
 
 
 @router.put(
@@ -139,9 +125,8 @@ def get_checkpoint(path: str, service: Catalogue, found: Backends) -> JSONRespon
 async def replace_checkpoint(
     path: str, request: Request, service: Catalogue, found: Backends
 ) -> JSONResponse:
-    with service_errors():
-        document = parse_json_document(await request.body())
-        return JSONResponse(await run_in_threadpool(service.replace, path, document, found))
+    document = parse_json_document(await request.body())
+    return JSONResponse(await run_in_threadpool(service.replace, path, document, found))
 
 
 @router.patch(
@@ -154,9 +139,8 @@ async def replace_checkpoint(
 async def patch_checkpoint(
     path: str, request: Request, service: Catalogue, found: Backends
 ) -> JSONResponse:
-    with service_errors():
-        changes = parse_json_document(await request.body())
-        return JSONResponse(await run_in_threadpool(service.patch, path, changes, found))
+    changes = parse_json_document(await request.body())
+    return JSONResponse(await run_in_threadpool(service.patch, path, changes, found))
 
 
 @router.get(

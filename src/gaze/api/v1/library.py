@@ -3,8 +3,6 @@ list (filters, cursor pages), read, create, replace, merge-patch and delete reso
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import Enum
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from gaze.api.auth import require_api_key
 from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
-from gaze.library.errors import LibraryError
 from gaze.library.json_input import parse_json_document
 from gaze.library.listing import MAX_LIMIT, tag_filter_from
 from gaze.library.schema import CATEGORIES, resource_model_for
@@ -71,15 +68,6 @@ def library_service(request: Request) -> LibraryService:
 Service = Annotated[LibraryService, Depends(library_service)]
 
 
-@contextmanager
-def service_errors() -> Iterator[None]:
-    """Service errors as the API's JSON errors (404, 409, 400)."""
-    try:
-        yield
-    except LibraryError as error:
-        raise ApiError(error.status, error.code, error.message) from None
-
-
 def _document_body(schema_name: str, description: str) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -127,51 +115,43 @@ def add_category_routes(category: str) -> None:
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> JSONResponse:
-        with service_errors():
-            page = service.list(
-                category,
-                q=q,
-                tags=tag_filter_from(tag),
-                favourite=favourite,
-                nsfw=nsfw,
-                limit=limit,
-                cursor=cursor,
-            )
+        page = service.list(
+            category,
+            q=q,
+            tags=tag_filter_from(tag),
+            favourite=favourite,
+            nsfw=nsfw,
+            limit=limit,
+            cursor=cursor,
+        )
         return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
     def get_resource(resource_id: str, service: Service) -> JSONResponse:
-        with service_errors():
-            document = service.get(category, resource_id)
+        document = service.get(category, resource_id)
         if document is None:
             raise ApiError(404, f"{noun}_not_found", f"No {noun} with id {resource_id!r}.")
         return JSONResponse(document)
 
     async def create_resource(request: Request, service: Service) -> JSONResponse:
-        with service_errors():
-            document = parse_json_document(await request.body())
-            created = await run_in_threadpool(service.create, category, document)
+        document = parse_json_document(await request.body())
+        created = await run_in_threadpool(service.create, category, document)
         location = f"{request.url.path}/{quote(created['id'], safe='')}"
         return JSONResponse(created, status_code=201, headers={"Location": location})
 
     async def replace_resource(
         resource_id: str, request: Request, service: Service
     ) -> JSONResponse:
-        with service_errors():
-            document = parse_json_document(await request.body())
-            return JSONResponse(
-                await run_in_threadpool(service.replace, category, resource_id, document)
-            )
+        document = parse_json_document(await request.body())
+        return JSONResponse(
+            await run_in_threadpool(service.replace, category, resource_id, document)
+        )
 
     async def patch_resource(resource_id: str, request: Request, service: Service) -> JSONResponse:
-        with service_errors():
-            changes = parse_json_document(await request.body())
-            return JSONResponse(
-                await run_in_threadpool(service.patch, category, resource_id, changes)
-            )
+        changes = parse_json_document(await request.body())
+        return JSONResponse(await run_in_threadpool(service.patch, category, resource_id, changes))
 
     def delete_resource(resource_id: str, service: Service) -> Response:
-        with service_errors():
-            service.delete(category, resource_id)
+        service.delete(category, resource_id)
         return Response(status_code=204)
 
     tags: list[str | Enum] = [category]

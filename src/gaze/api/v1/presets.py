@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -21,7 +19,7 @@ from gaze.api.schemas import (
     error_response,
 )
 from gaze.generation_spec import MAX_SEED
-from gaze.library.errors import Invalid, LibraryError
+from gaze.library.errors import Invalid
 from gaze.library.json_input import parse_json_document
 from gaze.library.listing import MAX_LIMIT, tag_filter_from
 from gaze.presets.schema import Preset
@@ -124,15 +122,6 @@ def preset_service(request: Request) -> PresetService:
 Service = Annotated[PresetService, Depends(preset_service)]
 
 
-@contextmanager
-def service_errors() -> Iterator[None]:
-    """Service errors as the API's JSON errors (404, 409, 400)."""
-    try:
-        yield
-    except LibraryError as error:
-        raise ApiError(error.status, error.code, error.message) from None
-
-
 @router.get(
     "/presets",
     summary="List presets",
@@ -152,15 +141,14 @@ def list_presets(
     cursor: Annotated[str | None, Query(description="`next_cursor` of the last page.")] = None,
 ) -> JSONResponse:
     paged = limit is not None or cursor is not None
-    with service_errors():
-        page = service.cards(
-            q=q,
-            tags=tag_filter_from(tag),
-            favourite=favourite,
-            nsfw=nsfw,
-            limit=(limit or 50) if paged else None,
-            cursor=cursor,
-        )
+    page = service.cards(
+        q=q,
+        tags=tag_filter_from(tag),
+        favourite=favourite,
+        nsfw=nsfw,
+        limit=(limit or 50) if paged else None,
+        cursor=cursor,
+    )
     body: dict[str, Any] = {"presets": page.items}
     if paged:
         body["next_cursor"] = page.next_cursor
@@ -184,9 +172,8 @@ def list_presets(
     openapi_extra=PRESET_BODY,
 )
 async def create_preset(request: Request, service: Service) -> JSONResponse:
-    with service_errors():
-        document = parse_json_document(await request.body())
-        created = await run_in_threadpool(service.create, document)
+    document = parse_json_document(await request.body())
+    created = await run_in_threadpool(service.create, document)
     location = f"{request.url.path}/{quote(created['slug'], safe='')}"
     return JSONResponse(created, status_code=201, headers={"Location": location})
 
@@ -197,8 +184,7 @@ async def create_preset(request: Request, service: Service) -> JSONResponse:
     responses={200: {"model": Preset, "description": "The preset"}, **NOT_FOUND},
 )
 def get_preset(slug: str, service: Service) -> JSONResponse:
-    with service_errors():
-        document = service.get(slug)
+    document = service.get(slug)
     if document is None:
         raise ApiError(404, "preset_not_found", f"No preset with slug {slug!r}.")
     return JSONResponse(document)
@@ -216,9 +202,8 @@ def get_preset(slug: str, service: Service) -> JSONResponse:
     openapi_extra=PRESET_BODY,
 )
 async def replace_preset(slug: str, request: Request, service: Service) -> JSONResponse:
-    with service_errors():
-        document = parse_json_document(await request.body())
-        return JSONResponse(await run_in_threadpool(service.replace, slug, document))
+    document = parse_json_document(await request.body())
+    return JSONResponse(await run_in_threadpool(service.replace, slug, document))
 
 
 @router.patch(
@@ -233,9 +218,8 @@ async def replace_preset(slug: str, request: Request, service: Service) -> JSONR
     openapi_extra=MERGE_PATCH_BODY,
 )
 async def patch_preset(slug: str, request: Request, service: Service) -> JSONResponse:
-    with service_errors():
-        changes = parse_json_document(await request.body())
-        return JSONResponse(await run_in_threadpool(service.patch, slug, changes))
+    changes = parse_json_document(await request.body())
+    return JSONResponse(await run_in_threadpool(service.patch, slug, changes))
 
 
 @router.delete(
@@ -246,8 +230,7 @@ async def patch_preset(slug: str, request: Request, service: Service) -> JSONRes
     responses={204: {"description": "Deleted"}, **NOT_FOUND, **ERROR_RESPONSES},
 )
 def delete_preset(slug: str, service: Service) -> Response:
-    with service_errors():
-        service.delete(slug)
+    service.delete(slug)
     return Response(status_code=204)
 
 
@@ -266,17 +249,16 @@ def delete_preset(slug: str, service: Service) -> Response:
 )
 async def resolve_preset(slug: str, request: Request, service: Service) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
-    with service_errors():
-        body = parse_json_document(await request.body(), required=False)
-        if not isinstance(body, dict):
-            raise Invalid(["(body): must be a JSON object"], code="invalid_request")
-        overrides = dict(body)
-        seed = overrides.pop("seed", None)
-        available = None
-        if overrides.get("checkpoint") is not None:
-            lists = await run_in_threadpool(runtime.model_lists)
-            available = frozenset().union(*(backend.checkpoints for backend in lists))
-        resolved = await run_in_threadpool(
-            service.resolve, slug, seed, overrides, available_checkpoints=available
-        )
+    body = parse_json_document(await request.body(), required=False)
+    if not isinstance(body, dict):
+        raise Invalid(["(body): must be a JSON object"], code="invalid_request")
+    overrides = dict(body)
+    seed = overrides.pop("seed", None)
+    available = None
+    if overrides.get("checkpoint") is not None:
+        lists = await run_in_threadpool(runtime.model_lists)
+        available = frozenset().union(*(backend.checkpoints for backend in lists))
+    resolved = await run_in_threadpool(
+        service.resolve, slug, seed, overrides, available_checkpoints=available
+    )
     return JSONResponse(resolved)
