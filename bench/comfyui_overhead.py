@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.comfyui_standin import ComfyUIStandIn
 
 from gaze.engines.base import CancelToken
-from gaze.engines.comfyui import ComfyUIEngine
+from gaze.engines.comfyui.engine import ComfyUIEngine
 from gaze.engines.comfyui.workflow import build_workflow
 from gaze.generation_spec import GenerationSpec
 

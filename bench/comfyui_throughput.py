@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from gaze.engines.base import CancelToken  # noqa: E402
-from gaze.engines.comfyui import ComfyUIEngine  # noqa: E402
+from gaze.engines.comfyui.engine import ComfyUIEngine  # noqa: E402
 from gaze.engines.pool import BackendPool  # noqa: E402
 from gaze.generation_spec import GenerationSpec  # noqa: E402
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -14,15 +16,18 @@ from gaze.engines.base import (
     BackendUnavailable,
     CancelToken,
     GenerationResult,
+    ModelNotFound,
     ProgressCallback,
 )
-from gaze.engines.comfyui import ComfyUIEngine
-from gaze.engines.pool import BackendPool, NoBackendAvailable
-from gaze.generation_spec import GenerationSpec
+from gaze.engines.comfyui.engine import ComfyUIEngine
+from gaze.engines.pool import BackendPool, NoBackendAvailable, NoBackendHasModels
+from gaze.generation_spec import GenerationSpec, LoraSpec
+from tests.comfyui.template_examples import text_to_image_template, with_template
 from tests.comfyui_standin import ComfyUIStandIn, StandInFactory
 
 SD15 = "sd15/base.safetensors"
 SDXL = "sdxl/illustrious.safetensors"
+INK = "style/ink.safetensors"
 
 
 def spec(checkpoint: str = SD15, seed: int = 1, steps: int = 2) -> GenerationSpec:
@@ -48,6 +53,9 @@ class LocalEngine:
         return [SD15]
 
     def loras(self) -> list[str]:
+        return []
+
+    def vaes(self) -> list[str]:
         return []
 
     def generate(
@@ -212,3 +220,156 @@ def test_an_engine_without_health_is_always_up(standin: ComfyUIStandIn) -> None:
         with pool.lease(spec()) as first, pool.lease(spec()) as second:
             assert {first.name, second.name} == {"local", standin.url}
             assert all(state.busy for state in pool.snapshot())
+
+
+def models(
+    checkpoints: Sequence[str], loras: Sequence[str] = (), vae: Sequence[str] = ()
+) -> dict[str, list[str]]:
+    return {"checkpoints": list(checkpoints), "loras": list(loras), "vae": list(vae)}
+
+
+def test_jobs_go_only_to_backends_that_have_their_models(
+    standin_factory: StandInFactory,
+) -> None:
+    only_sd15 = standin_factory(models=models([SD15]))
+    only_sdxl = standin_factory(models=models([SDXL]))
+    with_ink = standin_factory(models=models([SD15, SDXL], [INK]))
+    allowed = {
+        SD15: {only_sd15.url, with_ink.url},
+        SDXL: {only_sdxl.url, with_ink.url},
+        INK: {with_ink.url},
+    }
+    jobs = [spec(SD15, seed) for seed in range(6)] + [spec(SDXL, seed) for seed in range(6)]
+    jobs += [
+        dataclasses.replace(spec(SD15, seed), loras=(LoraSpec(INK, 0.6, 0.6),)) for seed in range(4)
+    ]
+    results: dict[int, str] = {}
+    errors: list[BaseException] = []
+    failovers: list[Any] = []
+
+    def worker(indices: list[int]) -> None:
+        for index in indices:
+            try:
+                result = run(pool, jobs[index])
+                results[index] = result.backend
+                failovers.extend(result.info.get("failed_over_from", []))
+            except BaseException as error:
+                errors.append(error)
+
+    engines = [engine(comfy) for comfy in (only_sd15, only_sdxl, with_ink)]
+    with BackendPool(engines, health_interval=60) as pool:
+        threads = [
+            threading.Thread(target=worker, args=(list(range(start, len(jobs), 3)),))
+            for start in range(3)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert errors == []
+    assert failovers == []  # chosen right the first time, not rescued by a retry
+    for index, backend in results.items():
+        need = INK if jobs[index].loras else jobs[index].checkpoint
+        assert backend in allowed[need], (index, backend)
+    assert len(results) == len(jobs)
+    assert {results[index] for index in range(12, 16)} == {with_ink.url}
+
+
+def test_a_spec_no_backend_can_run_fails_at_once_naming_why(
+    standin_factory: StandInFactory, closed_port_url: str
+) -> None:
+    only_sd15 = standin_factory(models=models([SD15]))
+    dead = ComfyUIEngine(closed_port_url, connect_timeout=0.3)
+    with BackendPool([engine(only_sd15), dead], health_interval=60) as pool:
+        started = time.monotonic()
+        with pytest.raises(NoBackendHasModels) as raised:
+            run(pool, spec(SDXL))
+        assert time.monotonic() - started < 1.0
+    message = str(raised.value)
+    assert f"no backend that is up can run checkpoint {SDXL!r}" in message
+    assert f"{only_sd15.url}: lacks checkpoint {SDXL!r}" in message
+    assert f"{closed_port_url}: down" in message
+    assert only_sd15.history() == {}
+
+
+def test_a_model_added_to_a_backend_is_found_without_waiting_for_a_check(
+    standin_factory: StandInFactory,
+) -> None:
+    comfy = standin_factory(models=models([SD15]))
+    with BackendPool([engine(comfy, model_list_ttl=0)], health_interval=60) as pool:
+        comfy.set_models(checkpoints=[SD15, SDXL])
+        assert run(pool, spec(SDXL)).backend == comfy.url
+
+
+def test_a_backend_whose_model_vanished_hands_the_job_to_one_that_has_it(
+    standin_factory: StandInFactory,
+) -> None:
+    first = standin_factory(models=models([SD15, SDXL]))
+    second = standin_factory(models=models([SD15, SDXL]))
+    engines = [engine(first, model_list_ttl=60), engine(second, model_list_ttl=60)]
+    with BackendPool(engines, health_interval=60) as pool:
+        first.set_models(checkpoints=[SD15])  # gone, but GAZE's lists are fresh for a minute
+        result = run(pool, spec(SDXL))
+        assert result.backend == second.url
+        assert result.info["failed_over_from"] == [first.url]
+        states = {state.name: state for state in pool.snapshot()}
+        assert states[first.url].up  # lacking a model is not being down
+        assert run(pool, spec(SDXL, seed=2)).backend == second.url  # lists were re-read
+
+
+def test_a_vanished_model_with_nowhere_else_to_go_is_model_not_found(
+    standin_factory: StandInFactory,
+) -> None:
+    comfy = standin_factory(models=models([SD15, SDXL]))
+    with BackendPool([engine(comfy, model_list_ttl=60)], health_interval=60) as pool:
+        comfy.set_models(checkpoints=[SD15])
+        with pytest.raises(
+            ModelNotFound, match=r"node 4 \(CheckpointLoaderSimple\) input ckpt_name"
+        ):
+            run(pool, spec(SDXL))
+
+
+def test_the_checkpoint_a_backend_ran_last_before_gaze_started_counts_for_affinity(
+    standin_factory: StandInFactory,
+) -> None:
+    first, second = standin_factory(), standin_factory()
+    # someone used both ComfyUIs directly: each last loaded another checkpoint
+    engine(first).generate(spec(SDXL, seed=90), lambda _: None, CancelToken())
+    engine(second).generate(spec(SD15, seed=91), lambda _: None, CancelToken())
+    with BackendPool([engine(first), engine(second)], health_interval=60) as pool:
+        states = {state.name: state for state in pool.snapshot()}
+        assert states[first.url].current_checkpoint == SDXL
+        assert states[second.url].current_checkpoint == SD15
+        for seed in range(3):
+            assert run(pool, spec(SD15, seed)).backend == second.url
+            assert run(pool, spec(SDXL, seed)).backend == first.url
+    assert first.stats().checkpoint_loads == 1
+    assert second.stats().checkpoint_loads == 1
+
+
+def test_a_custom_workflow_goes_to_a_backend_that_runs_templates(standin: ComfyUIStandIn) -> None:
+    templated = with_template(spec(), text_to_image_template())
+    with BackendPool([LocalEngine(), engine(standin)], health_interval=60) as pool:
+        for _ in range(3):
+            assert run(pool, templated).backend == standin.url
+    with (
+        BackendPool([LocalEngine()], health_interval=60) as pool,
+        pytest.raises(NoBackendHasModels, match="local: lacks support for custom ComfyUI"),
+    ):
+        run(pool, templated)
+
+
+def test_on_lease_is_told_each_backend_including_a_failover(
+    standin_factory: StandInFactory,
+) -> None:
+    first = standin_factory(models=models([SD15, SDXL]))
+    second = standin_factory(models=models([SD15, SDXL]))
+    leased: list[str] = []
+    with BackendPool(
+        [engine(first, model_list_ttl=60), engine(second, model_list_ttl=60)], health_interval=60
+    ) as pool:
+        first.set_models(checkpoints=[SD15])
+        pool.run_with_failover(
+            spec(SDXL), lambda _: None, CancelToken(), on_lease=lambda e: leased.append(e.name)
+        )
+    assert leased == [first.url, second.url]

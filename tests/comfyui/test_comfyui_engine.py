@@ -21,8 +21,13 @@ from gaze.engines.base import (
     GenerationResult,
     ModelNotFound,
 )
-from gaze.engines.comfyui import ComfyUIEngine
+from gaze.engines.comfyui.engine import ComfyUIEngine
 from gaze.generation_spec import GenerationSpec, LoraSpec
+from tests.comfyui.template_examples import (
+    fixed_vae_template,
+    text_to_image_template,
+    with_template,
+)
 from tests.comfyui_standin import ComfyUIStandIn, StandInFactory, expected_image
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -352,6 +357,98 @@ def test_health_reports_the_queue(standin: ComfyUIStandIn) -> None:
     health = ComfyUIEngine(standin.url).health()
     assert health.up and health.queue_remaining == 0
     assert "ComfyUI" in health.detail
+
+
+def test_health_reports_the_checkpoint_the_server_ran_last(standin_factory: StandInFactory) -> None:
+    standin = standin_factory(
+        models={"checkpoints": ["sd15/base.safetensors", "sdxl\\illustrious.safetensors"]}
+    )
+    engine = ComfyUIEngine(standin.url)
+    assert engine.health().last_checkpoint is None  # nothing ran since it started
+    engine.generate(spec(checkpoint="sdxl/illustrious.safetensors"), ProgressLog(), CancelToken())
+    assert engine.health().last_checkpoint == "sdxl/illustrious.safetensors"
+    engine.generate(spec(), ProgressLog(), CancelToken())
+    assert engine.health().last_checkpoint == "sd15/base.safetensors"
+
+
+def test_a_server_that_could_not_be_reached_is_not_waited_on_again(
+    standin_factory: StandInFactory,
+) -> None:
+    standin = standin_factory(hang=True)
+    engine = ComfyUIEngine(standin.url, connect_timeout=0.3, request_timeout=0.3)
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable):
+        engine.checkpoints()
+    assert 0.3 <= time.monotonic() - started < 1.5
+    standin.set_behaviour(hang=False)
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable):
+        engine.loras()  # remembered: no second wait
+    with pytest.raises(BackendUnavailable):
+        engine.generate(spec(), ProgressLog(), CancelToken())
+    assert time.monotonic() - started < 0.2
+    assert engine.health().up  # a passing check clears the memory at once
+    assert "sd15/base.safetensors" in engine.checkpoints()
+
+
+# -- custom workflows --------------------------------------------------------------------
+
+
+def templated(template: dict[str, Any], **changes: Any) -> GenerationSpec:
+    return with_template(spec(**changes), template)
+
+
+def test_a_spec_runs_the_workflow_it_carries(standin: ComfyUIStandIn) -> None:
+    engine = ComfyUIEngine(standin.url)
+    job_spec = templated(
+        text_to_image_template(),
+        loras=(LoraSpec("style/ink.safetensors", 0.7, 0.2),),
+        vae="sdxl_vae.safetensors",
+    )
+    progress = ProgressLog()
+    result = engine.generate(job_spec, progress, CancelToken())
+    progress.assert_monotonic_to_one()
+    assert same_pixels(result, 31337, 256, 192)
+    sent = standin.history()[result.info["prompt_id"]]["prompt"][2]
+    assert set(sent) == {"3", "4", "5", "6", "7", "8", "9", "30"}
+    assert sent["6"]["inputs"]["text"] == "masterpiece, a lighthouse"
+    assert sent["30"]["inputs"]["lora_name"] == "style/ink.safetensors"
+    assert sent["30"]["inputs"]["strength_clip"] == 0.2
+    assert sent["8"]["inputs"]["vae"] == ["4", 2]  # the template decides the VAE
+
+
+def test_the_specs_workflow_replaces_the_engines(standin: ComfyUIStandIn) -> None:
+    engine_template = text_to_image_template()
+    engine_template["9"]["inputs"]["filename_prefix"] = "engine_default"
+    engine = ComfyUIEngine(standin.url, workflow_template=engine_template)
+    plain = engine.generate(spec(), ProgressLog(), CancelToken())
+    assert plain.info["comfyui_image"]["filename"].startswith("engine_default_")
+    own = engine.generate(templated(text_to_image_template(), seed=5), ProgressLog(), CancelToken())
+    assert own.info["comfyui_image"]["filename"].startswith("t_")
+    assert same_pixels(own, 5, 256, 192)
+
+
+def test_model_files_named_by_a_workflow_are_checked_before_queueing(
+    standin: ComfyUIStandIn,
+) -> None:
+    engine = ComfyUIEngine(standin.url)
+    job_spec = templated(fixed_vae_template("missing_vae.safetensors"))
+    assert engine.missing_models(job_spec) == ["VAE 'missing_vae.safetensors'"]
+    with pytest.raises(ModelNotFound, match=r"does not have VAE 'missing_vae\.safetensors'"):
+        engine.generate(job_spec, ProgressLog(), CancelToken())
+    assert standin.history() == {}
+    good = templated(fixed_vae_template("sdxl_vae.safetensors"))
+    assert engine.missing_models(good) == []
+    assert same_pixels(engine.generate(good, ProgressLog(), CancelToken()), 31337, 256, 192)
+
+
+def test_an_unusable_workflow_fails_the_job_saying_why(standin: ComfyUIStandIn) -> None:
+    broken = text_to_image_template()
+    del broken["9"]
+    with pytest.raises(EngineError, match="the template has no output node") as raised:
+        ComfyUIEngine(standin.url).generate(templated(broken), ProgressLog(), CancelToken())
+    assert not isinstance(raised.value, BackendUnavailable)
+    assert standin.history() == {}
 
 
 # -- cancelling -------------------------------------------------------------------------

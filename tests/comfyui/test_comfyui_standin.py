@@ -11,6 +11,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -254,3 +255,25 @@ def test_runs_as_a_process_from_the_command_line() -> None:
 def test_system_stats(standin: ComfyUIStandIn, path: str) -> None:
     stats = httpx.get(standin.url + path, trust_env=False).json()
     assert stats["system"]["comfyui_version"] and stats["devices"][0]["type"] == "cpu"
+
+
+def test_control_surface_changes_models_and_reports_timings(standin: ComfyUIStandIn) -> None:
+    with httpx.Client(base_url=standin.url, trust_env=False) as http:
+        changed = http.post("/_standin/models", json={"loras": ["new.safetensors"]}).json()
+        assert changed["loras"] == ["new.safetensors"]
+        assert http.get("/models/loras").json() == ["new.safetensors"]
+        assert http.post("/_standin/models", json={"nope": []}).status_code == 400
+        assert http.post("/_standin/models", json={"loras": "x"}).status_code == 400
+
+        before = time.time()
+        prompt_id = str(uuid.uuid4())
+        post_prompt(standin, {"prompt": build_workflow(SPEC), "prompt_id": prompt_id})
+        for _ in range(200):
+            state = http.get("/_standin/state").json()
+            if prompt_id in state["completed_at"]:
+                break
+            time.sleep(0.01)
+        assert before <= state["succeeded_at_unix"][prompt_id] <= time.time()
+        assert state["succeeded_at"][prompt_id] <= state["completed_at"][prompt_id]
+        assert state["loaded_checkpoint"] == SPEC.checkpoint
+        assert state["websocket_drops"] == state["refused_websockets"] == 0

@@ -7,55 +7,17 @@ from typing import Any
 
 import pytest
 
-from gaze.engines.comfyui.templates import TemplateError, fill_template, validate_template
+from gaze.engines.comfyui.templates import (
+    TemplateError,
+    fill_template,
+    template_models,
+    template_of,
+    template_to_use,
+    validate_template,
+)
 from gaze.generation_spec import GenerationSpec, LoraSpec
-
-
-def template() -> dict[str, Any]:
-    """A ComfyUI "Export (API)" text-to-image graph with placeholders and a LoRA marker."""
-    return {
-        "3": {
-            "class_type": "KSampler",
-            "inputs": {
-                "seed": "{{seed}}",
-                "steps": "{{steps}}",
-                "cfg": "{{cfg}}",
-                "sampler_name": "{{sampler}}",
-                "scheduler": "{{scheduler}}",
-                "denoise": 1,
-                "model": ["30", 0],
-                "positive": ["6", 0],
-                "negative": ["7", 0],
-                "latent_image": ["5", 0],
-            },
-        },
-        "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "{{checkpoint}}"}},
-        "5": {
-            "class_type": "EmptyLatentImage",
-            "inputs": {"width": "{{width}}", "height": "{{height}}", "batch_size": 1},
-        },
-        "6": {
-            "class_type": "CLIPTextEncode",
-            "inputs": {"text": "masterpiece, {{prompt}}", "clip": ["30", 1]},
-        },
-        "7": {
-            "class_type": "CLIPTextEncode",
-            "inputs": {"text": "{{negative}}", "clip": ["30", 1]},
-        },
-        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
-        "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "t", "images": ["8", 0]}},
-        "30": {
-            "class_type": "LoraLoader",
-            "inputs": {
-                "model": ["4", 0],
-                "clip": ["4", 1],
-                "lora_name": "{{loras}}",
-                "strength_model": 1.0,
-                "strength_clip": 1.0,
-            },
-        },
-    }
-
+from tests.comfyui.template_examples import fixed_vae_template, with_template
+from tests.comfyui.template_examples import text_to_image_template as template
 
 SPEC = GenerationSpec(
     positive="a red fox",
@@ -239,3 +201,49 @@ def test_fill_refuses_an_invalid_template() -> None:
     assert raised.value.problems == [
         "the template has no output node: add a SaveImage or PreviewImage node"
     ]
+
+
+def test_template_models_lists_placeholders_and_files_named_in_the_template() -> None:
+    doc = fixed_vae_template("sdxl_vae.safetensors")
+    doc["12"] = {
+        "class_type": "CheckpointLoaderSimple",
+        "inputs": {"ckpt_name": "refiner\\sdxl_refiner.safetensors"},
+    }
+    used = template_models(doc)
+    assert used.uses_checkpoint and used.uses_loras
+    assert used.fixed == (
+        ("vae", "sdxl_vae.safetensors"),
+        ("checkpoints", "refiner\\sdxl_refiner.safetensors"),
+    )
+
+
+def test_template_models_of_a_template_without_checkpoint_or_loras() -> None:
+    doc = template()
+    doc["4"]["inputs"]["ckpt_name"] = "fixed.safetensors"
+    doc["30"]["inputs"]["lora_name"] = "always.safetensors"
+    used = template_models(doc)
+    assert not used.uses_checkpoint and not used.uses_loras
+    assert used.fixed == (("checkpoints", "fixed.safetensors"), ("loras", "always.safetensors"))
+
+
+def test_the_presets_template_wins_over_the_checkpoints() -> None:
+    for_checkpoint, for_preset = template(), fixed_vae_template("v.safetensors")
+    assert template_to_use(for_checkpoint, for_preset) is for_preset
+    assert template_to_use(for_checkpoint, None) is for_checkpoint
+    assert template_to_use(None, for_preset) is for_preset
+    assert template_to_use(None, None) is None
+
+
+def test_the_chosen_template_must_be_valid() -> None:
+    broken = without(template(), "9")
+    with pytest.raises(TemplateError, match="no output node"):
+        template_to_use(None, broken)
+    with pytest.raises(TemplateError, match="no output node"):
+        template_to_use(broken, None)
+    assert template_to_use(broken, template()) == template()  # the preset's replaces it
+
+
+def test_a_spec_carries_its_template() -> None:
+    assert template_of(SPEC) is None
+    doc = template()
+    assert template_of(with_template(SPEC, doc)) is doc

@@ -58,6 +58,10 @@ class RunnerStats:
     """Most prompts queued or running at once."""
     completed_at: dict[str, float] = field(default_factory=dict)
     """prompt_id -> time.monotonic() when its history entry was written."""
+    succeeded_at: dict[str, float] = field(default_factory=dict)
+    """prompt_id -> time.monotonic() when its ``execution_success`` was sent."""
+    succeeded_at_unix: dict[str, float] = field(default_factory=dict)
+    """The same moment as ``time.time()``, to compare with other processes' timestamps."""
 
 
 def _link(value: Any) -> bool:
@@ -115,7 +119,7 @@ class PromptRunner:
         self.running_prompt_id: str | None = None
         self._interrupt = asyncio.Event()
         self._cache: dict[str, _CachedNode] = {}
-        self._loaded_checkpoint: str | None = None
+        self.loaded_checkpoint: str | None = None
         self._file_counters: dict[str, int] = {}
 
     def interrupt(self, prompt_id: str | None) -> bool:
@@ -249,6 +253,8 @@ class PromptRunner:
             self.stats.failed_prompts.append(prompt_id)
         else:
             success = True
+            self.stats.succeeded_at[prompt_id] = time.monotonic()
+            self.stats.succeeded_at_unix[prompt_id] = time.time()
             await add_message("execution_success", {"prompt_id": prompt_id})
             self.stats.executed_prompts.append(prompt_id)
 
@@ -297,10 +303,10 @@ class PromptRunner:
             raise _NodeFailed(node_id, RuntimeError(self.behaviour.fail_message), inputs)
         if class_type == "CheckpointLoaderSimple":
             name = inputs["ckpt_name"]
-            if self._loaded_checkpoint != name:
+            if self.loaded_checkpoint != name:
                 self.stats.checkpoint_loads += 1
                 await self._sleep_interruptibly(node_id, self.behaviour.load_delay)
-                self._loaded_checkpoint = name
+                self.loaded_checkpoint = name
             return ({"checkpoint": name, "loras": []}, {"checkpoint": name}, {"vae": name}), None
         if class_type == "LoraLoader":
             model = {**inputs["model"], "loras": [*inputs["model"]["loras"], inputs["lora_name"]]}

@@ -1,7 +1,16 @@
 """The stand-in's HTTP + websocket app and the thread that serves it.
 
 Routes follow ComfyUI's ``server.py`` (each also under ``/api``). The stand-in's own
-control surface lives under ``/_standin/``, outside ComfyUI's namespace.
+control surface lives under ``/_standin/``, outside ComfyUI's namespace:
+
+* ``GET|POST /_standin/behaviour``: how it misbehaves (see StandInBehaviour);
+* ``POST /_standin/models``: replace model folders' files, ``{"loras": ["a.safetensors"]}``;
+* ``POST /_standin/drop_websockets``: close every websocket now;
+* ``GET /_standin/state``: running and pending prompts, what ran, failed or was
+  interrupted, checkpoint loads and the loaded checkpoint, websocket drops and refusals,
+  and per prompt when it succeeded (``succeeded_at``: time.monotonic(), and
+  ``succeeded_at_unix``: time.time(), to compare with other processes' clocks) and when its
+  history entry was written (``completed_at``, time.monotonic()).
 """
 
 from __future__ import annotations
@@ -272,10 +281,33 @@ class _StandInApp:
                 "failed_prompts": stats.failed_prompts,
                 "deleted_prompts": stats.deleted_prompts,
                 "checkpoint_loads": stats.checkpoint_loads,
+                "loaded_checkpoint": self.runner.loaded_checkpoint,
                 "max_queue_depth": stats.max_queue_depth,
                 "connected_clients": self.hub.connected_clients(),
+                "websocket_drops": self.hub.drops,
+                "refused_websockets": self.hub.refusals,
+                "completed_at": stats.completed_at,
+                "succeeded_at": stats.succeeded_at,
+                "succeeded_at_unix": stats.succeeded_at_unix,
             }
         )
+
+    async def post_models(self, request: Request) -> Response:
+        """Replace the files of the given model folders, as if someone edited them on disk."""
+        body = await request.json()
+        if not isinstance(body, dict) or not all(
+            folder in MODEL_FOLDERS
+            and isinstance(names, list)
+            and all(isinstance(name, str) for name in names)
+            for folder, names in body.items()
+        ):
+            return JSONResponse(
+                {"error": f"expected {{folder: [file, ...]}} with folders from {MODEL_FOLDERS}"},
+                status_code=400,
+            )
+        for folder, names in body.items():
+            self.models[folder] = list(names)
+        return JSONResponse(self.models)
 
     # -- assembly -------------------------------------------------------------------------
 
@@ -306,6 +338,7 @@ class _StandInApp:
             Route(f"{CONTROL_PREFIX}/behaviour", self.post_behaviour, methods=["POST"]),
             Route(f"{CONTROL_PREFIX}/drop_websockets", self.post_drop_websockets, methods=["POST"]),
             Route(f"{CONTROL_PREFIX}/state", self.get_state, methods=["GET"]),
+            Route(f"{CONTROL_PREFIX}/models", self.post_models, methods=["POST"]),
         ]
         return routes
 
@@ -433,6 +466,14 @@ class ComfyUIStandIn:
     def set_behaviour(self, **changes: Any) -> None:
         self.behaviour.update(changes)
 
+    def set_models(self, **folders: list[str]) -> None:
+        """Replace the files of model folders (``checkpoints=[...]``), live."""
+        unknown = set(folders) - set(MODEL_FOLDERS)
+        if unknown:
+            raise ValueError(f"unknown model folders: {sorted(unknown)}")
+        for folder, names in folders.items():
+            self.models[folder] = list(names)
+
     def stats(self) -> RunnerStats:
         """A copy of what the running server did so far."""
         return self._on_loop(self._copy_stats)
@@ -451,6 +492,8 @@ class ComfyUIStandIn:
             checkpoint_loads=stats.checkpoint_loads,
             max_queue_depth=stats.max_queue_depth,
             completed_at=dict(stats.completed_at),
+            succeeded_at=dict(stats.succeeded_at),
+            succeeded_at_unix=dict(stats.succeeded_at_unix),
         )
 
     def _copy_history(self) -> dict[str, Any]:

@@ -33,6 +33,10 @@ class WebSocketHub:
         self._behaviour = behaviour
         self._connections: dict[str, _Connection] = {}
         self._refuse_until = 0.0
+        self.drops = 0
+        """Connections closed by ``drop``."""
+        self.refusals = 0
+        """Connection attempts refused during an outage."""
 
     def register(self, sid: str, socket: WebSocket) -> None:
         self._connections[sid] = _Connection(socket)
@@ -43,7 +47,11 @@ class WebSocketHub:
             del self._connections[sid]
 
     def refusing(self) -> bool:
-        return time.monotonic() < self._refuse_until
+        """Whether a new connection is to be refused now (and counts it if so)."""
+        if time.monotonic() < self._refuse_until:
+            self.refusals += 1
+            return True
+        return False
 
     def connected_clients(self) -> list[str]:
         return list(self._connections)
@@ -63,6 +71,7 @@ class WebSocketHub:
         for ``websocket_outage`` seconds."""
         self._refuse_until = time.monotonic() + self._behaviour.websocket_outage
         for connection in self._targets(sid):
+            self.drops += 1
             async with connection.lock:
                 with contextlib.suppress(Exception):
                     await connection.socket.close(code=1011)

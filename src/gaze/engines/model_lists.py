@@ -1,15 +1,80 @@
-"""Which checkpoints, LoRAs and VAEs the configured backends have, and what a spec lacks."""
+"""Which checkpoints, LoRAs and VAEs the configured backends have, and what a spec lacks.
+
+A spec needs its checkpoint, its LoRAs and its VAE. With a custom ComfyUI workflow
+(``spec.workflow_template``) it needs what the template uses instead: the checkpoint
+and LoRAs only where ``{{checkpoint}}`` and ``{{loras}}`` appear, no VAE from the spec,
+plus every model file the template names itself; and a backend that runs templates.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gaze.engines.base import Engine, EngineError
+from gaze.engines.comfyui.templates import template_models, template_of
 from gaze.generation_spec import GenerationSpec
 
 log = logging.getLogger(__name__)
+
+FOLDER_LABELS = {"checkpoints": "checkpoint", "loras": "LoRA", "vae": "VAE"}
+CUSTOM_WORKFLOWS = "support for custom ComfyUI workflows"
+
+
+def _posix(name: str) -> str:
+    return name.replace("\\", "/")
+
+
+@dataclass(frozen=True)
+class ModelNeed:
+    """One model file a generation loads: ``folder`` is ``checkpoints``, ``loras`` or ``vae``."""
+
+    folder: str
+    name: str
+
+    def describe(self) -> str:
+        return f"{FOLDER_LABELS.get(self.folder, self.folder)} {self.name!r}"
+
+
+def model_needs(spec: GenerationSpec, template: dict[str, Any] | None = None) -> list[ModelNeed]:
+    """The model files a generation of ``spec`` loads, run with ``template`` if given
+    (None: GAZE's built-in graph). In order, without repeats."""
+    needs: list[ModelNeed] = []
+    if template is None:
+        needs.append(ModelNeed("checkpoints", spec.checkpoint))
+        needs += [ModelNeed("loras", lora.name) for lora in spec.loras]
+        if spec.vae:
+            needs.append(ModelNeed("vae", spec.vae))
+    else:
+        used = template_models(template)
+        if used.uses_checkpoint:
+            needs.append(ModelNeed("checkpoints", spec.checkpoint))
+        if used.uses_loras:
+            needs += [ModelNeed("loras", lora.name) for lora in spec.loras]
+        needs += [ModelNeed(folder, name) for folder, name in used.fixed]
+    return list(dict.fromkeys(needs))
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a backend must offer to run one spec."""
+
+    models: tuple[ModelNeed, ...]
+    custom_workflow: bool
+
+    @classmethod
+    def of(cls, spec: GenerationSpec) -> Requirements:
+        template = template_of(spec)
+        if template is not None:
+            try:
+                needs = model_needs(spec, template)
+            except (KeyError, TypeError, AttributeError):
+                needs = []  # a malformed template; filling it will say what is wrong
+        else:
+            needs = model_needs(spec)
+        return cls(tuple(needs), template is not None)
 
 
 @dataclass(frozen=True)
@@ -17,41 +82,62 @@ class ModelLists:
     checkpoints: frozenset[str]
     loras: frozenset[str]
     vaes: frozenset[str]
+    runs_workflow_templates: bool = False
+
+    def has(self, need: ModelNeed) -> bool:
+        files = {"checkpoints": self.checkpoints, "loras": self.loras, "vae": self.vaes}.get(
+            need.folder, frozenset()
+        )
+        return need.name in files or _posix(need.name) in files
+
+    def unmet(self, requirements: Requirements) -> list[str]:
+        """What of ``requirements`` this backend lacks, e.g. ``["LoRA 'x.safetensors'"]``."""
+        missing = []
+        if requirements.custom_workflow and not self.runs_workflow_templates:
+            missing.append(CUSTOM_WORKFLOWS)
+        missing += [need.describe() for need in requirements.models if not self.has(need)]
+        return missing
 
     def lacks(self, spec: GenerationSpec) -> list[str]:
-        """What the spec names that is not in these lists, e.g. ``["LoRA 'x.safetensors'"]``."""
-        missing = []
-        if spec.checkpoint not in self.checkpoints:
-            missing.append(f"checkpoint {spec.checkpoint!r}")
-        missing += [f"LoRA {lora.name!r}" for lora in spec.loras if lora.name not in self.loras]
-        if spec.vae and spec.vae not in self.vaes:
-            missing.append(f"VAE {spec.vae!r}")
-        return missing
+        """What the spec needs that this backend does not have."""
+        return self.unmet(Requirements.of(spec))
 
 
 def model_lists(engine: Engine) -> ModelLists | None:
     """The engine's model lists, or None when it cannot be asked (it is down)."""
     try:
         return ModelLists(
-            frozenset(engine.checkpoints()), frozenset(engine.loras()), frozenset(engine.vaes())
+            frozenset(engine.checkpoints()),
+            frozenset(engine.loras()),
+            frozenset(engine.vaes()),
+            runs_workflow_templates=runs_workflow_templates(engine),
         )
     except EngineError as error:
         log.warning("could not list the models of %s: %s", engine.name, error)
         return None
 
 
+def runs_workflow_templates(engine: Engine) -> bool:
+    """Whether the engine runs specs that carry a custom ComfyUI workflow."""
+    return bool(getattr(engine, "runs_workflow_templates", False))
+
+
 def preflight_problem(spec: GenerationSpec, lists: Sequence[ModelLists]) -> str | None:
     """Why no backend can run this spec, or None when at least one has all its models."""
     if not lists:
         return "no backend is reachable to check the models against"
-    if any(not backend.lacks(spec) for backend in lists):
+    requirements = Requirements.of(spec)
+    if any(not backend.unmet(requirements) for backend in lists):
         return None
+    if requirements.custom_workflow and not any(b.runs_workflow_templates for b in lists):
+        return "it uses a custom ComfyUI workflow and no ComfyUI backend is reachable"
     union = ModelLists(
         frozenset().union(*(backend.checkpoints for backend in lists)),
         frozenset().union(*(backend.loras for backend in lists)),
         frozenset().union(*(backend.vaes for backend in lists)),
+        runs_workflow_templates=True,
     )
-    missing = union.lacks(spec)
+    missing = union.unmet(requirements)
     if missing:
         return f"not available on any backend: {', '.join(missing)}"
     return "no single backend has all of this generation's models"

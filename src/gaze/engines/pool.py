@@ -1,14 +1,20 @@
 """BackendPool: several engines (local and/or ComfyUI) shared by worker threads.
 
-Each engine runs one job at a time. ``lease(spec)`` hands out a healthy idle engine,
-preferring the one that last ran ``spec.checkpoint`` (its model is likely still loaded),
-then the one idle longest. Engines with a ``health() -> BackendHealth`` method are checked
-at ``start()`` and then every ``health_interval`` seconds by a background thread; those
-that fail are skipped until a check passes again. Engines without ``health()`` are always
-up. An engine that raises BackendUnavailable inside a lease is marked down at once.
+Each engine runs one job at a time. ``lease(spec)`` hands out a healthy idle engine that
+has every model the spec needs (its checkpoint, LoRAs and VAE, see
+`gaze.engines.model_lists`), preferring the one whose loaded checkpoint is
+``spec.checkpoint`` (no reload), then the one idle longest. A spec no backend that is up
+can run fails at once (NoBackendHasModels) instead of waiting.
 
-``run_with_failover`` leases, runs, and when the backend dies (BackendUnavailable) retries
-once on another backend.
+Engines with a ``health() -> BackendHealth`` method are checked at ``start()`` and then
+every ``health_interval`` seconds by a background thread; those that fail are skipped
+until a check passes again. Engines without ``health()`` are always up. An engine that
+raises BackendUnavailable inside a lease is marked down at once. Each check also reads
+every backend's model lists, and the checkpoint it ran last (``last_checkpoint``: a
+ComfyUI keeps it loaded, also from prompts GAZE did not send).
+
+``run_with_failover`` leases, runs, and when the backend dies (BackendUnavailable) or turns
+out to lack a model after all (ModelNotFound), retries once on another backend.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +32,15 @@ from gaze.engines.base import (
     CancelToken,
     Engine,
     GenerationResult,
+    ModelNotFound,
     ProgressCallback,
+)
+from gaze.engines.model_lists import (
+    CUSTOM_WORKFLOWS,
+    ModelLists,
+    Requirements,
+    model_lists,
+    runs_workflow_templates,
 )
 from gaze.generation_spec import GenerationSpec
 
@@ -40,6 +54,8 @@ class BackendHealth:
     up: bool
     queue_remaining: int | None
     detail: str
+    last_checkpoint: str | None = None
+    """The checkpoint of the last prompt the backend finished, if it can tell."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,10 @@ class NoBackendAvailable(BackendUnavailable):
     """No backend is up, or none became free within the lease timeout."""
 
 
+class NoBackendHasModels(NoBackendAvailable):
+    """Backends are up, but none of them has every model the spec needs."""
+
+
 @dataclass(eq=False)
 class _Slot:
     engine: Engine
@@ -68,6 +88,23 @@ class _Slot:
     detail: str = ""
     last_released: float = 0.0
     checkable: bool = field(default=False)
+    models: ModelLists | None = None
+    """Its model lists as last read; None until read (then it may run anything)."""
+
+    def unmet(self, requirements: Requirements) -> list[str]:
+        if self.models is not None:
+            return self.models.unmet(requirements)
+        if requirements.custom_workflow and not runs_workflow_templates(self.engine):
+            return [CUSTOM_WORKFLOWS]
+        return []
+
+
+@dataclass(frozen=True)
+class _CheckResult:
+    started: float
+    health: BackendHealth | None
+    """None for an engine without ``health()``."""
+    models: ModelLists | None
 
 
 class _MonotonicProgress:
@@ -84,7 +121,7 @@ class _MonotonicProgress:
 
 
 class BackendPool:
-    def __init__(self, engines: Sequence[Engine], *, health_interval: float = 10.0) -> None:
+    def __init__(self, engines: Sequence[Engine], *, health_interval: float = 5.0) -> None:
         if not engines:
             raise ValueError("a BackendPool needs at least one engine")
         self._slots = [
@@ -131,26 +168,51 @@ class BackendPool:
     # -- health ----------------------------------------------------------------------
 
     def check_health(self) -> None:
-        """Ask every backend with ``health()`` now (in parallel) and record the answers."""
-        checkable = [slot for slot in self._slots if slot.checkable]
-        results: list[tuple[_Slot, BackendHealth]] = []
-        if checkable:
-            with ThreadPoolExecutor(max_workers=len(checkable)) as executor:
-                answers = executor.map(self._ask_health, checkable)
-                results = list(zip(checkable, answers, strict=True))
+        """Ask every backend now (in parallel) for its health and model lists; record them."""
+        with ThreadPoolExecutor(max_workers=len(self._slots)) as executor:
+            results = list(executor.map(self._check, self._slots))
         with self._condition:
-            for slot, health in results:
-                if slot.up and not health.up:
-                    log.warning("backend %s is down: %s", slot.engine.name, health.detail)
-                elif not slot.up and health.up:
-                    log.info("backend %s is back up", slot.engine.name)
-                slot.up = health.up
-                slot.queue_remaining = health.queue_remaining
-                slot.detail = health.detail
-            for slot in self._slots:
-                if not slot.checkable:
-                    slot.up = True
+            for slot, result in zip(self._slots, results, strict=True):
+                self._record(slot, result)
             self._condition.notify_all()
+
+    def _check(self, slot: _Slot) -> _CheckResult:
+        started = time.monotonic()
+        health = self._ask_health(slot) if slot.checkable else None
+        up = health is None or health.up
+        return _CheckResult(started, health, self._read_models(slot.engine) if up else None)
+
+    @staticmethod
+    def _read_models(engine: Engine) -> ModelLists | None:
+        try:
+            return model_lists(engine)
+        except Exception as error:  # an engine's listing must not take the pool down
+            log.warning("could not list the models of %s: %s", engine.name, error)
+            return None
+
+    def _record(self, slot: _Slot, result: _CheckResult) -> None:
+        """Apply one check's answers (the caller holds the condition)."""
+        if result.models is not None:
+            slot.models = result.models
+        health = result.health
+        if health is None:
+            slot.up = True
+            return
+        if slot.up and not health.up:
+            log.warning("backend %s is down: %s", slot.engine.name, health.detail)
+        elif not slot.up and health.up:
+            log.info("backend %s is back up", slot.engine.name)
+        slot.up = health.up
+        slot.queue_remaining = health.queue_remaining
+        slot.detail = health.detail
+        # The backend's own history knows what it loaded last, also from prompts sent by
+        # others; it is stale if a job of ours ran there since the check began.
+        if (
+            health.last_checkpoint is not None
+            and not slot.busy
+            and result.started >= slot.last_released
+        ):
+            slot.current_checkpoint = health.last_checkpoint
 
     @staticmethod
     def _ask_health(slot: _Slot) -> BackendHealth:
@@ -191,11 +253,16 @@ class BackendPool:
 
     # -- leasing ---------------------------------------------------------------------
 
-    def _choose(self, spec: GenerationSpec, exclude: Sequence[Engine]) -> _Slot | None:
+    def _choose(
+        self, spec: GenerationSpec, requirements: Requirements, exclude: Sequence[Engine]
+    ) -> _Slot | None:
         idle = [
             slot
             for slot in self._slots
-            if slot.up and not slot.busy and all(slot.engine is not e for e in exclude)
+            if slot.up
+            and not slot.busy
+            and all(slot.engine is not e for e in exclude)
+            and not slot.unmet(requirements)
         ]
         affine = [slot for slot in idle if slot.current_checkpoint == spec.checkpoint]
         candidates = affine or idle
@@ -204,27 +271,59 @@ class BackendPool:
     def _acquire(
         self, spec: GenerationSpec, timeout: float | None, exclude: Sequence[Engine]
     ) -> _Slot:
+        requirements = Requirements.of(spec)
         deadline = None if timeout is None else time.monotonic() + timeout
+        lists_reread = False
+        while True:
+            with self._condition:
+                while True:
+                    slot = self._choose(spec, requirements, exclude)
+                    if slot is not None:
+                        slot.busy = True
+                        return slot
+                    usable = [
+                        slot
+                        for slot in self._slots
+                        if slot.up and all(slot.engine is not e for e in exclude)
+                    ]
+                    if not usable:
+                        reasons = "; ".join(
+                            f"{slot.engine.name}: {slot.detail or 'down'}" for slot in self._slots
+                        )
+                        raise NoBackendAvailable(f"no backend is up ({reasons})")
+                    if not any(not slot.unmet(requirements) for slot in usable):
+                        if lists_reread:
+                            raise NoBackendHasModels(self._why_none_can_run(requirements, exclude))
+                        break  # the lists may be stale: read them again, outside the lock
+                    remaining = None if deadline is None else deadline - time.monotonic()
+                    if remaining is not None and remaining <= 0:
+                        raise NoBackendAvailable(f"no backend became free within {timeout:g} s")
+                    self._condition.wait(remaining)
+            self._reread_models(usable)
+            lists_reread = True
+
+    def _reread_models(self, slots: Sequence[_Slot]) -> None:
+        with ThreadPoolExecutor(max_workers=len(slots)) as executor:
+            lists = list(executor.map(lambda slot: self._read_models(slot.engine), slots))
         with self._condition:
-            while True:
-                slot = self._choose(spec, exclude)
-                if slot is not None:
-                    slot.busy = True
-                    return slot
-                usable = [
-                    slot
-                    for slot in self._slots
-                    if slot.up and all(slot.engine is not e for e in exclude)
-                ]
-                if not usable:
-                    reasons = "; ".join(
-                        f"{slot.engine.name}: {slot.detail or 'down'}" for slot in self._slots
-                    )
-                    raise NoBackendAvailable(f"no backend is up ({reasons})")
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise NoBackendAvailable(f"no backend became free within {timeout:g} s")
-                self._condition.wait(remaining)
+            for slot, models in zip(slots, lists, strict=True):
+                if models is not None:
+                    slot.models = models
+            self._condition.notify_all()
+
+    def _why_none_can_run(self, requirements: Requirements, exclude: Sequence[Engine]) -> str:
+        reasons = []
+        for slot in self._slots:
+            if any(slot.engine is e for e in exclude):
+                reasons.append(f"{slot.engine.name}: failed this job already")
+            elif not slot.up:
+                reasons.append(f"{slot.engine.name}: down")
+            else:
+                reasons.append(f"{slot.engine.name}: lacks {', '.join(slot.unmet(requirements))}")
+        needed = [need.describe() for need in requirements.models]
+        if requirements.custom_workflow:
+            needed.append("a custom ComfyUI workflow")
+        return f"no backend that is up can run {' + '.join(needed)} ({'; '.join(reasons)})"
 
     @contextmanager
     def lease(self, spec: GenerationSpec, timeout: float | None = None) -> Iterator[Engine]:
@@ -265,25 +364,33 @@ class BackendPool:
         cancel: CancelToken,
         *,
         lease_timeout: float | None = None,
+        on_lease: Callable[[Engine], None] | None = None,
     ) -> GenerationResult:
-        """Run ``spec`` on a leased backend; if that backend dies, once more on another."""
+        """Run ``spec`` on a leased backend; if that backend dies, or lacks a model after
+        all, once more on another. ``on_lease`` is told each backend as it is leased."""
         progress = _MonotonicProgress(on_progress)
         failed: list[Engine] = []
-        first_error: BackendUnavailable | None = None
+        first_error: BackendUnavailable | ModelNotFound | None = None
         for _attempt in range(2):
             engine: Engine | None = None
             try:
                 with self._lease(spec, lease_timeout, exclude=failed) as engine:
+                    if on_lease is not None:
+                        on_lease(engine)
                     result = engine.generate(spec, progress, cancel)
             except NoBackendAvailable as error:
-                if first_error is not None:
-                    raise BackendUnavailable(
-                        f"{first_error}; no other backend to retry on ({error})"
-                    ) from first_error
-                raise
-            except BackendUnavailable as error:
+                if first_error is None:
+                    raise
+                if isinstance(first_error, ModelNotFound):
+                    raise first_error from error
+                raise BackendUnavailable(
+                    f"{first_error}; no other backend to retry on ({error})"
+                ) from first_error
+            except (BackendUnavailable, ModelNotFound) as error:
                 if first_error is not None or cancel.cancelled or engine is None:
                     raise
+                if isinstance(error, ModelNotFound):
+                    self._forget_models(engine)
                 log.warning("backend %s failed, retrying elsewhere: %s", engine.name, error)
                 first_error = error
                 failed.append(engine)
@@ -292,3 +399,11 @@ class BackendPool:
                 result.info.setdefault("failed_over_from", [e.name for e in failed])
             return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _forget_models(self, engine: Engine) -> None:
+        """Re-read the lists of a backend that turned out to lack a model."""
+        models = self._read_models(engine)
+        with self._condition:
+            for slot in self._slots:
+                if slot.engine is engine and models is not None:
+                    slot.models = models

@@ -1,18 +1,10 @@
-"""ComfyUI backends: the workflow GAZE sends, custom templates, the protocol client, the engine."""
+"""ComfyUI backends, one module per concern:
 
-from gaze.engines.comfyui.client import ComfyUIClient, OutputImage, PromptResult, Timeouts
-from gaze.engines.comfyui.engine import ComfyUIEngine
-from gaze.engines.comfyui.templates import TemplateError, fill_template, validate_template
-from gaze.engines.comfyui.workflow import build_workflow
+* ``workflow``: the text-to-image graph GAZE sends (a pure function of the spec);
+* ``templates``: custom workflows with placeholders: validating (``validate_template``),
+  choosing (``template_to_use``) and filling them; pure, safe to import anywhere;
+* ``client``: ComfyUI's HTTP + websocket protocol; ``backend_errors``: its error payloads;
+* ``engine``: ``ComfyUIEngine``, the Engine protocol over one server.
 
-__all__ = [
-    "ComfyUIClient",
-    "ComfyUIEngine",
-    "OutputImage",
-    "PromptResult",
-    "TemplateError",
-    "Timeouts",
-    "build_workflow",
-    "fill_template",
-    "validate_template",
-]
+Nothing is imported here, so that importing the pure modules costs nothing more.
+"""

@@ -312,6 +312,19 @@ class ComfyUIClient:
         entry = history.get(prompt_id)
         return entry if isinstance(entry, dict) else None
 
+    async def last_prompt_graph(self) -> dict[str, Any] | None:
+        """The graph of the prompt the server finished last (``GET /history?max_items=1``),
+        or None when its history is empty. History entries keep the queue item
+        ``[number, prompt_id, graph, extra_data, outputs, ...]`` under ``prompt``."""
+        history = await self._get_json("/history", params={"max_items": "1"})
+        if not isinstance(history, dict):
+            raise BackendUnavailable(f"ComfyUI at {self.base_url} answered /history oddly")
+        for entry in list(history.values())[-1:]:
+            item = entry.get("prompt") if isinstance(entry, dict) else None
+            if isinstance(item, list) and len(item) > 2 and isinstance(item[2], dict):
+                return item[2]
+        return None
+
     async def fetch_image(self, image: OutputImage) -> bytes:
         response = await self._request("GET", "/view", params=image.query())
         if response.status_code != 200:

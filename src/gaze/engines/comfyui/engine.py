@@ -3,7 +3,15 @@
 Synchronous by contract (the caller is a worker thread): each call runs the async client
 in an event loop of its own. Model lists are cached for ``model_list_ttl`` seconds and
 used both for the preflight ``missing_models`` and to send model names spelled the way
-the server spells them (a Windows ComfyUI lists ``sdxl\\model.safetensors``).
+the server spells them (a Windows ComfyUI lists ``sdxl\\model.safetensors``). A server
+that could not be reached (by a listing, a health check or a job) counts as unreachable
+for ``unreachable_retry`` seconds, or until a health check finds it up: its model lists
+then raise BackendUnavailable at once, so preflights and leases neither wait on it nor
+trust lists from before it went away.
+
+A spec may carry its own workflow (``spec.workflow_template``, see
+`gaze.engines.comfyui.templates`); it replaces the engine's ``workflow_template``, which
+replaces the built-in text-to-image graph.
 """
 
 from __future__ import annotations
@@ -29,19 +37,22 @@ from gaze.engines.base import (
 )
 from gaze.engines.comfyui.client import ComfyUIClient, Timeouts
 from gaze.engines.comfyui.templates import (
-    PLACEHOLDER,
+    Template,
     TemplateError,
     fill_template,
-    loras_marker_node,
+    template_of,
     validate_template,
 )
-from gaze.engines.comfyui.workflow import build_workflow
+from gaze.engines.comfyui.workflow import build_workflow, loaded_checkpoint
+from gaze.engines.model_lists import ModelNeed, model_needs
 from gaze.engines.pool import BackendHealth
 from gaze.generation_spec import GenerationSpec, LoraSpec
 
 T = TypeVar("T")
 
 HEALTH_REQUEST_TIMEOUT = 5.0
+"""Seconds a health check or a model listing may wait for each answer."""
+MODEL_FOLDERS = ("checkpoints", "loras", "vae")
 
 
 def _posix(name: str) -> str:
@@ -60,12 +71,21 @@ def _backend_spelling(name: str, available: list[str]) -> str | None:
 
 
 class _ModelListCache:
-    def __init__(self, ttl: float) -> None:
+    """Model lists per folder, and when the server last could not be reached."""
+
+    def __init__(self, ttl: float, unreachable_retry: float) -> None:
         self._ttl = ttl
+        self._unreachable_retry = unreachable_retry
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, list[str]]] = {}
+        self._unreachable: tuple[float, str] | None = None
 
     def fresh(self, folder: str) -> list[str] | None:
+        """The folder's cached files; None when stale; BackendUnavailable while the
+        server counts as unreachable."""
+        unreachable = self.recently_unreachable()
+        if unreachable is not None:
+            raise BackendUnavailable(unreachable)
         with self._lock:
             entry = self._entries.get(folder)
         if entry is None or time.monotonic() - entry[0] > self._ttl:
@@ -75,13 +95,27 @@ class _ModelListCache:
     def store(self, folder: str, files: list[str]) -> None:
         with self._lock:
             self._entries[folder] = (time.monotonic(), list(files))
+            self._unreachable = None
 
+    def forget(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
-@dataclasses.dataclass(frozen=True)
-class _ModelNeed:
-    label: str
-    folder: str
-    name: str
+    def mark_unreachable(self, detail: str) -> None:
+        with self._lock:
+            self._unreachable = (time.monotonic(), detail)
+
+    def mark_reachable(self) -> None:
+        with self._lock:
+            self._unreachable = None
+
+    def recently_unreachable(self) -> str | None:
+        """Why the server was unreachable a moment ago, or None."""
+        with self._lock:
+            memo = self._unreachable
+        if memo is None or time.monotonic() - memo[0] > self._unreachable_retry:
+            return None
+        return memo[1]
 
 
 class ComfyUIEngine:
@@ -90,8 +124,11 @@ class ComfyUIEngine:
     ``timeout`` is the longest a prompt may go without any sign of progress before the
     backend counts as unavailable; ``connect_timeout`` and ``request_timeout`` bound each
     connection and HTTP call. ``workflow_template`` replaces the built-in text-to-image
-    graph with a placeholder template (see ``gaze.engines.comfyui.templates``).
+    graph with a placeholder template (see ``gaze.engines.comfyui.templates``) for specs
+    that carry none of their own.
     """
+
+    runs_workflow_templates = True
 
     def __init__(
         self,
@@ -102,6 +139,7 @@ class ComfyUIEngine:
         connect_timeout: float = 3.0,
         request_timeout: float = 15.0,
         model_list_ttl: float = 10.0,
+        unreachable_retry: float = 10.0,
     ) -> None:
         if workflow_template is not None:
             problems = validate_template(workflow_template)
@@ -113,7 +151,7 @@ class ComfyUIEngine:
         self.timeouts = Timeouts(
             connect=connect_timeout, request=request_timeout, no_progress=timeout
         )
-        self._models = _ModelListCache(model_list_ttl)
+        self._models = _ModelListCache(model_list_ttl, unreachable_retry)
 
     def __repr__(self) -> str:
         return f"ComfyUIEngine({self.url!r})"
@@ -121,13 +159,13 @@ class ComfyUIEngine:
     # -- Engine protocol -------------------------------------------------------------
 
     def checkpoints(self) -> list[str]:
-        return [_posix(name) for name in self._run(self._model_files_once("checkpoints"))]
+        return [_posix(name) for name in self._listed("checkpoints")]
 
     def loras(self) -> list[str]:
-        return [_posix(name) for name in self._run(self._model_files_once("loras"))]
+        return [_posix(name) for name in self._listed("loras")]
 
     def vaes(self) -> list[str]:
-        return [_posix(name) for name in self._run(self._model_files_once("vae"))]
+        return [_posix(name) for name in self._listed("vae")]
 
     def generate(
         self,
@@ -137,7 +175,11 @@ class ComfyUIEngine:
     ) -> GenerationResult:
         if cancel.cancelled:
             raise GenerationCancelled("cancelled before it started")
-        return self._run(self._generate(spec, on_progress, cancel))
+        try:
+            return self._run(self._generate(spec, on_progress, cancel))
+        except BackendUnavailable as error:
+            self._models.mark_unreachable(str(error))
+            raise
 
     # -- preflight and health --------------------------------------------------------
 
@@ -150,9 +192,12 @@ class ComfyUIEngine:
 
     def health(self) -> BackendHealth:
         try:
-            return self._run(self._health())
+            health = self._run(self._health())
         except EngineError as error:
+            self._models.mark_unreachable(str(error))
             return BackendHealth(up=False, queue_remaining=None, detail=str(error))
+        self._models.mark_reachable()
+        return health
 
     # -- internals -------------------------------------------------------------------
 
@@ -163,49 +208,68 @@ class ComfyUIEngine:
     def _client(self, timeouts: Timeouts | None = None) -> ComfyUIClient:
         return ComfyUIClient(self.url, timeouts=timeouts or self.timeouts)
 
-    async def _health(self) -> BackendHealth:
-        timeouts = dataclasses.replace(
+    def _quick_timeouts(self) -> Timeouts:
+        return dataclasses.replace(
             self.timeouts, request=min(self.timeouts.request, HEALTH_REQUEST_TIMEOUT)
         )
-        async with self._client(timeouts) as client:
+
+    async def _health(self) -> BackendHealth:
+        async with self._client(self._quick_timeouts()) as client:
             stats = await client.system_stats()
             remaining = await client.queue_remaining()
+            try:
+                last_graph = await client.last_prompt_graph()
+            except BackendUnavailable:
+                raise
+            except EngineError:
+                last_graph = None
         system = stats.get("system") or {}
         devices = stats.get("devices") or [{}]
         version = system.get("comfyui_version", "?")
         device = devices[0].get("name", "unknown device") if devices else "no device"
+        last_checkpoint = loaded_checkpoint(last_graph) if last_graph is not None else None
         return BackendHealth(
-            up=True, queue_remaining=remaining, detail=f"ComfyUI {version} on {device}"
+            up=True,
+            queue_remaining=remaining,
+            detail=f"ComfyUI {version} on {device}",
+            last_checkpoint=_posix(last_checkpoint) if last_checkpoint else None,
         )
 
-    async def _model_files_once(self, folder: str) -> list[str]:
-        async with self._client() as client:
-            return await self._model_files(client, folder)
+    def _listed(self, folder: str) -> list[str]:
+        """A folder's files from the cache, else from the server (all folders at once)."""
+        files = self._models.fresh(folder)
+        if files is not None:
+            return files
+        return self._run(self._list_all_folders())[folder]
+
+    async def _list_all_folders(self) -> dict[str, list[str]]:
+        async with self._client(self._quick_timeouts()) as client:
+            listed = await asyncio.gather(
+                *(self._model_files(client, folder) for folder in MODEL_FOLDERS)
+            )
+        return dict(zip(MODEL_FOLDERS, listed, strict=True))
 
     async def _model_files(self, client: ComfyUIClient, folder: str) -> list[str]:
         files = self._models.fresh(folder)
-        if files is None:
+        if files is not None:
+            return files
+        try:
             files = await client.model_files(folder)
-            self._models.store(folder, files)
+        except BackendUnavailable as error:
+            self._models.mark_unreachable(str(error))
+            raise
+        self._models.store(folder, files)
         return files
 
-    def _model_needs(self, spec: GenerationSpec) -> list[_ModelNeed]:
-        template = self.workflow_template
-        uses_checkpoint = template is None or any(
-            "checkpoint" in PLACEHOLDER.findall(value)
-            for node in template.values()
-            for value in node["inputs"].values()
-            if isinstance(value, str)
-        )
-        uses_loras = template is None or loras_marker_node(template) is not None
-        needs: list[_ModelNeed] = []
-        if uses_checkpoint:
-            needs.append(_ModelNeed("checkpoint", "checkpoints", spec.checkpoint))
-        if uses_loras:
-            needs += [_ModelNeed("LoRA", "loras", lora.name) for lora in spec.loras]
-        if template is None and spec.vae:
-            needs.append(_ModelNeed("VAE", "vae", spec.vae))
-        return needs
+    def _template_for(self, spec: GenerationSpec) -> Template | None:
+        own = template_of(spec)
+        return own if own is not None else self.workflow_template
+
+    def _model_needs(self, spec: GenerationSpec) -> list[ModelNeed]:
+        try:
+            return model_needs(spec, self._template_for(spec))
+        except (KeyError, TypeError, AttributeError):
+            return []  # a malformed template: filling it reports what is wrong
 
     async def _resolve_models(
         self, client: ComfyUIClient, spec: GenerationSpec
@@ -225,7 +289,7 @@ class ComfyUIEngine:
         for need in needs:
             found = _backend_spelling(need.name, listed[need.folder])
             if found is None:
-                missing.append(f"{need.label} '{need.name}'")
+                missing.append(need.describe())
             else:
                 spelled[(need.folder, need.name)] = found
         resolved = dataclasses.replace(
@@ -248,10 +312,11 @@ class ComfyUIEngine:
             return (await self._resolve_models(client, spec))[1]
 
     def _graph(self, spec: GenerationSpec) -> dict[str, Any]:
-        if self.workflow_template is None:
+        template = self._template_for(spec)
+        if template is None:
             return build_workflow(spec)
         try:
-            return fill_template(self.workflow_template, spec)
+            return fill_template(template, spec)
         except TemplateError as error:
             raise EngineError(str(error)) from error
 
@@ -263,11 +328,15 @@ class ComfyUIEngine:
             resolved, missing = await self._resolve_models(client, spec)
             if missing:
                 raise ModelNotFound(f"ComfyUI at {self.url} does not have {', '.join(missing)}")
-            result = await client.run(
-                self._graph(resolved),
-                on_progress=on_progress,
-                cancel_requested=lambda: cancel.cancelled,
-            )
+            try:
+                result = await client.run(
+                    self._graph(resolved),
+                    on_progress=on_progress,
+                    cancel_requested=lambda: cancel.cancelled,
+                )
+            except ModelNotFound:
+                self._models.forget()  # the server's validation knows better than our lists
+                raise
         try:
             image = Image.open(io.BytesIO(result.data))
             image.load()

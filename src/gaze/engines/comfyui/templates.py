@@ -35,12 +35,19 @@ node's model and clip sources. At most one marker per template.
 
 With a template, the template decides VAE and CLIP skip: spec.vae and spec.clip_skip are
 not applied. Images are taken from the template's SaveImage or PreviewImage nodes.
+
+Model files a template names itself (a literal ``ckpt_name``, ``lora_name`` or ``vae_name``,
+e.g. an upscaler pass's second checkpoint) are checked against the backend's model lists
+like the spec's own, see `template_models`.
+
+A job carries its template in the spec (``spec.workflow_template``); `template_of` reads it.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from gaze.generation_spec import GenerationSpec
@@ -56,6 +63,13 @@ REQUIRED_PLACEHOLDERS = ("prompt", "seed")
 OUTPUT_NODE_TYPES = frozenset({"SaveImage", "PreviewImage"})
 
 Template = dict[str, Any]
+
+MODEL_INPUT_FOLDERS: dict[str, str] = {
+    "ckpt_name": "checkpoints",
+    "lora_name": "loras",
+    "vae_name": "vae",
+}
+"""Loader inputs whose value is a file of a ComfyUI model folder."""
 
 
 class TemplateError(ValueError):
@@ -251,3 +265,55 @@ def fill_template(doc: Template, spec: GenerationSpec) -> Template:
     if marker_id is not None:
         _expand_loras(graph, marker_id, spec)
     return graph
+
+
+@dataclass(frozen=True)
+class TemplateModels:
+    """Which model files a template makes a backend load."""
+
+    uses_checkpoint: bool
+    """``{{checkpoint}}`` appears: the spec's checkpoint is loaded."""
+    uses_loras: bool
+    """The ``{{loras}}`` marker is there: the spec's LoRAs are loaded."""
+    fixed: tuple[tuple[str, str], ...]
+    """``(folder, file)`` named literally by loader inputs, in node order."""
+
+
+def template_models(doc: Template) -> TemplateModels:
+    """The model files ``doc`` loads (``doc`` must be a valid template)."""
+    uses_checkpoint = False
+    fixed: list[tuple[str, str]] = []
+    for node in doc.values():
+        for name, value in node["inputs"].items():
+            if not isinstance(value, str):
+                continue
+            placeholders = PLACEHOLDER.findall(value)
+            if "checkpoint" in placeholders:
+                uses_checkpoint = True
+            if name in MODEL_INPUT_FOLDERS and not placeholders and value:
+                fixed.append((MODEL_INPUT_FOLDERS[name], value))
+    return TemplateModels(
+        uses_checkpoint=uses_checkpoint,
+        uses_loras=loras_marker_node(doc) is not None,
+        fixed=tuple(dict.fromkeys(fixed)),
+    )
+
+
+def template_of(spec: GenerationSpec) -> Template | None:
+    """The custom workflow ``spec`` carries (``spec.workflow_template``), or None."""
+    template = getattr(spec, "workflow_template", None)
+    return template if isinstance(template, dict) else None
+
+
+def template_to_use(
+    checkpoint_template: Template | None, preset_template: Template | None
+) -> Template | None:
+    """The workflow for a generation: the preset's template, else its checkpoint's, else None
+    (GAZE's built-in graph). Raises TemplateError when the chosen one cannot be used."""
+    chosen = preset_template if preset_template is not None else checkpoint_template
+    if chosen is None:
+        return None
+    problems = validate_template(chosen)
+    if problems:
+        raise TemplateError(problems)
+    return chosen

@@ -101,3 +101,18 @@ def build_workflow(spec: GenerationSpec) -> Graph:
     graph[DECODE_NODE] = _node("VAEDecode", samples=[SAMPLER_NODE, 0], vae=vae)
     graph[SAVE_NODE] = _node("SaveImage", filename_prefix=FILENAME_PREFIX, images=[DECODE_NODE, 0])
     return {node_id: graph[node_id] for node_id in sorted(graph, key=int)}
+
+
+def loaded_checkpoint(graph: dict[str, Any]) -> str | None:
+    """The checkpoint an API-format graph loads: the ``ckpt_name`` of its first
+    CheckpointLoaderSimple, else of any node with one (None when it names none)."""
+    named = [
+        node
+        for node in graph.values()
+        if isinstance(node, dict)
+        and isinstance(node.get("inputs"), dict)
+        and isinstance(node["inputs"].get("ckpt_name"), str)
+    ]
+    simple = [node for node in named if node.get("class_type") == "CheckpointLoaderSimple"]
+    chosen = simple or named
+    return str(chosen[0]["inputs"]["ckpt_name"]) if chosen else None
