@@ -39,6 +39,9 @@ class GenerationSpec:
     loras: tuple[LoraSpec, ...] = field(default_factory=tuple)
     vae: str | None = None
     clip_skip: int | None = None
+    workflow_template: dict[str, Any] | None = field(default=None, hash=False)
+    """A custom ComfyUI workflow (API format with placeholders, see
+    gaze.engines.comfyui.templates); None = the built-in graph."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,27 +1,16 @@
-"""Workflow templates for the tests, and a spec type that carries one.
-
-`TemplatedSpec` is GenerationSpec plus the ``workflow_template`` field proposed for it
-(``workflow_template: dict[str, Any] | None = None``); engines read the field by name, so
-once GenerationSpec has it these tests can build GenerationSpec directly.
-"""
+"""Custom ComfyUI workflow templates used by the tests, and specs that carry them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import replace
 from typing import Any
 
 from gaze.generation_spec import GenerationSpec
 
 
-@dataclass(frozen=True)
-class TemplatedSpec(GenerationSpec):
-    workflow_template: dict[str, Any] | None = field(default=None, hash=False)
-
-
-def with_template(spec: GenerationSpec, template: dict[str, Any] | None) -> TemplatedSpec:
+def with_template(spec: GenerationSpec, template: dict[str, Any] | None) -> GenerationSpec:
     """``spec`` carrying ``template``."""
-    values = {item.name: getattr(spec, item.name) for item in fields(GenerationSpec)}
-    return TemplatedSpec(**values, workflow_template=template)
+    return replace(spec, workflow_template=template)
 
 
 def text_to_image_template() -> dict[str, Any]:

@@ -212,6 +212,15 @@ def _check_side(value: Any) -> Any:
     return value
 
 
+def _check_workflow_template(value: Any) -> Any:
+    from gaze.engines.comfyui.templates import validate_template
+
+    problems = validate_template(value)
+    if problems:
+        raise _error("not a usable ComfyUI workflow: " + "; ".join(problems))
+    return value
+
+
 def _check_sampler_name(value: Any) -> Any:
     if isinstance(value, str) and not _SAMPLER_NAME.match(value):
         raise _error("must be a sampler or scheduler name such as 'euler' or 'karras'")
@@ -231,6 +240,8 @@ FieldAddress = Annotated[str, BeforeValidator(_check_field_address)]
 ImageSide = Annotated[int, BeforeValidator(_check_side)]
 """Pixels: 64 to 4096, a multiple of 8."""
 SamplerName = Annotated[str, BeforeValidator(_check_sampler_name)]
+WorkflowTemplate = Annotated[dict[str, Any], BeforeValidator(_check_workflow_template)]
+"""A ComfyUI API-format workflow with placeholders (see gaze.engines.comfyui.templates)."""
 Steps = Annotated[int, Field(ge=1, le=200)]
 Cfg = Annotated[float, Field(ge=0, le=50, allow_inf_nan=False)]
 ClipSkip = Annotated[int, Field(ge=1, le=24)]
@@ -471,6 +482,8 @@ class CheckpointSettings(StrictModel):
     """Prompt text put first in every positive prompt made with this checkpoint."""
     negative_prefix: str = ""
     """Prompt text put first in every negative prompt made with this checkpoint."""
+    workflow_template: WorkflowTemplate | None = None
+    """A custom ComfyUI workflow for this checkpoint; null = GAZE's built-in graph."""
 
     @model_validator(mode="before")
     @classmethod

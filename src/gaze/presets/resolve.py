@@ -455,5 +455,6 @@ def resolve_preset(
         loras=tuple(loras),
         vae=settings.vae,
         clip_skip=preset.clip_skip if preset.clip_skip is not None else settings.clip_skip,
+        workflow_template=preset.workflow_template or settings.workflow_template,
     )
     return Resolution(spec=spec, choices=choices)

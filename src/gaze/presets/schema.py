@@ -30,6 +30,7 @@ from gaze.library.schema import (
     Steps,
     StrictModel,
     Tags,
+    WorkflowTemplate,
     matching_slug,
     raise_at,
 )
@@ -218,6 +219,8 @@ class Preset(StrictModel):
 
     positive: str = ""
     negative: str = ""
+    workflow_template: WorkflowTemplate | None = None
+    """A custom ComfyUI workflow; wins over the checkpoint's. Null = the checkpoint's or none."""
 
     cover: RelativePath | None = None
     is_favourite: bool = False
