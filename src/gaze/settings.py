@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         description="Web UI admin password, required when binding beyond loopback; "
         "default: the one set with `gaze admin set-password`.",
     )
+    comfyui_timeout: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds a ComfyUI backend may go without progress on a job before it fails.",
+    )
     job_stale_seconds: float = Field(
         30.0, gt=0, description="A running job whose worker is silent this long is queued again."
     )

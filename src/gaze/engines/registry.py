@@ -39,7 +39,7 @@ def build_engine(name: str, settings: Settings) -> Engine:
             raise UnknownBackend(f"backend {name!r} in GAZE_BACKENDS has no host name")
         from gaze.engines.comfyui.engine import ComfyUIEngine
 
-        return ComfyUIEngine(name)
+        return ComfyUIEngine(name, timeout=settings.comfyui_timeout)
     raise UnknownBackend(
         f"unknown backend {name!r} in GAZE_BACKENDS: use 'local' or a ComfyUI URL (http://host:8188)"
     )
