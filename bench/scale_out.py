@@ -15,12 +15,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.comfyui_standin import ComfyUIStandIn
-from tests.scale.conftest import Cluster
+from tests.scale.cluster import Cluster, open_cluster
 from tests.support.server import GazeServer, run_gaze
-from tests.support.services import scratch_postgres_database, scratch_redis_url
-
-from gaze.examples import DEMO_CHECKPOINT
+from tests.support.services import scratch_postgres_database
 
 
 def burst(cluster: Cluster, jobs: int) -> float:
@@ -41,33 +38,13 @@ def burst(cluster: Cluster, jobs: int) -> float:
 def throughput(workers: int, jobs: int, step_delay: float) -> float:
     with (
         tempfile.TemporaryDirectory() as tmp,
-        scratch_postgres_database() as database_url,
-        scratch_redis_url() as queue_url,
+        open_cluster(Path(tmp), workers, step_delay) as cluster,
     ):
-        root = Path(tmp)
-        standins = [
-            ComfyUIStandIn(models={"checkpoints": [DEMO_CHECKPOINT]}, step_delay=step_delay).start()
-            for _ in range(workers)
-        ]
-        env = {
-            "GAZE_DATABASE_URL": database_url,
-            "GAZE_QUEUE_URL": queue_url,
-            "GAZE_MEDIA_DIR": str(root / "media"),
-            "GAZE_BACKENDS": ",".join(standin.url for standin in standins),
-        }
-        run_gaze(root / "init", "init", **env)
-        key = run_gaze(root / "init", "apikey", "regenerate", **env).stdout.strip()
-        cluster = Cluster(root, env, standins, api_key=key)
-        try:
-            cluster.start_api()
-            for standin in standins:
-                cluster.start_worker(standin.url)
-            burst(cluster, 3 * workers)  # warm up every worker
-            seconds = burst(cluster, jobs)
-        finally:
-            cluster.stop()
-            for standin in standins:
-                standin.stop()
+        cluster.start_api()
+        for standin in cluster.standins:
+            cluster.start_worker(standin.url)
+        burst(cluster, 3 * workers)  # warm up every worker
+        seconds = burst(cluster, jobs)
     return jobs / seconds
 
 

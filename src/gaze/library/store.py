@@ -13,35 +13,33 @@ def _document(model: Resource | Preset | CheckpointSettings) -> dict:  # type: i
     return model.model_dump(mode="json")
 
 
+def _sync_card(row: ResourceRow | PresetRow, item: Resource | Preset) -> None:
+    """Copy the columns lists and filters read (slug, name, flags, cover) from the document."""
+    now = utcnow()
+    row.slug = item.slug
+    row.name = item.name
+    row.document = _document(item)
+    row.is_favourite = item.is_favourite
+    row.is_nsfw = item.is_nsfw
+    row.cover = item.cover
+    row.updated_at = now
+
+
 def upsert_resource(session: Session, resource: Resource) -> ResourceRow:
     row = session.get(ResourceRow, (resource.category, resource.id))
-    now = utcnow()
     if row is None:
-        row = ResourceRow(category=resource.category, id=resource.id, created_at=now)
+        row = ResourceRow(category=resource.category, id=resource.id, created_at=utcnow())
         session.add(row)
-    row.slug = resource.slug
-    row.name = resource.name
-    row.document = _document(resource)
-    row.is_favourite = resource.is_favourite
-    row.is_nsfw = resource.is_nsfw
-    row.cover = resource.cover
-    row.updated_at = now
+    _sync_card(row, resource)
     return row
 
 
 def upsert_preset(session: Session, preset: Preset) -> PresetRow:
     row = session.get(PresetRow, preset.id)
-    now = utcnow()
     if row is None:
-        row = PresetRow(id=preset.id, created_at=now)
+        row = PresetRow(id=preset.id, created_at=utcnow())
         session.add(row)
-    row.slug = preset.slug
-    row.name = preset.name
-    row.document = _document(preset)
-    row.is_favourite = preset.is_favourite
-    row.is_nsfw = preset.is_nsfw
-    row.cover = preset.cover
-    row.updated_at = now
+    _sync_card(row, preset)
     return row
 
 
