@@ -4,6 +4,7 @@ databases on them for one test each."""
 from __future__ import annotations
 
 import glob
+import itertools
 import os
 import socket
 import subprocess
@@ -16,6 +17,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "GAZE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+_REDIS_DATABASES = itertools.cycle(range(1, 16))
 
 
 def _port_open(port: int) -> bool:
@@ -70,10 +72,11 @@ def ensure_redis() -> None:
 def scratch_postgres_database() -> Iterator[str]:
     """A new empty PostgreSQL database, dropped afterwards; yields its SQLAlchemy URL."""
     from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
 
     ensure_postgres()
     name = f"gaze_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -90,7 +93,7 @@ def scratch_redis_url() -> Iterator[str]:
     import redis
 
     ensure_redis()
-    index = 1 + int(uuid.uuid4().int % 15)
+    index = next(_REDIS_DATABASES)
     url = f"redis://{REDIS_HOST}:{REDIS_PORT}/{index}"
     client = redis.Redis.from_url(url)
     client.flushdb()
