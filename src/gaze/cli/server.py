@@ -40,6 +40,7 @@ def serve(
 
     from gaze.app import create_app
     from gaze.runtime import open_runtime
+    from gaze.security.admin_auth import refuse_exposed_without_password
     from gaze.setup.prepare import prepare_data_folder
 
     settings = settings_for(data_dir, host=host, port=port)
@@ -47,6 +48,10 @@ def serve(
     for line in prepare_data_folder(settings):
         typer.echo(line, err=True)
     runtime = open_runtime(settings)
+    if problem := refuse_exposed_without_password(settings, runtime.database):
+        runtime.close()
+        typer.echo(problem, err=True)
+        raise typer.Exit(2)
     application = create_app(runtime, with_worker=not no_worker)
     typer.echo(f"GAZE serving on http://{settings.host}:{settings.port}", err=True)
     uvicorn.run(

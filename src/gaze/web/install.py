@@ -1,0 +1,55 @@
+"""Adding the web UI to the application: its assets, its pages and their error pages.
+
+Editors come before the pages they share a prefix with: ``/presets/new`` must be matched
+before ``/presets/{slug}``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from gaze.web.page_errors import install_page_error_handlers
+from gaze.web.pages import (
+    checkpoints,
+    events,
+    gallery,
+    generate,
+    library,
+    library_editor,
+    library_preview,
+    login,
+    preset_editor,
+    preset_generation,
+    presets,
+    queue,
+    search,
+    settings,
+)
+
+PAGE_MODULES = (
+    login,
+    preset_editor,
+    presets,
+    preset_generation,
+    generate,
+    library_editor,
+    library_preview,
+    library,
+    checkpoints,
+    gallery,
+    queue,
+    search,
+    settings,
+    events,
+)
+
+
+def install_web_ui(app: FastAPI) -> None:
+    """Mount /assets and every UI page; the /api/v1 routes are not touched."""
+    app.mount("/assets", StaticFiles(directory=Path(__file__).parent / "static"), name="assets")
+    for module in PAGE_MODULES:
+        app.include_router(module.router)
+    install_page_error_handlers(app)

@@ -1,0 +1,1 @@
+"""Route modules of the web UI, one per area; they never import one another."""

@@ -1,0 +1,209 @@
+"""The gallery: every generated image, newest first, with filters, a lightbox (fed by
+/ui/images/<id>) and the image actions: favourite, NSFW, reproduce, vary, cover, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from gaze.generation.submit import (
+    GenerationOptions,
+    GenerationRejected,
+    PresetNotFound,
+    submit_preset_generation,
+)
+from gaze.jobs.service import JobNotFound, retry_job
+from gaze.library.errors import LibraryError
+from gaze.library.schema import CATEGORIES
+from gaze.web.csrf import verify_csrf
+from gaze.web.flash import redirect_with_notice
+from gaze.web.image_changes import delete_gallery_image, set_image_flags
+from gaze.web.login_session import require_login
+from gaze.web.page_errors import PageError, wants_json
+from gaze.web.rendering import render, render_fragment
+from gaze.web.request_values import request_values, truthy
+from gaze.web.services import library_service, preset_service, runtime_of
+from gaze.web.views.gallery_images import (
+    GalleryFilter,
+    ImageDetail,
+    gallery_page,
+    image_detail,
+)
+from gaze.web.views.gallery_options import gallery_options
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
+
+
+def gallery_filter(request: Request) -> GalleryFilter:
+    params = request.query_params
+    before = params.get("before", "")
+    nsfw = params.get("nsfw", "all")
+    return GalleryFilter(
+        preset=params.get("preset", "")[:200],
+        resource=params.get("resource", "")[:300],
+        checkpoint=params.get("checkpoint", "")[:500],
+        favourites=params.get("fav") in ("1", "true", "on"),
+        nsfw=nsfw if nsfw in ("all", "hide", "only") else "all",
+        before=int(before) if before.isdigit() else None,
+    )
+
+
+@router.get("/gallery", response_class=HTMLResponse)
+def gallery(request: Request) -> HTMLResponse:
+    runtime = runtime_of(request)
+    selection = gallery_filter(request)
+    page = gallery_page(runtime.database, selection)
+    context: dict[str, Any] = {
+        "active": "gallery",
+        "images": page.items,
+        "next_before": page.next_before,
+        "filters": selection,
+    }
+    if request.query_params.get("fragment"):
+        return render_fragment(request, "gallery/_fragment.html", context)
+    context["options"] = gallery_options(runtime.database, selection)
+    return render(request, "gallery/index.html", context)
+
+
+def _image(request: Request, image_id: int) -> ImageDetail:
+    detail = image_detail(runtime_of(request).database, image_id)
+    if detail is None:
+        raise PageError(404, f"No image {image_id} in the gallery (it may have been deleted).")
+    return detail
+
+
+@router.get("/gallery/{image_id}", response_class=HTMLResponse)
+def image_page(request: Request, image_id: int) -> HTMLResponse:
+    """One image with its details and actions: the lightbox without script."""
+    detail = _image(request, image_id)
+    return render(
+        request,
+        "gallery/image.html",
+        {"active": "gallery", "image": detail.to_json()},
+    )
+
+
+@router.get("/ui/images/{image_id}")
+def image_json(request: Request, image_id: int) -> JSONResponse:
+    return JSONResponse(_image(request, image_id).to_json())
+
+
+def _answer(request: Request, url: str, message: str, data: dict[str, Any]) -> Response:
+    if wants_json(request):
+        return JSONResponse({"ok": True, "message": message, **data})
+    return redirect_with_notice(url, message)
+
+
+@router.post("/gallery/{image_id}/flags", dependencies=[Depends(verify_csrf)])
+async def image_flags(request: Request, image_id: int) -> Response:
+    """``favourite`` and/or ``nsfw``: true/false ("1"/"0" from forms)."""
+    values = await request_values(request)
+    flags = set_image_flags(
+        runtime_of(request).database,
+        image_id,
+        favourite=truthy(values.get("favourite")),
+        nsfw=truthy(values.get("nsfw")),
+    )
+    if flags is None:
+        raise PageError(404, f"No image {image_id} in the gallery.")
+    return _answer(
+        request,
+        f"/gallery/{image_id}",
+        "Saved.",
+        {"is_favourite": flags[0], "is_nsfw": flags[1]},
+    )
+
+
+@router.post("/gallery/{image_id}/delete", dependencies=[Depends(verify_csrf)])
+def delete_image(request: Request, image_id: int) -> Response:
+    runtime = runtime_of(request)
+    if not delete_gallery_image(runtime.database, runtime.settings.resolved_media_dir, image_id):
+        raise PageError(404, f"No image {image_id} in the gallery.")
+    return _answer(request, "/gallery", "Image deleted.", {"deleted": image_id})
+
+
+def _queued(request: Request, job_ids: list[str], batch_id: str, what: str) -> Response:
+    count = len(job_ids)
+    return _answer(
+        request,
+        "/queue",
+        f"{what}: {count} image{'s' if count != 1 else ''} queued.",
+        {"batch_id": batch_id, "jobs": [{"id": job_id, "status": "pending"} for job_id in job_ids]},
+    )
+
+
+@router.post("/gallery/{image_id}/reproduce", dependencies=[Depends(verify_csrf)])
+async def reproduce(request: Request, image_id: int) -> Response:
+    """The same generation again: the job's exact spec and seed when the job is known."""
+    detail = _image(request, image_id)
+    runtime = runtime_of(request)
+    if detail.job_id:
+        try:
+            submission = await run_in_threadpool(retry_job, runtime, detail.job_id)
+        except JobNotFound:
+            submission = None
+        except GenerationRejected as error:
+            raise PageError(400, error.message) from None
+        if submission is not None:
+            return _queued(request, submission.job_ids, submission.batch_id, "Reproduce")
+    seed = int(detail.card.seed) if detail.card.seed.isdigit() else None
+    return await _from_preset(request, detail, seed, "Reproduce")
+
+
+@router.post("/gallery/{image_id}/vary", dependencies=[Depends(verify_csrf)])
+async def vary(request: Request, image_id: int) -> Response:
+    """The image's preset, checkpoint and size with a new seed."""
+    return await _from_preset(request, _image(request, image_id), None, "Variation")
+
+
+async def _from_preset(
+    request: Request, detail: ImageDetail, seed: int | None, what: str
+) -> Response:
+    if not detail.preset_slug:
+        raise PageError(400, "This image's preset no longer exists.")
+    options = GenerationOptions(
+        count=1,
+        seed=seed,
+        checkpoint=detail.checkpoint,
+        width=detail.card.width,
+        height=detail.card.height,
+    )
+    try:
+        submission = await run_in_threadpool(
+            submit_preset_generation, runtime_of(request), detail.preset_slug, options
+        )
+    except PresetNotFound:
+        raise PageError(400, "This image's preset no longer exists.") from None
+    except GenerationRejected as error:
+        raise PageError(400, error.message) from None
+    return _queued(request, submission.job_ids, submission.batch_id, what)
+
+
+@router.post("/gallery/{image_id}/cover", dependencies=[Depends(verify_csrf)])
+async def use_as_cover(request: Request, image_id: int) -> Response:
+    """Make the image the cover of its preset, or (``category`` and ``resource_id``) of a
+    library resource."""
+    detail = _image(request, image_id)
+    values = await request_values(request)
+    category = str(values.get("category") or "")
+    resource_id = str(values.get("resource_id") or "")
+    path = detail.card.relative_path
+    try:
+        if category:
+            if category not in CATEGORIES or not resource_id:
+                raise PageError(400, "Name the resource whose cover this becomes.")
+            document = library_service(request).set_cover(category, resource_id, path)
+            url = f"/library/{category}/{document['slug']}"
+            message = f"Cover of {document['name']} set."
+        else:
+            if not detail.preset_slug:
+                raise PageError(400, "This image's preset no longer exists.")
+            document = preset_service(request).set_cover(detail.preset_slug, path)
+            url = f"/presets/{document['slug']}"
+            message = f"Cover of {document['name']} set."
+    except LibraryError as error:
+        raise PageError(error.status, error.message) from None
+    return _answer(request, url, message, {"cover": path, "url": url})

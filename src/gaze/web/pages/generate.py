@@ -1,0 +1,46 @@
+"""Generate: pick any preset and generate from it, without leaving the page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from gaze.library.errors import LibraryError
+from gaze.presets.schema import ORIENTATION_SIZES
+from gaze.web.login_session import require_login
+from gaze.web.rendering import render
+from gaze.web.services import backend_models, checkpoint_catalogue, preset_service
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
+
+
+@router.get("/generate", response_class=HTMLResponse)
+def generate_page(request: Request, preset: str = "") -> HTMLResponse:
+    service = preset_service(request)
+    presets = service.list(limit=None).items
+    chosen = service.get(preset) if preset else None
+    if chosen is None and presets:
+        chosen = service.get(presets[0]["slug"])
+    resolution = None
+    resolution_error = None
+    checkpoints: list[dict[str, object]] = []
+    if chosen is not None:
+        try:
+            resolution = service.resolve(chosen["slug"])
+        except LibraryError as error:
+            resolution_error = error.message
+        checkpoints = checkpoint_catalogue(request).list(backend_models(request))
+    return render(
+        request,
+        "generate.html",
+        {
+            "active": "generate",
+            "presets": presets,
+            "preset": chosen,
+            "resolution": resolution,
+            "resolution_error": resolution_error,
+            "checkpoints": checkpoints,
+            "base_models": {entry["path"]: entry["base_model"] for entry in checkpoints},
+            "orientation_sizes": ORIENTATION_SIZES,
+        },
+    )

@@ -1,0 +1,206 @@
+"""The library: per category an index of cards, and a resource's page (view, flags, cover,
+copy, delete, export). Creating, editing and importing are in `library_editor`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from gaze.library.schema import CATEGORIES, slug_from_id
+from gaze.web.cover_upload import UnusableUpload, save_uploaded_cover
+from gaze.web.csrf import verify_csrf
+from gaze.web.flash import redirect_with_notice
+from gaze.web.list_filters import card_filters
+from gaze.web.login_session import require_login
+from gaze.web.page_errors import PageError, wants_json
+from gaze.web.rendering import CATEGORY_TITLES, render, render_fragment
+from gaze.web.request_values import request_values, truthy
+from gaze.web.resource_form import resource_editor_state
+from gaze.web.service_errors import as_page_errors
+from gaze.web.services import backend_models, checkpoint_catalogue, library_service, runtime_of
+from gaze.web.views.gallery_images import GalleryFilter, gallery_page
+from gaze.web.views.recent_images import latest_image_per_resource
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
+
+IMAGES_SHOWN = 12
+
+
+def checked_category(category: str) -> str:
+    if category not in CATEGORIES:
+        raise PageError(404, f"No library category {category!r}.")
+    return category
+
+
+@router.get("/library")
+def library_home() -> RedirectResponse:
+    return RedirectResponse(f"/library/{CATEGORIES[0]}", 307)
+
+
+@router.get("/library/{category}", response_class=HTMLResponse)
+def library_index(request: Request, category: str) -> HTMLResponse:
+    checked_category(category)
+    filters = card_filters(request)
+    with as_page_errors():
+        page = library_service(request).list(category, **filters.service_arguments())
+    missing = [item["id"] for item in page.items if not item["cover"]]
+    recent = latest_image_per_resource(runtime_of(request).database, category, missing)
+    context: dict[str, Any] = {
+        "active": "library",
+        "active_category": category,
+        "category": category,
+        "items": page.items,
+        "recent": recent,
+        "filters": filters,
+        "next_cursor": page.next_cursor,
+    }
+    if request.query_params.get("fragment"):
+        return render_fragment(request, "library/_fragment.html", context)
+    return render(request, "library/index.html", context)
+
+
+def stored_resource(request: Request, category: str, slug: str) -> dict[str, Any]:
+    document = library_service(request).get(checked_category(category), slug)
+    if document is None:
+        singular = category[:-1]
+        raise PageError(404, f"No {singular} {slug!r} in the library.")
+    return document
+
+
+@router.get("/library/{category}/{slug}", response_class=HTMLResponse)
+def resource_page(request: Request, category: str, slug: str) -> HTMLResponse:
+    document = stored_resource(request, category, slug)
+    runtime = runtime_of(request)
+    images = gallery_page(
+        runtime.database, GalleryFilter(resource=f"{category}:{document['id']}"), IMAGES_SHOWN
+    ).items
+    loras = checkpoint_catalogue(request).loras(backend_models(request))
+    characters = library_service(request).list("characters", limit=None).items
+    return render(
+        request,
+        "library/detail.html",
+        {
+            "active": "library",
+            "active_category": category,
+            "category": category,
+            "resource": document,
+            "state": resource_editor_state(category, document),
+            "images": images,
+            "loras": loras,
+            "characters": characters,
+            "creating": False,
+            "problems": [],
+            "document_json": json.dumps(document, indent=2, ensure_ascii=False),
+        },
+    )
+
+
+def _answer(request: Request, url: str, message: str, data: dict[str, Any]) -> Response:
+    if wants_json(request):
+        return JSONResponse({"ok": True, "message": message, **data})
+    return redirect_with_notice(url, message)
+
+
+@router.post("/library/{category}/{slug}/flags", dependencies=[Depends(verify_csrf)])
+async def set_flags(request: Request, category: str, slug: str) -> Response:
+    values = await request_values(request)
+    with as_page_errors():
+        document = library_service(request).set_flags(
+            checked_category(category),
+            slug,
+            favourite=truthy(values.get("favourite")),
+            nsfw=truthy(values.get("nsfw")),
+        )
+    return _answer(
+        request,
+        f"/library/{category}/{document['slug']}",
+        "Flags saved.",
+        {"is_favourite": document["is_favourite"], "is_nsfw": document["is_nsfw"]},
+    )
+
+
+@router.post("/library/{category}/{slug}/cover", dependencies=[Depends(verify_csrf)])
+async def set_cover(
+    request: Request,
+    category: str,
+    slug: str,
+    image: str | None = Form(None),
+    upload: UploadFile | None = File(None),
+    remove: str | None = Form(None),
+) -> Response:
+    """``image`` (a path in the media folder, "use this image"), an ``upload``, or ``remove``."""
+    checked_category(category)
+    cover: str | None
+    if remove:
+        cover = None
+    elif upload is not None and upload.filename:
+        try:
+            cover = save_uploaded_cover(
+                runtime_of(request).settings.resolved_media_dir,
+                category,
+                slug_from_id(slug) or "resource",
+                await upload.read(),
+            )
+        except UnusableUpload as error:
+            raise PageError(400, f"Cover not changed: {error}.") from None
+    elif image:
+        cover = image
+    else:
+        raise PageError(400, "Choose an image for the cover.")
+    with as_page_errors():
+        document = library_service(request).set_cover(category, slug, cover)
+    return _answer(
+        request,
+        f"/library/{category}/{document['slug']}",
+        "Cover removed." if cover is None else "Cover set.",
+        {"cover": document.get("cover")},
+    )
+
+
+@router.post("/library/{category}/{slug}/duplicate", dependencies=[Depends(verify_csrf)])
+def duplicate(request: Request, category: str, slug: str, new_id: str = Form("")) -> Response:
+    service = library_service(request)
+    document = stored_resource(request, category, slug)
+    new_id = new_id.strip()
+    if not new_id:
+        for number in range(1, 1000):
+            candidate = f"{document['id']}_copy" + (str(number) if number > 1 else "")
+            if service.get(category, candidate) is None:
+                new_id = candidate
+                break
+    with as_page_errors():
+        copy = service.duplicate(category, document["id"], new_id)
+    return _answer(
+        request,
+        f"/library/{category}/{copy['slug']}",
+        f"Copied as {copy['name']}.",
+        {"slug": copy["slug"]},
+    )
+
+
+@router.post("/library/{category}/{slug}/delete", dependencies=[Depends(verify_csrf)])
+def delete(request: Request, category: str, slug: str) -> Response:
+    document = stored_resource(request, category, slug)
+    with as_page_errors():
+        library_service(request).delete(category, document["id"])
+    return _answer(
+        request,
+        f"/library/{category}",
+        f"Deleted {document['name']} from {CATEGORY_TITLES[category].lower()}.",
+        {"url": f"/library/{category}"},
+    )
+
+
+@router.get("/library/{category}/{slug}/export")
+def export(request: Request, category: str, slug: str) -> Response:
+    """The resource's JSON document as a file, ready for a library folder or an import."""
+    document = stored_resource(request, category, slug)
+    name = f"{slug_from_id(document['id']) or 'resource'}.json"
+    return Response(
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,148 @@
+"""Creating, editing (by form or as JSON) and importing library resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from gaze.library.errors import LibraryError
+from gaze.library.json_input import parse_json_document
+from gaze.web.csrf import verify_csrf
+from gaze.web.flash import redirect_with_notice
+from gaze.web.login_session import require_login
+from gaze.web.page_errors import PageError
+from gaze.web.rendering import CATEGORY_TITLES, render
+from gaze.web.resource_form import resource_document, resource_editor_state
+from gaze.web.service_errors import problems_of
+from gaze.web.services import backend_models, checkpoint_catalogue, library_service
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
+
+NEW_SECTIONS: dict[str, dict[str, Any]] = {
+    "characters": {"identity": {"base": ""}, "fields": {"expression": {"default": ""}}},
+}
+MAX_IMPORT_ITEMS = 500
+
+
+def _category(category: str) -> str:
+    if category not in CATEGORY_TITLES:
+        raise PageError(404, f"No library category {category!r}.")
+    return category
+
+
+async def form_values(request: Request) -> dict[str, list[str]]:
+    form = await request.form()
+    values: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            values.setdefault(key, []).append(value)
+    return values
+
+
+def _new_page(
+    request: Request, category: str, document: dict[str, Any], problems: list[str]
+) -> HTMLResponse:
+    return render(
+        request,
+        "library/new.html",
+        {
+            "active": "library",
+            "active_category": category,
+            "category": category,
+            "state": resource_editor_state(category, document),
+            "loras": checkpoint_catalogue(request).loras(backend_models(request)),
+            "creating": True,
+            "problems": problems,
+        },
+        status=400 if problems else 200,
+    )
+
+
+@router.get("/library/{category}/new", response_class=HTMLResponse)
+def new_resource(request: Request, category: str) -> HTMLResponse:
+    _category(category)
+    template = NEW_SECTIONS.get(category, {"fields": {"main": {"tags": ""}}})
+    return _new_page(request, category, {"id": "", "name": "", **template}, [])
+
+
+@router.post("/library/{category}/new", dependencies=[Depends(verify_csrf)])
+async def create_resource(request: Request, category: str) -> Response:
+    _category(category)
+    document = resource_document(category, await form_values(request), None)
+    try:
+        created = library_service(request).create(category, document)
+    except LibraryError as error:
+        return _new_page(request, category, document, problems_of(error))
+    return redirect_with_notice(
+        f"/library/{category}/{created['slug']}", f"Created {created['name']}."
+    )
+
+
+def _stored(request: Request, category: str, slug: str) -> dict[str, Any]:
+    document = library_service(request).get(_category(category), slug)
+    if document is None:
+        raise PageError(404, f"No {category[:-1]} {slug!r} in the library.")
+    return document
+
+
+def _refused(request: Request, category: str, slug: str, error: LibraryError) -> Response:
+    problems = "; ".join(problems_of(error))
+    return redirect_with_notice(f"/library/{category}/{slug}", f"Not saved: {problems}", "error")
+
+
+@router.post("/library/{category}/{slug}/edit", dependencies=[Depends(verify_csrf)])
+async def save_resource(request: Request, category: str, slug: str) -> Response:
+    stored = _stored(request, category, slug)
+    document = resource_document(category, await form_values(request), stored)
+    try:
+        saved = library_service(request).replace(category, stored["id"], document)
+    except LibraryError as error:
+        return _refused(request, category, stored["slug"], error)
+    return redirect_with_notice(f"/library/{category}/{saved['slug']}", f"Saved {saved['name']}.")
+
+
+@router.post("/library/{category}/{slug}/json", dependencies=[Depends(verify_csrf)])
+async def save_resource_json(request: Request, category: str, slug: str) -> Response:
+    stored = _stored(request, category, slug)
+    text = (await form_values(request)).get("document", [""])[-1]
+    try:
+        document = parse_json_document(text.encode("utf-8"))
+        saved = library_service(request).replace(category, stored["id"], document)
+    except LibraryError as error:
+        return _refused(request, category, stored["slug"], error)
+    return redirect_with_notice(f"/library/{category}/{saved['slug']}", f"Saved {saved['name']}.")
+
+
+@router.post("/library/{category}/import", dependencies=[Depends(verify_csrf)])
+async def import_resources(
+    request: Request, category: str, upload: UploadFile | None = File(None)
+) -> Response:
+    """A JSON file holding one resource document, or a list of them."""
+    _category(category)
+    if upload is None or not upload.filename:
+        raise PageError(400, "Choose a JSON file to import.")
+    try:
+        parsed = parse_json_document(await upload.read())
+    except LibraryError as error:
+        return redirect_with_notice(
+            f"/library/{category}", f"Not imported: {error.message}", "error"
+        )
+    documents = parsed if isinstance(parsed, list) else [parsed]
+    if len(documents) > MAX_IMPORT_ITEMS:
+        raise PageError(400, f"At most {MAX_IMPORT_ITEMS} resources per file.")
+    service = library_service(request)
+    created: list[str] = []
+    refused: list[str] = []
+    for index, document in enumerate(documents):
+        try:
+            created.append(service.create(category, document)["name"])
+        except LibraryError as error:
+            label = document.get("id") if isinstance(document, dict) else None
+            refused.append(f"{label or f'item {index + 1}'}: {'; '.join(problems_of(error))}")
+    if refused:
+        summary = f"Imported {len(created)}, refused {len(refused)}: " + " | ".join(refused)
+        return redirect_with_notice(f"/library/{category}", summary, "error")
+    names = ", ".join(created[:5]) + (" …" if len(created) > 5 else "")
+    return redirect_with_notice(f"/library/{category}", f"Imported {len(created)}: {names}")

@@ -1,0 +1,118 @@
+"""The preset editor: create a preset, or edit one, with every slot mode."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from gaze.library.errors import LibraryError
+from gaze.presets.schema import ORIENTATION_SIZES
+from gaze.web.csrf import verify_csrf
+from gaze.web.flash import redirect_with_notice
+from gaze.web.login_session import require_login
+from gaze.web.page_errors import PageError
+from gaze.web.preset_form import editor_state, keep_unedited, preset_document
+from gaze.web.rendering import render
+from gaze.web.service_errors import problems_of
+from gaze.web.services import backend_models, checkpoint_catalogue, preset_service, runtime_of
+from gaze.web.views.resource_choices import resource_choices
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
+
+NEW_PRESET: dict[str, Any] = {
+    "id": "",
+    "name": "",
+    "characters": {"mode": "random"},
+    "orientation": "portrait",
+}
+
+
+async def form_values(request: Request) -> dict[str, list[str]]:
+    form = await request.form()
+    values: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            values.setdefault(key, []).append(value)
+    return values
+
+
+def _editor(
+    request: Request,
+    state: Mapping[str, Any],
+    *,
+    creating: bool,
+    slug: str | None,
+    problems: list[str] | None = None,
+) -> HTMLResponse:
+    catalogue = checkpoint_catalogue(request).list(backend_models(request))
+    choices = resource_choices(runtime_of(request).database)
+    return render(
+        request,
+        "presets/editor.html",
+        {
+            "active": "presets",
+            "state": state,
+            "creating": creating,
+            "slug": slug,
+            "problems": problems or [],
+            "choices": choices,
+            "choices_json": {category: entry.to_json() for category, entry in choices.items()},
+            "checkpoints": catalogue,
+            "orientations": list(ORIENTATION_SIZES["sd1"]),
+        },
+        status=400 if problems else 200,
+    )
+
+
+@router.get("/presets/new", response_class=HTMLResponse)
+def new_preset(request: Request) -> HTMLResponse:
+    return _editor(request, editor_state(NEW_PRESET), creating=True, slug=None)
+
+
+@router.post("/presets/new", dependencies=[Depends(verify_csrf)])
+async def create_preset(request: Request) -> Response:
+    document = preset_document(await form_values(request))
+    try:
+        created = preset_service(request).create(document)
+    except LibraryError as error:
+        return _editor(
+            request,
+            editor_state(document),
+            creating=True,
+            slug=None,
+            problems=problems_of(error),
+        )
+    return redirect_with_notice(f"/presets/{created['slug']}", f"Created {created['name']}.")
+
+
+@router.get("/presets/{slug}/edit", response_class=HTMLResponse)
+def edit_preset(request: Request, slug: str) -> HTMLResponse:
+    document = preset_service(request).get(slug)
+    if document is None:
+        raise PageError(404, f"No preset {slug!r}.")
+    return _editor(request, editor_state(document), creating=False, slug=document["slug"])
+
+
+@router.post("/presets/{slug}/edit", dependencies=[Depends(verify_csrf)])
+async def save_preset(request: Request, slug: str) -> Response:
+    service = preset_service(request)
+    stored = service.get(slug)
+    if stored is None:
+        raise PageError(404, f"No preset {slug!r}.")
+    document = keep_unedited(
+        preset_document(await form_values(request), preset_id=stored["id"]), stored
+    )
+    try:
+        saved = service.replace(stored["id"], document)
+    except LibraryError as error:
+        return _editor(
+            request,
+            editor_state(document),
+            creating=False,
+            slug=stored["slug"],
+            problems=problems_of(error),
+        )
+    return redirect_with_notice(f"/presets/{saved['slug']}", f"Saved {saved['name']}.")

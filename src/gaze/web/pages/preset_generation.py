@@ -1,0 +1,145 @@
+"""Generating from a preset page: the live resolved prompt, queueing images (by script or by
+a plain form), and the state of the jobs a page is waiting for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from gaze.generation.submit import (
+    GenerationOptions,
+    GenerationRejected,
+    PresetNotFound,
+    submit_preset_generation,
+)
+from gaze.jobs.service import jobs_json
+from gaze.library.errors import LibraryError
+from gaze.web.csrf import verify_csrf
+from gaze.web.flash import redirect_with_notice
+from gaze.web.generate_request import GenerateRequest, UnusableRequest, generate_request
+from gaze.web.login_session import require_login
+from gaze.web.page_errors import PageError
+from gaze.web.services import preset_service, runtime_of
+from gaze.web.views.job_images import image_ids_of_jobs
+from gaze.web.views.job_rows import job_rows
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
+
+MAX_WATCHED_JOBS = 200
+
+
+@router.get("/ui/presets/{slug}/resolve")
+def resolve(request: Request, slug: str) -> JSONResponse:
+    """What a generation with the panel's values would use (seed blank: a random one)."""
+    params = request.query_params
+    try:
+        wanted = generate_request(dict(params))
+    except UnusableRequest as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    overrides: dict[str, Any] = {
+        "extra_positive": wanted.extra_positive,
+        "extra_negative": wanted.extra_negative,
+    }
+    if wanted.checkpoint:
+        overrides["checkpoint"] = wanted.checkpoint
+    if wanted.width is not None and wanted.height is not None:
+        overrides.update(width=wanted.width, height=wanted.height)
+    try:
+        resolution = preset_service(request).resolve(slug, wanted.seed, overrides)
+    except LibraryError as error:
+        return JSONResponse({"error": error.message, "code": error.code}, status_code=error.status)
+    return JSONResponse(resolution)
+
+
+def _submit(request: Request, slug: str, wanted: GenerateRequest) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    options = GenerationOptions(
+        count=wanted.count,
+        seed=wanted.seed,
+        checkpoint=wanted.checkpoint or None,
+        extra_positive=wanted.extra_positive,
+        extra_negative=wanted.extra_negative,
+        width=wanted.width,
+        height=wanted.height,
+    )
+    try:
+        submission = submit_preset_generation(runtime, slug, options)
+    except PresetNotFound:
+        raise PageError(404, f"No preset {slug!r}.") from None
+    except GenerationRejected as error:
+        raise PageError(400, error.message) from None
+    seeds = (
+        [wanted.seed + index for index in range(wanted.count)] if wanted.seed is not None else None
+    )
+    return {
+        "batch_id": submission.batch_id,
+        "jobs": [
+            {"id": job_id, "status": "pending", "seed": seeds[index] if seeds else None}
+            for index, job_id in enumerate(submission.job_ids)
+        ],
+    }
+
+
+@router.post("/ui/presets/{slug}/generate", dependencies=[Depends(verify_csrf)])
+async def generate_by_script(request: Request, slug: str) -> JSONResponse:
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return JSONResponse({"error": "Send the generate panel's values as JSON."}, 400)
+    try:
+        wanted = generate_request(body)
+    except UnusableRequest as error:
+        return JSONResponse({"error": str(error)}, status_code=400)
+    return JSONResponse(await run_in_threadpool(_submit, request, slug, wanted), 202)
+
+
+@router.post("/presets/{slug}/generate", dependencies=[Depends(verify_csrf)])
+def generate_by_form(
+    request: Request,
+    slug: str,
+    count: str = Form("1"),
+    seed: str = Form(""),
+    checkpoint: str = Form(""),
+    width: str = Form(""),
+    height: str = Form(""),
+    extra_positive: str = Form(""),
+    extra_negative: str = Form(""),
+) -> Response:
+    """The generate panel without script: queue, then back to the preset page."""
+    fields = {
+        "count": count,
+        "seed": seed,
+        "checkpoint": checkpoint,
+        "width": width,
+        "height": height,
+        "extra_positive": extra_positive,
+        "extra_negative": extra_negative,
+    }
+    try:
+        wanted = generate_request(fields)
+    except UnusableRequest as error:
+        raise PageError(400, str(error)) from None
+    queued = _submit(request, slug, wanted)
+    count_queued = len(queued["jobs"])
+    return redirect_with_notice(
+        f"/presets/{slug}",
+        f"Queued {count_queued} image{'s' if count_queued != 1 else ''}: see the queue.",
+    )
+
+
+@router.get("/ui/jobs")
+def jobs_state(request: Request, ids: str = "") -> JSONResponse:
+    """The jobs a page waits for (``ids`` comma-separated), with the image each made."""
+    wanted = [job_id for job_id in ids.split(",") if job_id][:MAX_WATCHED_JOBS]
+    runtime = runtime_of(request)
+    rows = job_rows(runtime.database, wanted)
+    answers = jobs_json(runtime, rows)
+    images = image_ids_of_jobs(runtime.database, [row.id for row in rows])
+    for answer in answers:
+        answer["image_id"] = images.get(answer["id"])
+    return JSONResponse({"jobs": answers})

@@ -1,0 +1,108 @@
+"""The queue: running and pending jobs with live progress, positions and ETAs; cancel one,
+clear the pending ones, retry a finished one; recent finished and failed jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from gaze.generation.submit import GenerationRejected
+from gaze.jobs.service import (
+    JobNotFound,
+    JobStillActive,
+    cancel_job,
+    clear_pending,
+    jobs_json,
+    list_jobs,
+    queue_overview,
+    retry_job,
+)
+from gaze.jobs.status import CANCELLED, DONE, FAILED, PROCESSING
+from gaze.web.csrf import verify_csrf
+from gaze.web.flash import redirect_with_notice
+from gaze.web.login_session import require_login
+from gaze.web.page_errors import PageError, wants_json
+from gaze.web.rendering import render, render_fragment
+from gaze.web.services import runtime_of
+from gaze.web.views.job_images import image_ids_of_jobs
+from gaze.web.views.job_rows import next_pending_jobs
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
+
+PENDING_SHOWN = 100
+FINISHED_SHOWN = 30
+
+
+def queue_context(request: Request) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    overview = queue_overview(runtime)
+    running = list_jobs(runtime, status=PROCESSING, limit=50).jobs
+    running.sort(key=lambda job: job.get("started_at") or "")
+    pending = jobs_json(runtime, next_pending_jobs(runtime.database, PENDING_SHOWN))
+    finished = list_jobs(runtime, status=[DONE, FAILED, CANCELLED], limit=FINISHED_SHOWN).jobs
+    images = image_ids_of_jobs(runtime.database, [job["id"] for job in finished])
+    return {
+        "active": "queue",
+        "overview": overview,
+        "running": running,
+        "pending": pending,
+        "pending_hidden": max(0, overview.pending - len(pending)),
+        "finished": finished,
+        "images": images,
+    }
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue_page(request: Request) -> HTMLResponse:
+    context = queue_context(request)
+    if request.query_params.get("fragment"):
+        return render_fragment(request, "queue/_lists.html", context)
+    return render(request, "queue/index.html", context)
+
+
+def _answer(request: Request, message: str, data: dict[str, Any]) -> Response:
+    if wants_json(request):
+        return JSONResponse({"ok": True, "message": message, **data})
+    return redirect_with_notice("/queue", message)
+
+
+@router.post("/queue/{job_id}/cancel", dependencies=[Depends(verify_csrf)])
+def cancel(request: Request, job_id: str) -> Response:
+    try:
+        job = cancel_job(runtime_of(request), job_id)
+    except JobNotFound as error:
+        raise PageError(404, str(error)) from None
+    message = "Cancelled." if job.status == CANCELLED else "Stopping the job…"
+    if job.status in (DONE, FAILED):
+        message = f"The job had already {'finished' if job.status == DONE else 'failed'}."
+    return _answer(request, message, {"status": job.status})
+
+
+@router.post("/queue/clear", dependencies=[Depends(verify_csrf)])
+def clear(request: Request) -> Response:
+    count = clear_pending(runtime_of(request))
+    return _answer(
+        request,
+        f"Cleared {count} pending job{'s' if count != 1 else ''}." if count else "Nothing pending.",
+        {"cleared": count},
+    )
+
+
+@router.post("/queue/{job_id}/retry", dependencies=[Depends(verify_csrf)])
+async def retry(request: Request, job_id: str) -> Response:
+    try:
+        submission = await run_in_threadpool(retry_job, runtime_of(request), job_id)
+    except JobNotFound as error:
+        raise PageError(404, str(error)) from None
+    except JobStillActive as error:
+        raise PageError(409, str(error)) from None
+    except GenerationRejected as error:
+        raise PageError(400, error.message) from None
+    return _answer(
+        request,
+        "Queued again.",
+        {"jobs": [{"id": new_id, "status": "pending"} for new_id in submission.job_ids]},
+    )

@@ -1,0 +1,44 @@
+"""Search everything: presets and library resources by name or id, images by prompt."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from gaze.library.errors import LibraryError
+from gaze.web.login_session import require_login
+from gaze.web.rendering import render
+from gaze.web.services import library_service, preset_service, runtime_of
+from gaze.web.views.image_search import images_by_prompt
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
+
+PRESETS_SHOWN = 24
+RESOURCES_SHOWN = 40
+IMAGES_SHOWN = 36
+MAX_QUERY = 200
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(request: Request, q: str = "") -> HTMLResponse:
+    query = q.strip()[:MAX_QUERY]
+    presets: list[dict[str, object]] = []
+    resources: list[dict[str, object]] = []
+    images = []
+    if query:
+        try:
+            presets = preset_service(request).list(q=query, limit=PRESETS_SHOWN).items
+            resources = library_service(request).list(None, q=query, limit=RESOURCES_SHOWN).items
+        except LibraryError:
+            presets, resources = [], []
+        images = images_by_prompt(runtime_of(request).database, query, IMAGES_SHOWN)
+    return render(
+        request,
+        "search.html",
+        {
+            "search_q": query,
+            "presets": presets,
+            "resources": resources,
+            "images": images,
+        },
+    )

@@ -1,0 +1,31 @@
+"""The values a state-changing request sends, whether as a form or as JSON from a script."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+
+
+async def request_values(request: Request) -> dict[str, Any]:
+    """The JSON object, or the form fields, of the request ({} for anything else)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/json"):
+        try:
+            body = await request.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        return {key: value for key, value in form.items()}
+    return {}
+
+
+def truthy(value: Any) -> bool | None:
+    """A flag from JSON (true/false) or a form ("1"/"0", "on"); None when absent or blank."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in ("1", "true", "on", "yes")
