@@ -79,7 +79,7 @@ class GazeServer:
         raise RuntimeError(f"gaze serve did not answer within {timeout}s; see {log.name}")
 
     def regenerate_key(self) -> str:
-        self.api_key = run_gaze(self.data_dir, "apikey", "regenerate").stdout.strip()
+        self.api_key = run_gaze(self.data_dir, "apikey", "regenerate", **self.env).stdout.strip()
         return self.api_key
 
     @property
