@@ -21,7 +21,9 @@ def strict_server(
 
     data = tmp_path_factory.mktemp("strict") / "data"
     shutil.copytree(prepared_data, data)
-    server = GazeServer(data, env={"GAZE_AUTH_FAILURE_LIMIT": "5", "GAZE_LOG_LEVEL": "info"}).start()
+    server = GazeServer(
+        data, env={"GAZE_AUTH_FAILURE_LIMIT": "5", "GAZE_LOG_LEVEL": "info"}
+    ).start()
     server.regenerate_key()
     yield server
     server.stop()

@@ -7,14 +7,27 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from gaze.api.errors import ApiError, bad_request
+from gaze.events.types import EVENT_TYPES
 from gaze.generation.submit import GenerationOptions
 from gaze.generation_spec import MAX_SEED
+from gaze.webhooks.outbox import DEFAULT_WEBHOOK_EVENTS
+from gaze.webhooks.url_policy import MAX_URL_LENGTH
 
 MAX_COUNT = 20
 MIN_SIZE, MAX_SIZE, SIZE_STEP = 64, 4096, 8
 MAX_EXTRA_PROMPT = 4000
 
-FIELDS = ("count", "checkpoint", "extra_positive", "extra_negative", "seed", "width", "height")
+FIELDS = (
+    "count",
+    "checkpoint",
+    "extra_positive",
+    "extra_negative",
+    "seed",
+    "width",
+    "height",
+    "webhook_url",
+    "webhook_events",
+)
 
 REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -27,6 +40,28 @@ REQUEST_SCHEMA: dict[str, Any] = {
         "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
         "width": {"type": "integer", "minimum": MIN_SIZE, "maximum": MAX_SIZE, "multipleOf": 8},
         "height": {"type": "integer", "minimum": MIN_SIZE, "maximum": MAX_SIZE, "multipleOf": 8},
+        "webhook_url": {
+            "type": "string",
+            "format": "uri",
+            "maxLength": MAX_URL_LENGTH,
+            "description": "http(s) URL that receives each job event as a signed POST "
+            "(header X-GAZE-Signature: t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<body>'>).",
+            "example": "https://example.com/gaze-hook",
+        },
+        "webhook_events": {
+            "type": "array",
+            "items": {"type": "string", "enum": list(EVENT_TYPES)},
+            "minItems": 1,
+            "uniqueItems": True,
+            "description": "Which events to POST; default: "
+            + ", ".join(DEFAULT_WEBHOOK_EVENTS)
+            + " (everything but job.progress).",
+        },
+    },
+    "dependentRequired": {
+        "width": ["height"],
+        "height": ["width"],
+        "webhook_events": ["webhook_url"],
     },
 }
 
@@ -121,7 +156,42 @@ def parse_generate_body(raw: bytes) -> GenerationOptions:
         if problem:
             raise bad_request("invalid_checkpoint", problem)
         values["checkpoint"] = checkpoint
+    values.update(_webhook(body))
     return GenerationOptions(**values)
+
+
+def _webhook(body: dict[str, Any]) -> dict[str, Any]:
+    url, events = body.get("webhook_url"), body.get("webhook_events")
+    if url is None:
+        if events is not None:
+            raise bad_request("invalid_webhook_events", "webhook_events needs a webhook_url")
+        return {}
+    if not isinstance(url, str):
+        raise bad_request("invalid_webhook_url", "webhook_url must be a string")
+    if len(url) > MAX_URL_LENGTH:
+        raise bad_request(
+            "invalid_webhook_url", f"webhook_url is longer than {MAX_URL_LENGTH} characters"
+        )
+    values: dict[str, Any] = {"webhook_url": url}
+    if events is not None:
+        if (
+            not isinstance(events, list)
+            or not events
+            or not all(isinstance(event, str) for event in events)
+        ):
+            raise bad_request(
+                "invalid_webhook_events", "webhook_events must be a non-empty list of event names"
+            )
+        unknown = sorted(set(events) - set(EVENT_TYPES))
+        if unknown:
+            raise bad_request(
+                "invalid_webhook_events",
+                f"unknown webhook event(s): {', '.join(unknown)}; known: {', '.join(EVENT_TYPES)}",
+            )
+        if len(set(events)) != len(events):
+            raise bad_request("invalid_webhook_events", "webhook_events lists an event twice")
+        values["webhook_events"] = tuple(events)
+    return values
 
 
 def ensure_seed_range(seed: int, count: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -13,9 +14,12 @@ from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
 from gaze.presets.schema import Preset
 from gaze.presets.store import PresetStore
 from gaze.runtime import Runtime
+from gaze.webhooks.url_policy import WebhookUrlRejected, check_webhook_url
 
 JS_SAFE_SEED_BITS = 53
 """Random seeds stay below 2**53 so that JavaScript clients read them back exactly."""
+
+log = logging.getLogger(__name__)
 
 
 class PresetNotFound(LookupError):
@@ -38,12 +42,21 @@ class GenerationOptions:
     extra_negative: str = ""
     width: int | None = None
     height: int | None = None
+    webhook_url: str | None = None
+    webhook_events: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
 class Submission:
     batch_id: str
     job_ids: list[str]
+
+    def to_json(self) -> dict[str, object]:
+        """The 202 body of generate and retry."""
+        return {
+            "jobs": [{"job_id": job_id, "status": "queued"} for job_id in self.job_ids],
+            "batch_id": self.batch_id,
+        }
 
 
 def random_seed() -> int:
@@ -54,10 +67,37 @@ def preset_label(preset_name: str) -> str:
     return f"Preset: {preset_name} – preview"
 
 
+def queue_new_jobs(runtime: Runtime, batch_id: str, new_jobs: list[NewJob]) -> Submission:
+    """Create the jobs (emitting job.queued) and put their ids on the queue."""
+    rows = runtime.jobs.create(new_jobs)
+    queued: list[str] = []
+    try:
+        for job in rows:
+            runtime.queue.enqueue(job.id)
+            queued.append(job.id)
+    except Exception as error:
+        log.exception("could not put jobs on the queue")
+        unqueued = [job.id for job in rows if job.id not in queued]
+        runtime.jobs.fail_unqueued(unqueued, f"Could not put the job on the queue: {error}")
+        if not queued:
+            raise
+    return Submission(batch_id=batch_id, job_ids=[job.id for job in rows])
+
+
+def check_webhook(runtime: Runtime, options: GenerationOptions) -> None:
+    if options.webhook_url is None:
+        return
+    try:
+        check_webhook_url(options.webhook_url, allow_private=runtime.settings.webhook_allow_private)
+    except WebhookUrlRejected as error:
+        raise GenerationRejected("invalid_webhook_url", str(error)) from None
+
+
 def submit_preset_generation(runtime: Runtime, slug: str, options: GenerationOptions) -> Submission:
     row = PresetStore(runtime.database).by_slug(slug)
     if row is None:
         raise PresetNotFound(slug)
+    check_webhook(runtime, options)
     preset = Preset.model_validate(row.document)
     backends = runtime.model_lists()
     known_checkpoints = frozenset().union(*(lists.checkpoints for lists in backends))
@@ -103,9 +143,8 @@ def submit_preset_generation(runtime: Runtime, slug: str, options: GenerationOpt
                 preset_slug=row.slug,
                 batch_id=batch_id,
                 resolution=resolution.choices,
+                webhook_url=options.webhook_url,
+                webhook_events=options.webhook_events,
             )
         )
-    rows = runtime.jobs.create(new_jobs)
-    for job in rows:
-        runtime.queue.enqueue(job.id)
-    return Submission(batch_id=batch_id, job_ids=[job.id for job in rows])
+    return queue_new_jobs(runtime, batch_id, new_jobs)

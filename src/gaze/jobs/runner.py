@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from gaze.db.models import ImageRow, JobRow
 from gaze.engines.base import (
@@ -19,35 +19,46 @@ from gaze.engines.base import (
     ProgressCallback,
 )
 from gaze.generation_spec import GenerationSpec
+from gaze.jobs.backend_attribution import BackendAttribution, Backends
 from gaze.jobs.store import JobStore
 from gaze.media.png_metadata import png_info
 from gaze.media.storage import STATIC_URL_PREFIX, delete_image, encode_png, save_png
 
 HEARTBEAT_SECONDS = 5.0
 PROGRESS_WRITE_INTERVAL = 0.1
+CANCEL_POLL_SECONDS = 0.1
+"""A cancel asked from another process is noticed within this, even without progress."""
 
 log = logging.getLogger(__name__)
 
-
-class Backends(Protocol):
-    def run_with_failover(
-        self, spec: GenerationSpec, on_progress: ProgressCallback, cancel: CancelToken
-    ) -> GenerationResult: ...
+__all__ = ["HEARTBEAT_SECONDS", "Backends", "JobRunner", "job_watch"]
 
 
 @contextmanager
-def heartbeat(store: JobStore, job_id: str, interval: float = HEARTBEAT_SECONDS) -> Iterator[None]:
-    """Keep the job's heartbeat fresh while it runs, so sweeps know its worker is alive."""
+def job_watch(
+    store: JobStore,
+    job_id: str,
+    cancel: CancelToken,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    poll_seconds: float = CANCEL_POLL_SECONDS,
+) -> Iterator[None]:
+    """While the block runs: keep the job's heartbeat fresh (so sweeps know its worker is
+    alive) and poll its cancel flag, setting `cancel` when someone asked."""
     stop = threading.Event()
 
-    def beat() -> None:
-        while not stop.wait(interval):
+    def watch() -> None:
+        next_beat = time.monotonic() + heartbeat_seconds
+        while not stop.wait(poll_seconds):
             try:
-                store.heartbeat(job_id)
-            except Exception:  # the store may be briefly unreachable; the next beat retries
-                log.warning("heartbeat for job %s failed", job_id, exc_info=True)
+                if not cancel.cancelled and store.cancel_flag(job_id):
+                    cancel.cancel()
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + heartbeat_seconds
+                    store.heartbeat(job_id)
+            except Exception:  # the store may be briefly unreachable; the next tick retries
+                log.warning("watching job %s failed", job_id, exc_info=True)
 
-    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
+    thread = threading.Thread(target=watch, name=f"job-watch-{job_id[:8]}", daemon=True)
     thread.start()
     try:
         yield
@@ -64,6 +75,7 @@ class JobRunner:
         self.backends = backends
         self.media_dir = media_dir
         self.worker_id = worker_id
+        self.attribution = BackendAttribution(backends)
 
     def __call__(self, job_id: str) -> None:
         job = self.store.claim(job_id, self.worker_id)
@@ -71,33 +83,75 @@ class JobRunner:
             return
         spec = GenerationSpec.from_dict(job.spec)
         cancel = CancelToken()
-        with heartbeat(self.store, job_id):
-            try:
-                result = self.backends.run_with_failover(
-                    spec, self._progress_recorder(job_id, cancel), cancel
-                )
-            except GenerationCancelled:
-                self.store.cancel_running(job_id, self.worker_id)
-                return
-            except EngineError as error:
-                self.store.fail(job_id, self.worker_id, str(error))
-                return
-            except Exception as error:
-                log.exception("job %s failed unexpectedly", job_id)
-                self.store.fail(job_id, self.worker_id, f"Internal generation error: {error}")
-                return
-            self._save(job, spec, result)
+        started: list[str] = []
 
-    def _progress_recorder(self, job_id: str, cancel: CancelToken) -> ProgressCallback:
+        def on_lease(backend: str) -> None:
+            started.append(backend)
+            self.attribution.record(job_id, backend)
+            self.store.mark_started(job_id, self.worker_id, backend)
+
+        if not self.attribution.hooked and (only := self.attribution.only_backend()):
+            on_lease(only)
+        try:
+            with (
+                self.store.cancellations.running(job_id, cancel),
+                job_watch(self.store, job_id, cancel),
+            ):
+                if self.store.cancel_flag(job_id):
+                    cancel.cancel()
+                self._run(job, spec, cancel, on_lease, started)
+        finally:
+            self.attribution.forget(job_id)
+
+    def _run(
+        self,
+        job: JobRow,
+        spec: GenerationSpec,
+        cancel: CancelToken,
+        on_lease: Callable[[str], None],
+        started: list[str],
+    ) -> None:
+        job_id = job.id
+        try:
+            result = self.attribution.run(
+                spec, self._progress_recorder(job_id, cancel, on_lease, started), cancel, on_lease
+            )
+        except GenerationCancelled:
+            self.store.cancel_running(job_id, self.worker_id)
+            return
+        except EngineError as error:
+            if cancel.cancelled:
+                self.store.cancel_running(job_id, self.worker_id)
+            else:
+                self.store.fail(job_id, self.worker_id, str(error))
+            return
+        except Exception as error:
+            log.exception("job %s failed unexpectedly", job_id)
+            self.store.fail(job_id, self.worker_id, f"Internal generation error: {error}")
+            return
+        if cancel.cancelled:  # asked while the image was being finished: honour it
+            self.store.cancel_running(job_id, self.worker_id)
+            return
+        self._save(job, spec, result)
+
+    def _progress_recorder(
+        self,
+        job_id: str,
+        cancel: CancelToken,
+        on_lease: Callable[[str], None],
+        started: list[str],
+    ) -> ProgressCallback:
         last_write = 0.0
 
         def record(fraction: float) -> None:
             nonlocal last_write
+            if not started and (guess := self.attribution.guess(job_id)):
+                on_lease(guess)
             now = time.monotonic()
             if fraction < 1.0 and now - last_write < PROGRESS_WRITE_INTERVAL:
                 return
             last_write = now
-            if self.store.record_progress(job_id, fraction):
+            if self.store.record_progress(job_id, fraction).cancel_requested:
                 cancel.cancel()
 
         return record

@@ -1,21 +1,64 @@
-"""Reading and changing job rows; every status change is one guarded UPDATE."""
+"""Reading and changing job rows; every status change is one guarded UPDATE.
+
+Each change that clients may care about also appends a job event (and the webhook
+deliveries it calls for) in the same transaction, so an event exists exactly when the
+change was committed.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, Row, and_, or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
 from gaze.db.connection import Database
 from gaze.db.models import ImageRow, JobRow, utcnow
+from gaze.events.store import EventStore, NewEvent
+from gaze.events.types import (
+    JOB_CANCELLED,
+    JOB_DONE,
+    JOB_FAILED,
+    JOB_PROGRESS,
+    JOB_QUEUED,
+    JOB_STARTED,
+)
 from gaze.generation_spec import GenerationSpec
+from gaze.jobs.cancellation import LocalCancellations
+from gaze.jobs.eta import DurationCache
+from gaze.jobs.job_json import JobFields, event_job_json
+from gaze.jobs.polling import JobPoller
 from gaze.jobs.status import CANCELLED, DONE, FAILED, PENDING, PROCESSING
+from gaze.webhooks.outbox import WebhookTarget, queue_deliveries
 
 MAX_ATTEMPTS = 2
 """A job interrupted by a dying worker runs again once; the second interruption fails it."""
+
+EVENT_COLUMNS = (
+    JobRow.id,
+    JobRow.label,
+    JobRow.status,
+    JobRow.error,
+    JobRow.result,
+    JobRow.progress,
+    JobRow.preset_slug,
+    JobRow.batch_id,
+    JobRow.retry_of,
+    JobRow.backend,
+    JobRow.cancel_requested,
+    JobRow.created_at,
+    JobRow.started_at,
+    JobRow.finished_at,
+    JobRow.webhook_url,
+    JobRow.webhook_events,
+)
+"""What an UPDATE returns so that the event can carry the job as it now is."""
 
 
 @dataclass(frozen=True)
@@ -28,12 +71,21 @@ class NewJob:
     batch_id: str | None = None
     retry_of: str | None = None
     resolution: dict[str, Any] = field(default_factory=dict)
+    webhook_url: str | None = None
+    webhook_events: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
 class RecoveredJobs:
     requeued: list[str]
     failed: list[str]
+    cancelled: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProgressAnswer:
+    recorded: bool
+    cancel_requested: bool
 
 
 def new_job_id() -> str:
@@ -43,6 +95,44 @@ def new_job_id() -> str:
 class JobStore:
     def __init__(self, database: Database) -> None:
         self.database = database
+        self.events = EventStore(database)
+        self.cancellations = LocalCancellations()
+        self.durations = DurationCache(database)
+        self.poller = JobPoller(database)
+
+    # -- transactions that emit events ------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A transaction; after it commits, this process's event listeners are woken."""
+        with self.database.session() as session:
+            yield session
+            emitted = bool(session.info.get("emitted"))
+        if emitted:
+            self.events.committed()
+
+    def _emit(self, session: Session, event_type: str, jobs: Sequence[Any]) -> None:
+        if not jobs:
+            return
+        events = self.events.append(
+            session,
+            [NewEvent(event_type, job.id, job.batch_id, event_job_json(job)) for job in jobs],
+        )
+        queue_deliveries(
+            session,
+            [
+                (event, WebhookTarget(job.webhook_url, job.webhook_events))
+                for event, job in zip(events, jobs, strict=True)
+            ],
+        )
+        session.info["emitted"] = True
+
+    def _transition(self, session: Session, statement: Update, event_type: str) -> list[Row[Any]]:
+        rows = list(session.execute(statement.returning(*EVENT_COLUMNS)).all())
+        self._emit(session, event_type, rows)
+        return rows
+
+    # -- creating ---------------------------------------------------------------------
 
     def create(self, jobs: list[NewJob]) -> list[JobRow]:
         now = utcnow()
@@ -56,113 +146,55 @@ class JobStore:
                 batch_id=job.batch_id,
                 retry_of=job.retry_of,
                 spec=job.spec.to_dict(),
+                checkpoint=job.spec.checkpoint,
                 resolution=job.resolution,
                 output_folder=job.output_folder,
+                webhook_url=job.webhook_url,
+                webhook_events=list(job.webhook_events) if job.webhook_events else None,
                 progress=0.0,
                 attempts=0,
                 cancel_requested=False,
-                created_at=now,
+                # distinct, increasing times: the queue order of one request's images
+                created_at=now + timedelta(microseconds=index),
+                queued_at=now + timedelta(microseconds=index),
             )
-            for job in jobs
+            for index, job in enumerate(jobs)
         ]
-        with self.database.session() as session:
+        with self._writing() as session:
             session.add_all(rows)
+            session.flush()
+            self._emit(session, JOB_QUEUED, rows)
         return rows
+
+    # -- reading ----------------------------------------------------------------------
 
     def get(self, job_id: str) -> JobRow | None:
         with self.database.session() as session:
             return session.get(JobRow, job_id)
 
-    def claim(self, job_id: str, worker_id: str) -> JobRow | None:
-        """Move a pending job to processing for this worker; None if it is not pending."""
-        now = utcnow()
+    def batch(self, batch_id: str) -> list[JobRow]:
         with self.database.session() as session:
-            claimed = session.execute(
-                update(JobRow)
-                .where(and_(JobRow.id == job_id, JobRow.status == PENDING))
-                .values(
-                    status=PROCESSING,
-                    worker_id=worker_id,
-                    started_at=now,
-                    heartbeat_at=now,
-                    progress=0.0,
-                    attempts=JobRow.attempts + 1,
+            return list(
+                session.scalars(
+                    select(JobRow)
+                    .where(JobRow.batch_id == batch_id)
+                    .order_by(JobRow.created_at, JobRow.id)
                 )
-            ).rowcount
-            return session.get(JobRow, job_id) if claimed else None
-
-    def set_backend(self, job_id: str, backend: str) -> None:
-        self._update_running(job_id, backend=backend)
-
-    def record_progress(self, job_id: str, fraction: float) -> bool:
-        """Store progress and a heartbeat; returns whether the job was asked to cancel."""
-        with self.database.session() as session:
-            session.execute(
-                update(JobRow)
-                .where(and_(JobRow.id == job_id, JobRow.status == PROCESSING))
-                .values(progress=max(0.0, min(1.0, fraction)), heartbeat_at=utcnow())
             )
+
+    def cancel_flag(self, job_id: str) -> bool:
+        with self.database.engine.connect() as connection:
             return bool(
-                session.execute(
+                connection.execute(
                     select(JobRow.cancel_requested).where(JobRow.id == job_id)
                 ).scalar_one_or_none()
-            )
-
-    def heartbeat(self, job_id: str) -> None:
-        self._update_running(job_id, heartbeat_at=utcnow())
-
-    def finish(self, job_id: str, worker_id: str, result: dict[str, Any], image: ImageRow) -> bool:
-        """Mark done and add the gallery row in one transaction.
-
-        False when this worker no longer owns the running job (it was cancelled, or recovered
-        and handed to another worker), so one job never completes twice.
-        """
-        with self.database.session() as session:
-            changed = session.execute(
-                update(JobRow)
-                .where(_owned_running(job_id, worker_id))
-                .values(
-                    status=DONE,
-                    result=result,
-                    progress=1.0,
-                    backend=image.backend,
-                    finished_at=utcnow(),
-                )
-            ).rowcount
-            if changed:
-                session.add(image)
-            return bool(changed)
-
-    def fail(self, job_id: str, worker_id: str, error: str) -> None:
-        with self.database.session() as session:
-            session.execute(
-                update(JobRow)
-                .where(_owned_running(job_id, worker_id))
-                .values(status=FAILED, error=error, finished_at=utcnow())
-            )
-
-    def cancel_running(self, job_id: str, worker_id: str) -> None:
-        with self.database.session() as session:
-            session.execute(
-                update(JobRow)
-                .where(_owned_running(job_id, worker_id))
-                .values(status=CANCELLED, finished_at=utcnow())
-            )
-
-    def fail_unqueued(self, job_ids: list[str], error: str) -> None:
-        """Fail pending jobs that could not be put on the queue."""
-        with self.database.session() as session:
-            session.execute(
-                update(JobRow)
-                .where(and_(JobRow.id.in_(job_ids), JobRow.status == PENDING))
-                .values(status=FAILED, error=error, finished_at=utcnow())
             )
 
     def pending_ids(self) -> list[str]:
         with self.database.session() as session:
             return list(
                 session.execute(
-                    select(JobRow.id).where(JobRow.status == PENDING).order_by(JobRow.created_at)
+                    select(JobRow.id).where(JobRow.status == PENDING).order_by(JobRow.queued_at)
                 ).scalars()
             )
 
@@ -174,28 +206,200 @@ class JobStore:
             ).all()
         return {job_id: worker for job_id, worker in rows}
 
+    # -- a worker running a job -------------------------------------------------------
+
+    def claim(self, job_id: str, worker_id: str) -> JobRow | None:
+        """Move a pending job to processing for this worker; None if it is not pending."""
+        now = utcnow()
+        with self.database.session() as session:
+            claimed = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(JobRow)
+                    .where(and_(JobRow.id == job_id, JobRow.status == PENDING))
+                    .values(
+                        status=PROCESSING,
+                        worker_id=worker_id,
+                        started_at=now,
+                        heartbeat_at=now,
+                        progress=0.0,
+                        backend=None,
+                        attempts=JobRow.attempts + 1,
+                    )
+                ),
+            ).rowcount
+            return session.get(JobRow, job_id) if claimed else None
+
+    def mark_started(self, job_id: str, worker_id: str, backend: str) -> bool:
+        """Record the backend the job now runs on; emits job.started."""
+        with self._writing() as session:
+            return bool(
+                self._transition(
+                    session,
+                    update(JobRow)
+                    .where(_owned_running(job_id, worker_id))
+                    .values(backend=backend, heartbeat_at=utcnow()),
+                    JOB_STARTED,
+                )
+            )
+
+    def record_progress(self, job_id: str, fraction: float) -> ProgressAnswer:
+        """Store progress and a heartbeat (emits job.progress); says whether cancel was asked."""
+        with self._writing() as session:
+            rows = self._transition(
+                session,
+                update(JobRow)
+                .where(and_(JobRow.id == job_id, JobRow.status == PROCESSING))
+                .values(progress=max(0.0, min(1.0, fraction)), heartbeat_at=utcnow()),
+                JOB_PROGRESS,
+            )
+        return ProgressAnswer(
+            recorded=bool(rows), cancel_requested=bool(rows and rows[0].cancel_requested)
+        )
+
+    def heartbeat(self, job_id: str) -> None:
+        with self.database.session() as session:
+            session.execute(
+                update(JobRow)
+                .where(and_(JobRow.id == job_id, JobRow.status == PROCESSING))
+                .values(heartbeat_at=utcnow())
+            )
+
+    def finish(self, job_id: str, worker_id: str, result: dict[str, Any], image: ImageRow) -> bool:
+        """Mark done and add the gallery row in one transaction.
+
+        False when this worker no longer owns the running job (it was cancelled, or recovered
+        and handed to another worker), so one job never completes twice.
+        """
+        with self._writing() as session:
+            changed = self._transition(
+                session,
+                update(JobRow)
+                .where(_owned_running(job_id, worker_id))
+                .values(
+                    status=DONE,
+                    result=result,
+                    progress=1.0,
+                    backend=image.backend,
+                    finished_at=utcnow(),
+                ),
+                JOB_DONE,
+            )
+            if changed:
+                session.add(image)
+            return bool(changed)
+
+    def fail(self, job_id: str, worker_id: str, error: str) -> None:
+        with self._writing() as session:
+            self._transition(
+                session,
+                update(JobRow)
+                .where(_owned_running(job_id, worker_id))
+                .values(status=FAILED, error=error, finished_at=utcnow()),
+                JOB_FAILED,
+            )
+
+    def cancel_running(self, job_id: str, worker_id: str) -> None:
+        with self._writing() as session:
+            self._transition(
+                session,
+                update(JobRow)
+                .where(_owned_running(job_id, worker_id))
+                .values(status=CANCELLED, finished_at=utcnow()),
+                JOB_CANCELLED,
+            )
+
+    # -- cancelling from outside ------------------------------------------------------
+
+    def cancel_pending(self, job_ids: Sequence[str]) -> list[str]:
+        """Cancel those of `job_ids` that are still pending; returns their ids."""
+        if not job_ids:
+            return []
+        with self._writing() as session:
+            rows = self._transition(
+                session,
+                update(JobRow)
+                .where(and_(JobRow.id.in_(list(job_ids)), JobRow.status == PENDING))
+                .values(status=CANCELLED, finished_at=utcnow()),
+                JOB_CANCELLED,
+            )
+        return [row.id for row in rows]
+
+    def cancel_all_pending(self) -> int:
+        with self._writing() as session:
+            rows = self._transition(
+                session,
+                update(JobRow)
+                .where(JobRow.status == PENDING)
+                .values(status=CANCELLED, finished_at=utcnow()),
+                JOB_CANCELLED,
+            )
+        return len(rows)
+
+    def request_cancel(self, job_ids: Sequence[str]) -> list[str]:
+        """Flag running jobs to stop; their worker ends them `cancelled`. Returns their ids."""
+        if not job_ids:
+            return []
+        with self.database.session() as session:
+            rows = session.execute(
+                update(JobRow)
+                .where(and_(JobRow.id.in_(list(job_ids)), JobRow.status == PROCESSING))
+                .values(cancel_requested=True)
+                .returning(JobRow.id)
+            ).all()
+        flagged = [row.id for row in rows]
+        for job_id in flagged:
+            self.cancellations.trigger(job_id)
+        return flagged
+
+    def fail_unqueued(self, job_ids: list[str], error: str) -> None:
+        """Fail pending jobs that could not be put on the queue."""
+        with self._writing() as session:
+            self._transition(
+                session,
+                update(JobRow)
+                .where(and_(JobRow.id.in_(job_ids), JobRow.status == PENDING))
+                .values(status=FAILED, error=error, finished_at=utcnow()),
+                JOB_FAILED,
+            )
+
+    # -- recovery ---------------------------------------------------------------------
+
     def recover_interrupted(
         self, stale_before: datetime, dead_workers: frozenset[str] = frozenset()
     ) -> RecoveredJobs:
         """Jobs left `processing` by a dead worker (known dead, or silent since `stale_before`):
-        queued again once, failed with an explanation the second time."""
+        queued again once, failed with an explanation the second time, cancelled when a
+        cancel had been asked for."""
         requeued: list[str] = []
         failed: list[str] = []
-        with self.database.session() as session:
+        cancelled: list[str] = []
+        with self._writing() as session:
             rows = session.execute(
-                select(JobRow.id, JobRow.attempts, JobRow.worker_id).where(
+                select(JobRow.id, JobRow.attempts, JobRow.worker_id, JobRow.cancel_requested).where(
                     and_(
                         JobRow.status == PROCESSING,
                         or_(JobRow.heartbeat_at < stale_before, JobRow.worker_id.in_(dead_workers)),
                     )
                 )
             ).all()
-            for job_id, attempts, worker_id in rows:
-                guard = _owned_running(job_id, worker_id)
-                if attempts < MAX_ATTEMPTS:
-                    values: dict[str, Any] = {"status": PENDING, "worker_id": None, "progress": 0.0}
+            for job_id, attempts, worker_id, cancel_requested in rows:
+                guard = update(JobRow).where(_owned_running(job_id, worker_id))
+                if cancel_requested:
+                    event, values = JOB_CANCELLED, {"status": CANCELLED, "finished_at": utcnow()}
+                    cancelled.append(job_id)
+                elif attempts < MAX_ATTEMPTS:
+                    event = JOB_QUEUED
+                    values = {
+                        "status": PENDING,
+                        "worker_id": None,
+                        "progress": 0.0,
+                        "backend": None,
+                        "queued_at": utcnow(),
+                    }
                     requeued.append(job_id)
                 else:
+                    event = JOB_FAILED
                     values = {
                         "status": FAILED,
                         "finished_at": utcnow(),
@@ -205,16 +409,8 @@ class JobStore:
                         ),
                     }
                     failed.append(job_id)
-                session.execute(update(JobRow).where(guard).values(**values))
-        return RecoveredJobs(requeued=requeued, failed=failed)
-
-    def _update_running(self, job_id: str, **values: Any) -> None:
-        with self.database.session() as session:
-            session.execute(
-                update(JobRow)
-                .where(and_(JobRow.id == job_id, JobRow.status == PROCESSING))
-                .values(**values)
-            )
+                self._transition(session, guard.values(**values), event)
+        return RecoveredJobs(requeued=requeued, failed=failed, cancelled=cancelled)
 
 
 def _owned_running(job_id: str, worker_id: str | None) -> Any:
@@ -223,3 +419,6 @@ def _owned_running(job_id: str, worker_id: str | None) -> Any:
 
 def stale_cutoff(seconds: float) -> datetime:
     return utcnow() - timedelta(seconds=seconds)
+
+
+__all__ = ["JobFields", "JobStore", "NewJob", "ProgressAnswer", "RecoveredJobs", "new_job_id"]

@@ -9,12 +9,16 @@ import threading
 
 from huey.consumer import Consumer
 
+from gaze.jobs.housekeeping import prune_old_records
 from gaze.jobs.runner import HEARTBEAT_SECONDS, JobRunner
 from gaze.jobs.store import RecoveredJobs, stale_cutoff
 from gaze.runtime import Runtime
+from gaze.webhooks.sender import WebhookSender
 
 STALE_AFTER_SECONDS = HEARTBEAT_SECONDS * 6
+"""Default of GAZE_JOB_STALE_SECONDS."""
 SWEEP_SECONDS = 10.0
+"""Default of GAZE_SWEEP_SECONDS."""
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,15 @@ class Worker:
         self.consumer: Consumer = runtime.queue.consumer(
             self.threads, install_signal_handlers=not embedded
         )
+        settings = runtime.settings
+        self.webhooks = WebhookSender(
+            runtime.database,
+            runtime.jobs.events,
+            allow_private=settings.webhook_allow_private,
+            max_attempts=settings.webhook_max_attempts,
+            retry_seconds=settings.webhook_retry_seconds,
+            timeout_seconds=settings.webhook_timeout_seconds,
+        )
         self._stop = threading.Event()
         self._sweeper = threading.Thread(
             target=self._sweep_forever, name="job-sweeper", daemon=True
@@ -59,11 +72,15 @@ class Worker:
             for worker in store.running_workers().values()
             if worker and is_dead_local_worker(worker)
         )
-        recovered = store.recover_interrupted(stale_cutoff(STALE_AFTER_SECONDS), dead)
+        recovered = store.recover_interrupted(
+            stale_cutoff(self.runtime.settings.job_stale_seconds), dead
+        )
         for job_id in recovered.requeued:
             log.warning("job %s was interrupted by a dead worker; queued again", job_id)
         for job_id in recovered.failed:
             log.warning("job %s was interrupted too often; marked failed", job_id)
+        for job_id in recovered.cancelled:
+            log.info("job %s was interrupted after a cancel; marked cancelled", job_id)
         queued = self.runtime.queue.queued_job_ids()
         for job_id in store.pending_ids():
             if job_id not in queued:
@@ -71,26 +88,32 @@ class Worker:
         return recovered
 
     def _sweep_forever(self) -> None:
-        while not self._stop.wait(SWEEP_SECONDS):
+        every = self.runtime.settings.sweep_seconds
+        while not self._stop.wait(every):
             try:
                 self.recover()
+                prune_old_records(self.runtime)
             except Exception:
-                log.warning("job sweep failed; retrying in %ss", SWEEP_SECONDS, exc_info=True)
+                log.warning("job sweep failed; retrying in %ss", every, exc_info=True)
 
     def start(self) -> None:
         self.recover()
         self.consumer.start()
         self._sweeper.start()
+        self.webhooks.start()
 
     def run_forever(self) -> None:
         """Standalone `gaze worker`: huey's own loop, stopped by SIGINT/SIGTERM."""
         self.recover()
         self._sweeper.start()
+        self.webhooks.start()
         try:
             self.consumer.run()
         finally:
             self._stop.set()
+            self.webhooks.stop()
 
     def stop(self) -> None:
         self._stop.set()
         self.consumer.stop(graceful=False)
+        self.webhooks.stop()

@@ -2,33 +2,93 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi import Path as PathParameter
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.errors import bad_request, not_found
+from gaze.api.errors import ApiError, bad_request, not_found
 from gaze.api.generate_body import REQUEST_SCHEMA, ensure_seed_range, parse_generate_body
-from gaze.api.schemas import ERROR_RESPONSES, ErrorResponse, GenerateResponse
-from gaze.generation.submit import (
-    GenerationRejected,
-    PresetNotFound,
-    submit_preset_generation,
+from gaze.api.schemas import (
+    BODY_ERROR_RESPONSES,
+    ERROR_RESPONSES,
+    QUEUED_JOB_LINKS,
+    GenerateResponse,
+    JobEventBody,
+    error_response,
 )
+from gaze.generation.idempotency import (
+    MAX_KEY_LENGTH,
+    IdempotencyConflict,
+    key_problem,
+    submit_once,
+)
+from gaze.generation.submit import GenerationRejected, PresetNotFound
 from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
+
+webhook_callbacks = APIRouter()
+
+
+@webhook_callbacks.post(
+    "{$request.body#/webhook_url}",
+    summary="Job event webhook",
+    description="For each job event the request asked for (`webhook_events`), GAZE POSTs "
+    "the event to `webhook_url`. Header `X-GAZE-Signature: t=<unix seconds>,v1=<hex>` where "
+    "hex is HMAC-SHA256 with the webhook secret (Settings page) over `<t>.<raw body>`; "
+    "`X-GAZE-Event` names the event, `X-GAZE-Delivery` the delivery. Any 2xx answer "
+    "acknowledges it; anything else (or no answer within 10 s) is retried with exponential "
+    "backoff, and every attempt shows in GET /api/v1/job/<id>/webhooks.",
+    status_code=200,
+    response_class=Response,
+    responses={
+        200: {"description": "Any 2xx acknowledges the event"},
+        "default": {"description": "Anything else: the delivery is retried with backoff"},
+    },
+)
+def job_event_webhook(
+    event: JobEventBody,
+    x_gaze_signature: Annotated[str, Header(alias="X-GAZE-Signature")],
+    x_gaze_event: Annotated[str, Header(alias="X-GAZE-Event")],
+) -> None:
+    """Documentation only: receivers implement this."""
 
 
 @router.post(
     "/generate/{preset_slug}",
     summary="Generate images from a preset",
+    operation_id="generate",
+    callbacks=webhook_callbacks.routes,
     status_code=202,
     response_model=GenerateResponse,
     responses={
-        202: {"description": "One queued job per image"},
-        404: {"model": ErrorResponse, "description": "Preset slug not found"},
+        202: {
+            "description": "One queued job per image. A replay of an earlier answer (same "
+            "Idempotency-Key) carries the header `Idempotent-Replayed: true`.",
+            "links": QUEUED_JOB_LINKS,
+            "headers": {
+                "Idempotent-Replayed": {
+                    "description": "`true` when this answer replays an earlier request's.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            },
+        },
+        404: error_response(
+            "Preset slug not found", "preset_not_found", "No preset with slug 'example_99'."
+        ),
+        409: error_response(
+            "The Idempotency-Key was used with a different request, or its first request "
+            "is still being processed",
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request; "
+            "use a new key for a new request.",
+        ),
         **ERROR_RESPONSES,
+        **BODY_ERROR_RESPONSES,
     },
     openapi_extra={
         "requestBody": {
@@ -46,29 +106,54 @@ router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
                             }
                         },
                         "reproduce": {"value": {"seed": 927640517599332}},
+                        "with a webhook": {
+                            "value": {
+                                "count": 2,
+                                "webhook_url": "https://example.com/gaze-hook",
+                                "webhook_events": ["job.done", "job.failed"],
+                            }
+                        },
                     },
                 }
             },
         }
     },
 )
-async def generate(preset_slug: str, request: Request) -> JSONResponse:
+async def generate(
+    preset_slug: Annotated[
+        str,
+        PathParameter(
+            description="Slug of the preset (GET /api/v1/presets lists them).",
+            examples=["example_01"],
+        ),
+    ],
+    request: Request,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Any unique string (e.g. a UUID). Repeating the request with the same "
+            "key within 24 hours answers the first 202 again instead of queueing more images; "
+            "the same key with a different body is a 409.",
+            max_length=MAX_KEY_LENGTH,
+        ),
+    ] = None,
+) -> JSONResponse:
     options = parse_generate_body(await request.body())
     if options.seed is not None:
         ensure_seed_range(options.seed, options.count)
+    if idempotency_key is not None and (problem := key_problem(idempotency_key)):
+        raise bad_request("invalid_idempotency_key", problem)
     runtime: Runtime = request.app.state.runtime
     try:
-        submission = await run_in_threadpool(
-            submit_preset_generation, runtime, preset_slug, options
+        answer = await run_in_threadpool(
+            submit_once, runtime, preset_slug, options, idempotency_key
         )
     except PresetNotFound:
         raise not_found("preset_not_found", f"No preset with slug {preset_slug!r}.") from None
     except GenerationRejected as rejection:
         raise bad_request(rejection.code, rejection.message) from None
-    return JSONResponse(
-        {
-            "jobs": [{"job_id": job_id, "status": "queued"} for job_id in submission.job_ids],
-            "batch_id": submission.batch_id,
-        },
-        status_code=202,
-    )
+    except IdempotencyConflict as conflict:
+        raise ApiError(409, conflict.code, conflict.message) from None
+    headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+    return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)

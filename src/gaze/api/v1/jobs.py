@@ -1,31 +1,229 @@
-"""`GET /api/v1/job/<id>`: poll one job."""
+"""`/api/v1/job/<id>` (poll, cancel, retry, webhook log), `/api/v1/jobs` and `/api/v1/queue`."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+import asyncio
+import time
+from enum import StrEnum
+from typing import Annotated, Any
 
-from gaze.api.auth import require_api_key
-from gaze.api.errors import not_found
-from gaze.api.schemas import ERROR_RESPONSES, ErrorResponse, JobStatus
-from gaze.jobs.job_json import job_json
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from gaze.api.auth import API_KEY_HEADER, API_KEY_QUERY, require_api_key
+from gaze.api.errors import ApiError, bad_request, not_found
+from gaze.api.schemas import (
+    ERROR_RESPONSES,
+    JOB_NOT_FOUND,
+    QUEUED_JOB_LINKS,
+    GenerateResponse,
+    JobList,
+    JobStatus,
+    QueueOverview,
+    WebhookDeliveries,
+    error_response,
+)
+from gaze.generation.submit import GenerationRejected
+from gaze.jobs import service
+from gaze.jobs.listing import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor
+from gaze.jobs.status import PROCESSING
 from gaze.runtime import Runtime
+from gaze.security.api_keys import api_key_matches
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["jobs"])
+router = APIRouter(tags=["jobs"])
+AUTH = [Depends(require_api_key)]
+
+CANCEL_WAIT_SECONDS = 2.0
+"""How long cancel waits for a running job's worker to confirm, before answering."""
+
+
+class StatusName(StrEnum):
+    pending = "pending"
+    processing = "processing"
+    done = "done"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _job_not_found(job_id: str) -> ApiError:
+    return not_found("job_not_found", f"No job with id {job_id!r}.")
 
 
 @router.get(
     "/job/{job_id}",
     summary="Check job status",
+    operation_id="get_job",
+    description="Poll this to track a job. The guide's fields (`id`, `label`, `status`, "
+    "`error`, and `result` only when done) come first, then progress, queue position, "
+    "ETA, timestamps, backend, preset, batch and retry links.",
+    openapi_extra={"security": [{"APIKeyHeader": []}, {"APIKeyQuery": []}]},
     responses={
         200: {"model": JobStatus, "description": "The job; `result` only when done"},
-        404: {"model": ErrorResponse, "description": "Job not found"},
+        404: JOB_NOT_FOUND,
         **ERROR_RESPONSES,
     },
 )
-def get_job(job_id: str, request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
-    job = runtime.jobs.get(job_id)
-    if job is None:
-        raise not_found("job_not_found", f"No job with id {job_id!r}.")
-    return JSONResponse(job_json(job))
+async def get_job(job_id: str, request: Request) -> Response:
+    # the hot path of every polling client: headers read directly (no dependency
+    # resolution), the key checked against the hash read with the job
+    runtime = _runtime(request)
+    poller = runtime.jobs.poller
+    if poller.inline:
+        polled = poller.poll_on_loop(job_id)
+    else:
+        polled = await run_in_threadpool(poller.poll, job_id)
+    header_key = request.headers.get(API_KEY_HEADER.model.name) or None
+    query_key = request.query_params.get(API_KEY_QUERY.model.name) or None
+    key = header_key or query_key
+    if key is None or not api_key_matches(key, polled.key_hash):
+        # the usual dependency answers 401, 403 or 429 exactly as on every other route
+        await run_in_threadpool(require_api_key, request, header_key, query_key)
+        polled = await run_in_threadpool(poller.poll, job_id)
+    if not polled.found:
+        raise _job_not_found(job_id)
+    if polled.finished_json is not None:
+        return Response(polled.finished_json, media_type="application/json")
+    return JSONResponse(await run_in_threadpool(_live_job, runtime, job_id))
+
+
+def _live_job(runtime: Runtime, job_id: str) -> dict[str, Any]:
+    try:
+        return service.live_job_json(runtime, service.get_job(runtime, job_id))
+    except service.JobNotFound:
+        raise _job_not_found(job_id) from None
+
+
+@router.get(
+    "/jobs",
+    summary="List jobs",
+    operation_id="list_jobs",
+    description="Newest first. Filter by status (repeat the parameter for several), preset "
+    "slug and batch; page with `limit` and the `next_cursor` of the previous page.",
+    dependencies=AUTH,
+    response_model=JobList,
+    responses={200: {"description": "A page of jobs"}, **ERROR_RESPONSES},
+)
+def list_jobs(
+    request: Request,
+    status: Annotated[
+        list[StatusName] | None, Query(description="Only jobs in this status.")
+    ] = None,
+    preset: Annotated[
+        str | None, Query(max_length=200, description="Only jobs of this preset slug.")
+    ] = None,
+    batch_id: Annotated[
+        str | None, Query(max_length=100, description="Only jobs of this batch.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Jobs per page.")] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="`next_cursor` of the previous page.")
+    ] = None,
+) -> JSONResponse:
+    try:
+        page = service.list_jobs(
+            _runtime(request),
+            status=[name.value for name in status] if status else None,
+            preset=preset,
+            batch_id=batch_id,
+            limit=limit,
+            cursor=cursor,
+        )
+    except InvalidCursor as error:
+        raise bad_request("invalid_cursor", str(error)) from None
+    return JSONResponse({"jobs": page.jobs, "next_cursor": page.next_cursor})
+
+
+@router.post(
+    "/job/{job_id}/cancel",
+    summary="Cancel a job",
+    operation_id="cancel_job",
+    description="A pending job leaves the queue at once; a running one is interrupted on "
+    "its backend and ends `cancelled` (the answer waits up to 2 s for that). Cancelling a "
+    "finished job changes nothing and answers it as it is.",
+    dependencies=AUTH,
+    responses={
+        200: {"model": JobStatus, "description": "The job after the cancel"},
+        404: JOB_NOT_FOUND,
+        **ERROR_RESPONSES,
+    },
+)
+async def cancel_job(job_id: str, request: Request) -> JSONResponse:
+    runtime = _runtime(request)
+    try:
+        job = await run_in_threadpool(service.cancel_job, runtime, job_id)
+    except service.JobNotFound:
+        raise _job_not_found(job_id) from None
+    deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+    while job.status == PROCESSING and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+        job = await run_in_threadpool(service.get_job, runtime, job_id)
+    return JSONResponse(await run_in_threadpool(service.live_job_json, runtime, job))
+
+
+@router.post(
+    "/job/{job_id}/retry",
+    summary="Retry a job",
+    operation_id="retry_job",
+    description="Queues a new job with the same resolved generation and seed (`retry_of` "
+    "names the original), in a batch of its own. Answers like generate.",
+    status_code=202,
+    dependencies=AUTH,
+    response_model=GenerateResponse,
+    responses={
+        202: {"description": "The new job, queued", "links": QUEUED_JOB_LINKS},
+        404: JOB_NOT_FOUND,
+        409: error_response(
+            "The job is still pending or running",
+            "job_active",
+            "Job '783f0268-ba85-4426-8ca2-6393c844c887' is processing; only a finished job "
+            "(done, failed or cancelled) can be retried. Cancel it first.",
+        ),
+        **ERROR_RESPONSES,
+    },
+)
+async def retry_job(job_id: str, request: Request) -> JSONResponse:
+    try:
+        submission = await run_in_threadpool(service.retry_job, _runtime(request), job_id)
+    except service.JobNotFound:
+        raise _job_not_found(job_id) from None
+    except service.JobStillActive as error:
+        raise ApiError(409, "job_active", str(error)) from None
+    except GenerationRejected as rejection:
+        raise bad_request(rejection.code, rejection.message) from None
+    return JSONResponse(submission.to_json(), status_code=202)
+
+
+@router.get(
+    "/job/{job_id}/webhooks",
+    summary="Webhook deliveries of a job",
+    operation_id="job_webhooks",
+    description="Every event POSTed (or to be POSTed) to the job's `webhook_url`, with each "
+    "attempt's status code or error. Failed attempts are retried with exponential backoff.",
+    dependencies=AUTH,
+    response_model=WebhookDeliveries,
+    responses={200: {"description": "The delivery log"}, 404: JOB_NOT_FOUND, **ERROR_RESPONSES},
+)
+def job_webhooks(job_id: str, request: Request) -> JSONResponse:
+    try:
+        deliveries = service.webhook_deliveries(_runtime(request), job_id)
+    except service.JobNotFound:
+        raise _job_not_found(job_id) from None
+    return JSONResponse({"deliveries": deliveries})
+
+
+@router.get(
+    "/queue",
+    summary="Queue overview",
+    operation_id="queue_overview",
+    dependencies=AUTH,
+    response_model=QueueOverview,
+    responses={200: {"description": "How many jobs wait and run"}, **ERROR_RESPONSES},
+)
+def queue(request: Request) -> JSONResponse:
+    return JSONResponse(service.queue_overview(_runtime(request)).to_json())

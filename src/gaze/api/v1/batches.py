@@ -1,0 +1,57 @@
+"""`/api/v1/batch/<id>`: the jobs of one generate request, and cancelling them together."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from gaze.api.auth import require_api_key
+from gaze.api.errors import ApiError, not_found
+from gaze.api.schemas import BATCH_NOT_FOUND, ERROR_RESPONSES, BatchStatus
+from gaze.jobs import service
+from gaze.runtime import Runtime
+
+router = APIRouter(dependencies=[Depends(require_api_key)], tags=["batches"])
+
+
+def _not_found(batch_id: str) -> ApiError:
+    return not_found("batch_not_found", f"No batch with id {batch_id!r}.")
+
+
+@router.get(
+    "/batch/{batch_id}",
+    summary="Check a batch",
+    operation_id="get_batch",
+    description="The jobs queued by one generate request (its `batch_id`), with counts.",
+    response_model=BatchStatus,
+    responses={200: {"description": "The batch"}, 404: BATCH_NOT_FOUND, **ERROR_RESPONSES},
+)
+def get_batch(batch_id: str, request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        return JSONResponse(service.batch_view(runtime, batch_id).to_json())
+    except service.BatchNotFound:
+        raise _not_found(batch_id) from None
+
+
+@router.post(
+    "/batch/{batch_id}/cancel",
+    summary="Cancel a batch",
+    operation_id="cancel_batch",
+    description="Cancels every pending and running job of the batch; finished ones stay as "
+    "they are. Running jobs end `cancelled` once their backend stopped.",
+    response_model=BatchStatus,
+    responses={
+        200: {"description": "The batch after the cancel"},
+        404: BATCH_NOT_FOUND,
+        **ERROR_RESPONSES,
+    },
+)
+async def cancel_batch(batch_id: str, request: Request) -> JSONResponse:
+    runtime: Runtime = request.app.state.runtime
+    try:
+        view = await run_in_threadpool(service.cancel_batch, runtime, batch_id)
+    except service.BatchNotFound:
+        raise _not_found(batch_id) from None
+    return JSONResponse(view.to_json())

@@ -1,0 +1,122 @@
+"""The API calls both clients make: what to send, and how to read the answer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from gaze.client.errors import GazeApiError
+
+DEFAULT_URL = "http://127.0.0.1:5782"
+
+
+def default_url() -> str:
+    return os.environ.get("GAZE_URL") or DEFAULT_URL
+
+
+def default_api_key() -> str | None:
+    return os.environ.get("GAZE_API_KEY") or None
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    json: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def segment(value: str) -> str:
+    """A path segment, escaped."""
+    return quote(value, safe="")
+
+
+def generate_call(
+    preset: str,
+    *,
+    count: int | None = None,
+    seed: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    checkpoint: str | None = None,
+    extra_positive: str | None = None,
+    extra_negative: str | None = None,
+    webhook_url: str | None = None,
+    webhook_events: Sequence[str] | None = None,
+    idempotency_key: str | None = None,
+) -> Call:
+    body: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("count", count),
+            ("seed", seed),
+            ("width", width),
+            ("height", height),
+            ("checkpoint", checkpoint),
+            ("extra_positive", extra_positive),
+            ("extra_negative", extra_negative),
+            ("webhook_url", webhook_url),
+        )
+        if value is not None
+    }
+    if webhook_events is not None:
+        body["webhook_events"] = list(webhook_events)
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    return Call("POST", f"/api/v1/generate/{segment(preset)}", json=body, headers=headers)
+
+
+def jobs_call(
+    *,
+    status: str | Sequence[str] | None = None,
+    preset: str | None = None,
+    batch_id: str | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Call:
+    params: dict[str, Any] = {}
+    if status:
+        params["status"] = [status] if isinstance(status, str) else list(status)
+    for name, value in (("preset", preset), ("batch_id", batch_id), ("limit", limit)):
+        if value is not None:
+            params[name] = value
+    if cursor:
+        params["cursor"] = cursor
+    return Call("GET", "/api/v1/jobs", params=params)
+
+
+def events_call(
+    *, job: str | None = None, batch: str | None = None, last_event_id: int | None = None
+) -> Call:
+    params = {name: value for name, value in (("job", job), ("batch", batch)) if value}
+    headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
+    return Call("GET", "/api/v1/events", params=params, headers=headers)
+
+
+def answer_json(response: httpx.Response) -> dict[str, Any]:
+    """The JSON body of a successful answer; GazeApiError for an error answer."""
+    if response.status_code >= 400:
+        raise api_error(response)
+    data = response.json()
+    if not isinstance(data, dict):
+        raise GazeApiError(response.status_code, "unexpected_answer", "expected a JSON object")
+    return data
+
+
+def api_error(response: httpx.Response) -> GazeApiError:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and "code" in data:
+        return GazeApiError(response.status_code, str(data["code"]), str(data.get("error", "")))
+    return GazeApiError(response.status_code, "http_error", response.text[:200])
+
+
+def image_file_name(image_url: str) -> str:
+    return image_url.rstrip("/").rsplit("/", 1)[-1]

@@ -1,0 +1,32 @@
+"""Pruning what only matters for a while: old job events, idempotency keys, webhook logs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from gaze.db.models import utcnow
+from gaze.generation.idempotency import IdempotencyKeys
+from gaze.runtime import Runtime
+from gaze.webhooks.deliveries import DeliveryStore
+
+WEBHOOK_LOG_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Pruned:
+    events: int
+    idempotency_keys: int
+    webhook_deliveries: int
+
+
+def prune_old_records(runtime: Runtime) -> Pruned:
+    now = utcnow()
+    retention = timedelta(hours=runtime.settings.events_retention_hours)
+    return Pruned(
+        events=runtime.jobs.events.prune(now - retention),
+        idempotency_keys=IdempotencyKeys(runtime.database).prune(),
+        webhook_deliveries=DeliveryStore(runtime.database).prune(
+            now - timedelta(days=WEBHOOK_LOG_DAYS)
+        ),
+    )
