@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.api import TaskWrapper
-from huey.consumer import Consumer
+from huey.consumer import Consumer, Worker
 from sqlalchemy.engine import make_url
 
 RUN_JOB_TASK = "gaze.run_job"
@@ -39,6 +40,8 @@ class JobQueue:
         self.huey = create_huey(queue_url)
         self._runner: Callable[[str], None] | None = None
         self._task: TaskWrapper = self.huey.task(name=RUN_JOB_TASK)(self._run)
+        self.enqueued = threading.Event()
+        """Set on every enqueue, so a worker in this process starts at once instead of polling."""
 
     def _run(self, job_id: str) -> None:
         if self._runner is None:
@@ -50,6 +53,7 @@ class JobQueue:
 
     def enqueue(self, job_id: str) -> None:
         self._task(job_id)
+        self.enqueued.set()
 
     def queued_job_ids(self) -> set[str]:
         ids: set[str] = set()
@@ -58,15 +62,6 @@ class JobQueue:
             if args:
                 ids.add(str(args[0]))
         return ids
-
-    def discard(self, job_ids: set[str]) -> int:
-        """Remove queued tasks for these jobs (used when pending jobs are cancelled)."""
-        removed = 0
-        for task in self.huey.pending():
-            if task.args and str(task.args[0]) in job_ids:
-                self.huey.revoke_by_id(task.id)
-                removed += 1
-        return removed
 
     def consumer(self, workers: int, *, install_signal_handlers: bool) -> Consumer:
         options = {
@@ -78,9 +73,24 @@ class JobQueue:
             "max_delay": POLL_MAX_DELAY,
             "check_worker_health": False,
         }
-        if install_signal_handlers:
-            return Consumer(self.huey, **options)
-        return _EmbeddedConsumer(self.huey, **options)
+        worker_class = type("WakeableWorker", (_WakeableWorker,), {"wake": self.enqueued})
+        base = Consumer if install_signal_handlers else _EmbeddedConsumer
+        consumer_class = type("GazeConsumer", (base,), {"worker_class": worker_class})
+        return consumer_class(self.huey, **options)
+
+
+class _WakeableWorker(Worker):
+    """A huey worker whose idle wait ends early when this process enqueues a job."""
+
+    wake: threading.Event
+
+    def sleep(self) -> None:
+        self.delay = min(self.delay, self.max_delay)
+        if self.wake.wait(self.delay):
+            self.wake.clear()
+            self.delay = self.default_delay
+        else:
+            self.delay *= self.backoff
 
 
 class _EmbeddedConsumer(Consumer):
