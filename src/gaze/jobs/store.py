@@ -33,31 +33,15 @@ from gaze.generation_spec import GenerationSpec
 from gaze.jobs.cancellation import LocalCancellations
 from gaze.jobs.eta import DurationCache
 from gaze.jobs.job_json import JobFields, event_job_json
-from gaze.jobs.polling import JobPoller
+from gaze.jobs.polling import POLL_COLUMNS, JobPoller
 from gaze.jobs.status import CANCELLED, DONE, FAILED, PENDING, PROCESSING
 from gaze.webhooks.outbox import WebhookTarget, queue_deliveries
 
 MAX_ATTEMPTS = 2
 """A job interrupted by a dying worker runs again once; the second interruption fails it."""
 
-EVENT_COLUMNS = (
-    JobRow.id,
-    JobRow.label,
-    JobRow.status,
-    JobRow.error,
-    JobRow.result,
-    JobRow.progress,
-    JobRow.preset_slug,
-    JobRow.batch_id,
-    JobRow.retry_of,
-    JobRow.backend,
-    JobRow.cancel_requested,
-    JobRow.created_at,
-    JobRow.started_at,
-    JobRow.finished_at,
-    JobRow.webhook_url,
-    JobRow.webhook_events,
-)
+EVENT_COLUMNS = (*POLL_COLUMNS, JobRow.webhook_url, JobRow.webhook_events)
+"""What a job event carries: the polled job JSON plus where its webhooks go."""
 """What an UPDATE returns so that the event can carry the job as it now is."""
 
 
