@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
+
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from gaze.db.connection import Database
 from gaze.db.migrate import upgrade_to_head
@@ -60,3 +63,19 @@ def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         queue=JobQueue(settings.resolved_queue_url),
         jobs=JobStore(database),
     )
+
+
+def open_runtime_when_reachable(settings: Settings, max_wait: float = 60.0) -> Runtime:
+    """`open_runtime`, waiting (with backoff) while the database or queue cannot be reached,
+    so that a worker started during a store restart comes up instead of exiting."""
+    delay, waited = 0.5, 0.0
+    while True:
+        try:
+            return open_runtime(settings)
+        except (OperationalError, InterfaceError, ConnectionError) as error:
+            if waited >= max_wait:
+                raise
+            log.warning("the store is not reachable yet (%s); retrying in %.1f s", error, delay)
+            time.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 5.0)

@@ -74,11 +74,11 @@ def worker(
 ) -> None:
     """Run a standalone worker that takes jobs from the queue."""
     from gaze.jobs.worker import Worker
-    from gaze.runtime import open_runtime
+    from gaze.runtime import open_runtime_when_reachable
 
     settings = settings_for(data_dir, backends=backend)
     configure_logging(settings.log_level)
-    runtime = open_runtime(settings)
+    runtime = open_runtime_when_reachable(settings)
     try:
         Worker(runtime, embedded=False, threads=threads).run_forever()
     finally:
