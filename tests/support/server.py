@@ -114,7 +114,10 @@ class GazeServer:
     def wait_for_job(self, job_id: str, timeout: float = 300) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            body: dict[str, Any] = self.get(f"/api/v1/job/{job_id}").json()
+            response = self.get(f"/api/v1/job/{job_id}")
+            body: dict[str, Any] = response.json()
+            if "status" not in body:
+                raise AssertionError(f"polling job {job_id}: {response.status_code} {body}")
             if body["status"] in ("done", "failed", "cancelled"):
                 return body
             time.sleep(0.1)
