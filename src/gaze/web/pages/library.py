@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from gaze.library.schema import CATEGORIES, slug_from_id
-from gaze.web.cover_upload import UnusableUpload, save_uploaded_cover
+from gaze.web.cover_choice import chosen_cover
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.list_filters import card_filters
@@ -133,23 +133,15 @@ async def set_cover(
 ) -> Response:
     """``image`` (a path in the media folder, "use this image"), an ``upload``, or ``remove``."""
     checked_category(category)
-    cover: str | None
-    if remove:
-        cover = None
-    elif upload is not None and upload.filename:
-        try:
-            cover = save_uploaded_cover(
-                runtime_of(request).settings.resolved_media_dir,
-                category,
-                slug_from_id(slug) or "resource",
-                await upload.read(),
-            )
-        except UnusableUpload as error:
-            raise PageError(400, f"Cover not changed: {error}.") from None
-    elif image:
-        cover = image
-    else:
-        raise PageError(400, "Choose an image for the cover.")
+    cover = await chosen_cover(
+        runtime_of(request).settings.resolved_media_dir,
+        category,
+        slug,
+        image=image,
+        upload=upload,
+        remove=remove,
+        fallback_stem="resource",
+    )
     with as_page_errors():
         document = library_service(request).set_cover(category, slug, cover)
     return _answer(

@@ -7,10 +7,9 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from gaze.library.errors import LibraryError
-from gaze.library.schema import slug_from_id
 from gaze.presets.schema import ORIENTATION_SIZES
 from gaze.presets.service import PresetService
-from gaze.web.cover_upload import UnusableUpload, save_uploaded_cover
+from gaze.web.cover_choice import chosen_cover
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.list_filters import card_filters
@@ -129,23 +128,15 @@ async def set_cover(
     """Set the cover: ``image`` (a path in the media folder), an ``upload``, or ``remove``."""
     service = preset_service(request)
     runtime = runtime_of(request)
-    cover: str | None
-    if remove:
-        cover = None
-    elif upload is not None and upload.filename:
-        try:
-            cover = save_uploaded_cover(
-                runtime.settings.resolved_media_dir,
-                "presets",
-                slug_from_id(slug) or "preset",
-                await upload.read(),
-            )
-        except UnusableUpload as error:
-            raise PageError(400, f"Cover not changed: {error}.") from None
-    elif image:
-        cover = image
-    else:
-        raise PageError(400, "Choose an image for the cover.")
+    cover = await chosen_cover(
+        runtime.settings.resolved_media_dir,
+        "presets",
+        slug,
+        image=image,
+        upload=upload,
+        remove=remove,
+        fallback_stem="preset",
+    )
     with as_page_errors():
         document = service.set_cover(slug, cover)
     return _done(
