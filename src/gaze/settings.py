@@ -88,6 +88,19 @@ class Settings(BaseSettings):
     auth_failure_limit: int = Field(
         10, ge=1, description="Wrong API keys allowed per client address per minute before 429."
     )
+    allowed_hosts: str = Field(
+        "",
+        description="Comma-separated extra host names the server answers to (besides loopback "
+        "names when bound to loopback); `*.example.com` matches subdomains.",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated proxy addresses or networks whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; default: none.",
+    )
+    max_pending_jobs: int = Field(
+        1000, ge=1, description="Pending jobs allowed at once; a request past it gets 429."
+    )
 
     @field_validator("data_dir", "models_dir", "media_dir", mode="after")
     @classmethod
