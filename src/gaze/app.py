@@ -12,11 +12,12 @@ from fastapi.staticfiles import StaticFiles
 
 from gaze import __version__
 from gaze.api.errors import install_error_handlers
-from gaze.api.request_limits import ApiBodyLimits
+from gaze.api.request_limits import RequestBodyLimits
 from gaze.api.schemas import install_openapi_examples
 from gaze.api.v1 import backends, batches, checkpoints, events, generate, jobs, library, presets
 from gaze.jobs.worker import Worker
 from gaze.runtime import Runtime
+from gaze.security.allowed_hosts import AllowedHosts, HostCheck
 from gaze.security.failed_keys import FailedKeyLimiter
 from gaze.web.install import install_web_ui
 
@@ -53,7 +54,9 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
     app.state.failed_keys = FailedKeyLimiter(runtime.settings.auth_failure_limit)
     install_error_handlers(app)
     install_openapi_examples(app)
-    app.add_middleware(ApiBodyLimits)
+    app.add_middleware(RequestBodyLimits, timeout=runtime.settings.body_timeout_seconds)
+    # added last, so it runs first: a request for a host GAZE does not answer to is not routed
+    app.add_middleware(HostCheck, allowed=AllowedHosts.for_settings(runtime.settings))
     for module in (presets, generate, jobs, batches, events, backends, library, checkpoints):
         app.include_router(module.router, prefix=API_PREFIX)
     media_dir = runtime.settings.resolved_media_dir

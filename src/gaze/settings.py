@@ -98,6 +98,14 @@ class Settings(BaseSettings):
         description="Comma-separated proxy addresses or networks whose X-Forwarded-For and "
         "X-Forwarded-Proto are believed; default: none.",
     )
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="Time a client has to send a request's line and headers."
+    )
+    body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Time a request body may take, plus 1 s per 32 KiB received (then 408).",
+    )
     max_pending_jobs: int = Field(
         1000, ge=1, description="Pending jobs allowed at once; a request past it gets 429."
     )

@@ -69,7 +69,7 @@ def test_deeply_nested_json_is_400_not_500(strict_server: GazeServer) -> None:
 def test_slow_body_is_cut_off_and_the_server_stays_healthy(strict_server: GazeServer) -> None:
     with socket.create_connection(("127.0.0.1", strict_server.port)) as slow:
         slow.sendall(
-            b"POST /api/v1/generate/example_01 HTTP/1.1\r\nHost: x\r\n"
+            b"POST /api/v1/generate/example_01 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: application/json\r\nContent-Length: 100\r\n"
             + f"X-API-Key: {strict_server.api_key}\r\n\r\n".encode()
             + b'{"count"'

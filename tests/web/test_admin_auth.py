@@ -14,7 +14,14 @@ from gaze.security.admin_auth import (
     session_valid,
 )
 from gaze.web.login_session import safe_next_path
-from gaze.web.login_throttle import FREE_FAILURES, LOCK_SECONDS, LoginThrottle
+from gaze.web.login_throttle import (
+    ACCOUNT_FREE_FAILURES,
+    FREE_FAILURES,
+    MAX_ACCOUNT_GAP,
+    MAX_ADDRESS_GAP,
+    WINDOW_SECONDS,
+    LoginThrottle,
+)
 
 FAST = 2**10  # a cheap scrypt cost keeps these tests fast; GAZE itself uses 2**15
 
@@ -89,16 +96,35 @@ def test_login_only_returns_to_local_pages(candidate: str, safe: str) -> None:
     assert safe_next_path(candidate) == safe
 
 
-def test_repeated_wrong_passwords_make_a_client_wait() -> None:
+def test_wrong_passwords_make_an_address_wait_longer_and_longer() -> None:
     now = [0.0]
     throttle = LoginThrottle(clock=lambda: now[0])
     for _attempt in range(FREE_FAILURES):
         assert throttle.wait_seconds("10.0.0.1") == 0
         throttle.failed("10.0.0.1")
-    assert throttle.wait_seconds("10.0.0.1") == LOCK_SECONDS
-    assert throttle.wait_seconds("10.0.0.2") == 0
-    now[0] += LOCK_SECONDS
-    assert throttle.wait_seconds("10.0.0.1") == 0
-    throttle.failed("10.0.0.1")
+    waits = []
+    for _attempt in range(8):
+        waits.append(throttle.wait_seconds("10.0.0.1"))
+        throttle.failed("10.0.0.1")
+    assert waits == [1, 2, 4, 8, 16, 32, MAX_ADDRESS_GAP, MAX_ADDRESS_GAP]
+    assert throttle.wait_seconds("10.0.0.2") == 0  # other addresses are not slowed yet
+    now[0] += 20
+    assert throttle.wait_seconds("10.0.0.1") == MAX_ADDRESS_GAP - 20
     throttle.succeeded("10.0.0.1")
     assert throttle.wait_seconds("10.0.0.1") == 0
+    now[0] += WINDOW_SECONDS
+    assert throttle.wait_seconds("10.0.0.3") == 0
+
+
+def test_wrong_passwords_from_many_addresses_slow_the_account_a_little() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    for number in range(ACCOUNT_FREE_FAILURES):
+        assert throttle.wait_seconds("10.9.9.9") == 0
+        throttle.failed(f"10.0.{number}.1")
+    assert 0 < throttle.wait_seconds("10.9.9.9") <= MAX_ACCOUNT_GAP
+    for number in range(200):
+        throttle.failed(f"10.1.{number}.1")
+    assert throttle.wait_seconds("10.9.9.9") == MAX_ACCOUNT_GAP  # bounded: the admin gets in
+    now[0] += MAX_ACCOUNT_GAP
+    assert throttle.wait_seconds("10.9.9.9") == 0

@@ -140,3 +140,17 @@ def test_set_password_refuses_a_short_one(fresh_data: Path) -> None:
     )
     assert finished.returncode == 2
     assert "at least 8 characters" in finished.stderr
+
+
+def test_the_right_password_still_logs_in_after_six_wrong_ones(
+    visitor: Page, exposed: GazeServer
+) -> None:
+    visitor.goto("/login?next=/gallery")
+    for attempt in range(6):
+        with visitor.expect_navigation(timeout=30_000):
+            log_in(visitor, f"wrong guess {attempt}")
+        expect(visitor.locator("[role=alert]")).to_contain_text("Wrong password.")
+    expect(visitor.locator("[role=alert]")).to_contain_text("the next try waits")
+    log_in(visitor, PASSWORD)
+    visitor.wait_for_url("**/gallery", timeout=30_000)
+    expect(visitor.locator("h1")).to_have_text("Gallery")

@@ -8,6 +8,7 @@ from fastapi.security import APIKeyHeader, APIKeyQuery
 from gaze.api.errors import ApiError
 from gaze.runtime import Runtime
 from gaze.security.api_keys import api_key_matches, stored_key_hash
+from gaze.security.client_address import client_address
 from gaze.security.failed_keys import FailedKeyLimiter
 
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="REST API key")
@@ -27,7 +28,7 @@ def require_api_key(
     if api_key_matches(key, stored_key_hash(runtime.database)):
         return
     limiter: FailedKeyLimiter = request.app.state.failed_keys
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)
     wait = limiter.retry_after(address)
     if wait is not None:
         raise ApiError(

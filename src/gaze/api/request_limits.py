@@ -1,4 +1,12 @@
-"""Limits on API request bodies: size (413), time to arrive (408) and JSON nesting (400)."""
+"""Limits on request bodies, for the API and the web UI alike.
+
+Size: 1 MiB under /api/, a cover upload (or a library import) plus its form elsewhere; 413.
+Time: a body must arrive within `BODY_TIMEOUT_SECONDS` (`GAZE_BODY_TIMEOUT_SECONDS`), plus one
+second per `BODY_BYTES_PER_EXTRA_SECOND` received, so a slow but honest upload finishes while
+a body sent byte by byte is cut off; 408.
+JSON nesting: every /api/ body, whatever its Content-Type says, may nest at most
+`MAX_JSON_DEPTH` levels; 400 ``invalid_json``.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +14,25 @@ import json
 import time
 from typing import Any
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-MAX_BODY_BYTES = 1024 * 1024
+from gaze.library.files import MAX_FILE_BYTES
+from gaze.web.cover_upload import MAX_UPLOAD_BYTES
+
+MAX_API_BODY_BYTES = 1024 * 1024
+MAX_PAGE_BODY_BYTES = max(MAX_UPLOAD_BYTES, MAX_FILE_BYTES) + 1024 * 1024
 BODY_TIMEOUT_SECONDS = 30.0
+BODY_BYTES_PER_EXTRA_SECOND = 32 * 1024
 MAX_JSON_DEPTH = 32
+
+_DISCONNECT: Message = {"type": "http.disconnect"}
 
 
 def json_depth_exceeds(data: bytes, limit: int) -> bool:
     """Whether brackets outside strings nest deeper than `limit` (without parsing)."""
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False
     depth = 0
     in_string = escaped = False
     for byte in data:
@@ -36,7 +54,8 @@ def json_depth_exceeds(data: bytes, limit: int) -> bool:
     return False
 
 
-async def _reply(send: Send, status: int, code: str, message: str) -> None:
+async def send_json_error(send: Send, status: int, code: str, message: str) -> None:
+    """A complete JSON error response that also closes the connection."""
     body = json.dumps({"error": message, "code": code}).encode()
     await send(
         {
@@ -52,58 +71,111 @@ async def _reply(send: Send, status: int, code: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class ApiBodyLimits:
-    """ASGI middleware for /api/ requests: reads the body whole, within limits, then replays it."""
+class _GuardedBody:
+    """One request's body: counted and timed as the app reads it; past a limit it answers
+    408/413 itself and tells the app the client has gone."""
+
+    def __init__(self, receive: Receive, send: Send, max_bytes: int, timeout: float) -> None:
+        self._receive = receive
+        self._send = send
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self._started = time.monotonic()
+        self.received = 0
+        self.complete = False
+        self.refused = False
+        self.response_started = False
+
+    def _seconds_left(self) -> float:
+        allowed = self.timeout + self.received / BODY_BYTES_PER_EXTRA_SECOND
+        return self._started + allowed - time.monotonic()
+
+    async def receive(self) -> Message:
+        if self.refused:
+            return _DISCONNECT
+        if self.complete:
+            return await self._receive()
+        message = await _receive_within(self._receive, self._seconds_left())
+        if message is None:
+            await self.refuse(408, "request_timeout", "the request body arrived too slowly")
+            return _DISCONNECT
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_bytes:
+                await self.refuse(413, "payload_too_large", too_large(self.max_bytes))
+                return _DISCONNECT
+            self.complete = not message.get("more_body", False)
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.refused:
+            return  # this request has had its answer
+        if message["type"] == "http.response.start":
+            self.response_started = True
+        await self._send(message)
+
+    async def refuse(self, status: int, code: str, text: str) -> None:
+        if not self.response_started:
+            await send_json_error(self._send, status, code, text)
+        self.refused = True
+
+
+def too_large(max_bytes: int) -> str:
+    if max_bytes >= 1024 * 1024:
+        return f"request body is larger than {max_bytes / (1024 * 1024):g} MiB"
+    return f"request body is larger than {max_bytes // 1024} KiB"
+
+
+class RequestBodyLimits:
+    """ASGI middleware bounding every HTTP request body (see the module's docstring)."""
 
     def __init__(
         self,
         app: ASGIApp,
-        max_bytes: int = MAX_BODY_BYTES,
         timeout: float = BODY_TIMEOUT_SECONDS,
+        api_max_bytes: int = MAX_API_BODY_BYTES,
+        page_max_bytes: int = MAX_PAGE_BODY_BYTES,
         max_depth: int = MAX_JSON_DEPTH,
     ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
         self.timeout = timeout
+        self.api_max_bytes = api_max_bytes
+        self.page_max_bytes = page_max_bytes
         self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _reply(send, 413, "payload_too_large", self._too_large())
+        is_api = scope["path"].startswith("/api/")
+        max_bytes = self.api_max_bytes if is_api else self.page_max_bytes
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await send_json_error(send, 413, "payload_too_large", too_large(max_bytes))
             return
+        body = _GuardedBody(receive, send, max_bytes, self.timeout)
+        if is_api:
+            await self._buffered(scope, body)
+            return
+        try:
+            await self.app(scope, body.receive, body.send)
+        except Exception:
+            if not body.refused:
+                raise
+            # the app failed because its body was cut off; the client has its 408/413
+
+    async def _buffered(self, scope: Scope, body: _GuardedBody) -> None:
+        """API bodies are read whole first, so the JSON depth check sees all of it."""
         chunks: list[bytes] = []
-        size = 0
-        deadline = time.monotonic() + self.timeout
-        more = True
-        while more:
-            remaining = deadline - time.monotonic()
-            message = await _receive_within(receive, remaining)
-            if message is None:
-                await _reply(
-                    send, 408, "request_timeout", f"the request body took over {self.timeout:g} s"
-                )
-                return
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await _reply(send, 413, "payload_too_large", self._too_large())
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        content_type = headers.get(b"content-type", b"")
-        if (b"json" in content_type or not content_type) and json_depth_exceeds(
-            body, self.max_depth
-        ):
-            await _reply(
-                send,
+        while not body.complete:
+            message = await body.receive()
+            if message["type"] != "http.request":
+                return  # disconnected, or refused with 408/413
+            chunks.append(message.get("body", b""))
+        data = b"".join(chunks)
+        if data and json_depth_exceeds(data, self.max_depth):
+            await send_json_error(
+                body.send,
                 400,
                 "invalid_json",
                 f"request body nests JSON deeper than {self.max_depth} levels",
@@ -115,18 +187,13 @@ class ApiBodyLimits:
             nonlocal replayed
             if not replayed:
                 replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
+                return {"type": "http.request", "body": data, "more_body": False}
+            return await body.receive()
 
-        await self.app(scope, replay, send)
-
-    def _too_large(self) -> str:
-        return f"request body is larger than {self.max_bytes // 1024} KiB"
+        await self.app(scope, replay, body.send)
 
 
 async def _receive_within(receive: Receive, seconds: float) -> Any:
-    import anyio
-
     if seconds <= 0:
         return None
     with anyio.move_on_after(seconds):

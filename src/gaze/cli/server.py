@@ -39,12 +39,21 @@ def serve(
     import uvicorn
 
     from gaze.app import create_app
+    from gaze.http_protocol import guarded_protocol
     from gaze.runtime import open_runtime
     from gaze.security.admin_auth import refuse_exposed_without_password
+    from gaze.security.allowed_hosts import AllowedHosts
+    from gaze.security.client_address import trusted_proxies
     from gaze.setup.prepare import prepare_data_folder
 
     settings = settings_for(data_dir, host=host, port=port)
     configure_logging(settings.log_level)
+    try:
+        AllowedHosts.for_settings(settings)
+        proxies = trusted_proxies(settings.trusted_proxies)
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     for line in prepare_data_folder(settings):
         typer.echo(line, err=True)
     runtime = open_runtime(settings)
@@ -60,6 +69,10 @@ def serve(
         port=settings.port,
         log_level=settings.log_level,
         log_config=None,
+        http=guarded_protocol(settings.header_timeout_seconds),
+        # X-Forwarded-For/-Proto are believed only from GAZE_TRUSTED_PROXIES (default: nobody)
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies,
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from gaze.db.connection import Database
 from gaze.db.models import JobRow
 from gaze.events.timestamps import as_utc
+from gaze.library.json_input import load_json
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -44,7 +45,7 @@ def encode_cursor(row: JobRow) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, job_id = json.loads(raw)
+        created, job_id = load_json(raw)
         if not isinstance(job_id, str):
             raise TypeError("job id")
         return as_utc(datetime.fromisoformat(created)), job_id

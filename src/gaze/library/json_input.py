@@ -1,4 +1,8 @@
-"""Documents received as JSON text (request bodies): parsed with clear errors."""
+"""JSON text received from outside (request bodies, uploads, cursors): parsed with clear errors.
+
+Every parse of untrusted JSON in GAZE goes through `load_json`, so that bad syntax, bad UTF-8
+and nesting too deep for Python's parser (RecursionError) all end as one `InvalidJson`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,22 @@ from typing import Any
 
 from gaze.library.errors import Invalid, TooLarge
 from gaze.library.files import MAX_FILE_BYTES
+
+
+class InvalidJson(ValueError):
+    """The text is not JSON GAZE can read; the message says why."""
+
+
+def load_json(raw: bytes | str) -> Any:
+    """`json.loads`, failing only with InvalidJson (a ValueError)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise InvalidJson("it nests arrays or objects too deeply") from None
+    except UnicodeDecodeError as error:
+        raise InvalidJson(f"it is not UTF-8 text ({error.reason})") from None
+    except ValueError as error:
+        raise InvalidJson(str(error)) from None
 
 
 def parse_json_document(raw: bytes, *, required: bool = True) -> Any:
@@ -20,6 +40,6 @@ def parse_json_document(raw: bytes, *, required: bool = True) -> Any:
             raise Invalid(["(body): send a JSON document"], code="missing_body")
         return {}
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+        return load_json(raw)
+    except InvalidJson as error:
         raise Invalid([f"(body): not valid JSON: {error}"], code="invalid_json") from None

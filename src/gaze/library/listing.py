@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gaze.db.models import PresetRow, ResourceRow
 from gaze.library.errors import Invalid
+from gaze.library.json_input import load_json
 from gaze.presets.resolve import tag_values_match
 
 DEFAULT_LIMIT = 50
@@ -66,7 +67,7 @@ def decode_cursor(cursor: str) -> SortKey:
     """The sort key a cursor holds; Invalid when it is not a cursor this module made."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode())
+        value = load_json(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, UnicodeError, binascii.Error):
         value = None
     if (

@@ -1,49 +1,73 @@
-"""Slowing down password guessing: after a few wrong passwords, a client waits."""
+"""Slowing down password guessing, without ever refusing the right password.
+
+Each login attempt waits (on the server, before the password is checked) until a gap has
+passed since the last wrong password of its address and of the admin account:
+
+- per address (IPv6: per /64): `FREE_FAILURES` wrong passwords are free, then the gap doubles
+  from 1 s up to `MAX_ADDRESS_GAP`;
+- per account (there is one, the admin): `ACCOUNT_FREE_FAILURES` wrong passwords from anywhere
+  are free, then every attempt waits up to `MAX_ACCOUNT_GAP`, which slows a guesser spread over
+  many addresses but delays the admin by a few seconds at most.
+
+Right and wrong passwords wait alike (so the delay tells nothing); the right one then logs in.
+"""
 
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 
+from gaze.security.client_address import limiter_key
+from gaze.security.failure_window import RecentFailures
+
+WINDOW_SECONDS = 900.0
 FREE_FAILURES = 5
-WINDOW_SECONDS = 300.0
-LOCK_SECONDS = 60.0
-MAX_CLIENTS = 10_000
+MAX_ADDRESS_GAP = 60.0
+ACCOUNT_FREE_FAILURES = 20
+MAX_ACCOUNT_GAP = 5.0
+ACCOUNT = "admin"
+
+
+def address_gap(failures: int) -> float:
+    if failures < FREE_FAILURES:
+        return 0.0
+    return min(MAX_ADDRESS_GAP, 2.0 ** (failures - FREE_FAILURES))
+
+
+def account_gap(failures: int) -> float:
+    if failures < ACCOUNT_FREE_FAILURES:
+        return 0.0
+    return min(MAX_ACCOUNT_GAP, 0.5 * (failures - ACCOUNT_FREE_FAILURES + 1))
 
 
 class LoginThrottle:
-    """Counts wrong passwords per client address within a window; locks a client out for a
-    minute once it passes `FREE_FAILURES`."""
-
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
+        self._addresses = RecentFailures(WINDOW_SECONDS, keep=64, clock=clock)
+        self._account = RecentFailures(WINDOW_SECONDS, keep=256, clock=clock)
 
-    def _recent(self, client: str, now: float) -> list[float]:
-        return [
-            moment for moment in self._failures.get(client, []) if now - moment < WINDOW_SECONDS
-        ]
-
-    def wait_seconds(self, client: str) -> int:
-        """Seconds before this client may try again (0: now)."""
+    def wait_seconds(self, address: str) -> float:
+        """How long an attempt from `address` waits before its password is checked (0: none)."""
         now = self._clock()
-        with self._lock:
-            recent = self._recent(client, now)
-        if len(recent) < FREE_FAILURES:
-            return 0
-        remaining = LOCK_SECONDS - (now - recent[-1])
-        return max(0, math.ceil(remaining))
+        waits = [0.0]
+        for failures, gap in (
+            (self._addresses.recent(limiter_key(address)), address_gap),
+            (self._account.recent(ACCOUNT), account_gap),
+        ):
+            if failures:
+                waits.append(failures[-1] + gap(len(failures)) - now)
+        return max(waits)
 
-    def failed(self, client: str) -> None:
-        now = self._clock()
-        with self._lock:
-            if len(self._failures) >= MAX_CLIENTS and client not in self._failures:
-                self._failures.clear()
-            self._failures[client] = [*self._recent(client, now), now]
+    def retry_after(self, address: str) -> int:
+        """`wait_seconds` rounded up to whole seconds, for a Retry-After header."""
+        return math.ceil(self.wait_seconds(address))
 
-    def succeeded(self, client: str) -> None:
-        with self._lock:
-            self._failures.pop(client, None)
+    def failed(self, address: str) -> None:
+        self._addresses.record(limiter_key(address))
+        self._account.record(ACCOUNT)
+
+    def succeeded(self, address: str) -> None:
+        """The address's own count starts again; the account's does not (a guesser elsewhere
+        is not stopped by the admin logging in)."""
+        self._addresses.forget(limiter_key(address))

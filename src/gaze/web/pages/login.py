@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from gaze.security.admin_auth import login_required
+from gaze.security.client_address import client_address
 from gaze.web.csrf import verify_csrf
 from gaze.web.login_session import current_password, end_session, safe_next_path, start_session
 from gaze.web.login_throttle import LoginThrottle
@@ -24,23 +28,34 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])
-def log_in(request: Request, password: str = Form(""), next: str = Form("/")) -> Response:
+async def log_in(request: Request, password: str = Form(""), next: str = Form("/")) -> Response:
+    """The right password always logs in; after wrong ones, attempts wait first (see
+    `gaze.web.login_throttle`) and wrong answers say how long the next one will wait."""
     target = safe_next_path(next)
-    client = request.client.host if request.client else "unknown"
-    wait = throttle.wait_seconds(client)
-    if wait:
-        message = f"Too many wrong passwords; try again in {wait} seconds."
-        return render(request, "login.html", {"next": target, "error": message}, status=429)
-    admin = current_password(request)
-    if not admin.matches(password):
-        throttle.failed(client)
+    address = client_address(request)
+    wait = throttle.wait_seconds(address)
+    if wait > 0:
+        await asyncio.sleep(wait)
+    admin = await run_in_threadpool(current_password, request)
+    if await run_in_threadpool(admin.matches, password):
+        throttle.succeeded(address)
+        response = RedirectResponse(target, 303)
+        start_session(request, response, admin)
+        return response
+    throttle.failed(address)
+    retry_after = throttle.retry_after(address)
+    if not retry_after:
         return render(
             request, "login.html", {"next": target, "error": "Wrong password."}, status=401
         )
-    throttle.succeeded(client)
-    response = RedirectResponse(target, 303)
-    start_session(request, response, admin)
-    return response
+    message = f"Wrong password. Too many wrong passwords: the next try waits {retry_after} s."
+    return render(
+        request,
+        "login.html",
+        {"next": target, "error": message},
+        status=429,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
