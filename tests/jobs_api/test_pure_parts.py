@@ -26,9 +26,10 @@ def resolver(*answers: str):  # type: ignore[no-untyped-def]
 
 
 def test_public_addresses_pass_and_names_are_checked_by_what_they_resolve_to() -> None:
-    assert check_webhook_url(
+    checked = check_webhook_url(
         "https://hooks.example.com/x", allow_private=False, resolve=resolver("93.184.216.34")
-    ) == ["93.184.216.34"]
+    )
+    assert checked.addresses == ("93.184.216.34",)
     with pytest.raises(WebhookUrlRejected, match="private"):
         check_webhook_url(
             "https://sneaky.example.com/x",

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 
 from gaze.engines.model_lists import preflight_problem
+from gaze.jobs.queue_bound import QueueFull, retry_after_seconds
 from gaze.jobs.store import NewJob
 from gaze.library.database_view import DatabaseLibrary
 from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
@@ -27,10 +28,31 @@ class PresetNotFound(LookupError):
 
 
 class GenerationRejected(ValueError):
-    def __init__(self, code: str, message: str) -> None:
+    """A generation GAZE will not queue: `status` is the HTTP answer (400 unless said)."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.headers = headers
+
+
+class QueueFullRejected(GenerationRejected):
+    """The request would take the pending jobs past GAZE_MAX_PENDING_JOBS: 429, Retry-After."""
+
+    status = 429
+
+    def __init__(self, full: QueueFull, retry_after: int) -> None:
+        super().__init__(
+            "queue_full",
+            f"{full} Try again in about {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.limit = full.limit
+        self.pending = full.pending
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -68,8 +90,22 @@ def preset_label(preset_name: str) -> str:
 
 
 def queue_new_jobs(runtime: Runtime, batch_id: str, new_jobs: list[NewJob]) -> Submission:
-    """Create the jobs (emitting job.queued) and put their ids on the queue."""
-    rows = runtime.jobs.create(new_jobs)
+    """Create the jobs (emitting job.queued) and put their ids on the queue; every way of
+    queueing jobs comes here, so the pending-jobs bound holds for all of them."""
+    limit = runtime.settings.max_pending_jobs
+    if len(new_jobs) > limit:
+        raise GenerationRejected(
+            "count_over_queue_limit",
+            f"This request asks for {len(new_jobs)} images, but at most {limit} jobs may be "
+            "pending (GAZE_MAX_PENDING_JOBS); ask for fewer.",
+        )
+    try:
+        rows = runtime.jobs.create(new_jobs, max_pending=limit)
+    except QueueFull as full:
+        wait = retry_after_seconds(
+            runtime.jobs.durations.stats().overall, runtime.settings.worker_count, full.must_leave
+        )
+        raise QueueFullRejected(full, wait) from None
     queued: list[str] = []
     try:
         for job in rows:

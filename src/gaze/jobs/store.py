@@ -34,6 +34,7 @@ from gaze.jobs.cancellation import LocalCancellations
 from gaze.jobs.eta import DurationCache
 from gaze.jobs.job_json import JobFields, event_job_json
 from gaze.jobs.polling import POLL_COLUMNS, JobPoller
+from gaze.jobs.queue_bound import ensure_room, serialize_new_jobs
 from gaze.jobs.status import CANCELLED, DONE, FAILED, PENDING, PROCESSING
 from gaze.webhooks.outbox import WebhookTarget, queue_deliveries
 
@@ -118,7 +119,9 @@ class JobStore:
 
     # -- creating ---------------------------------------------------------------------
 
-    def create(self, jobs: list[NewJob]) -> list[JobRow]:
+    def create(self, jobs: list[NewJob], *, max_pending: int | None = None) -> list[JobRow]:
+        """Insert the jobs as pending (emitting job.queued); with `max_pending`, all or none:
+        raises QueueFull if they would take the pending jobs past it."""
         now = utcnow()
         rows = [
             JobRow(
@@ -145,8 +148,11 @@ class JobStore:
             for index, job in enumerate(jobs)
         ]
         with self._writing() as session:
+            serialize_new_jobs(session)
             session.add_all(rows)
             session.flush()
+            if max_pending is not None:
+                ensure_room(session, max_pending, len(rows))
             self._emit(session, JOB_QUEUED, rows)
         return rows
 

@@ -1,12 +1,14 @@
 """The thread that POSTs due webhook deliveries, signed, and records every attempt.
 
 It runs in every worker process (`gaze serve` with its worker, `gaze worker`); deliveries
-are leased row by row, so several senders never send the same one at once.
+are leased row by row, so several senders never send the same one at once. Each attempt
+checks the URL again (resolving its host once) and connects only to the addresses it checked.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 
@@ -18,9 +20,15 @@ from gaze.db.models import utcnow
 from gaze.events.store import EventStore
 from gaze.events.timestamps import as_utc
 from gaze.webhooks.deliveries import AttemptOutcome, DeliveryStore, DueDelivery
+from gaze.webhooks.pinned_transport import pinned_client
 from gaze.webhooks.secret import webhook_secret
 from gaze.webhooks.signing import SIGNATURE_HEADER, signature_header
-from gaze.webhooks.url_policy import WebhookUrlRejected, check_webhook_url
+from gaze.webhooks.url_policy import (
+    Resolver,
+    WebhookUrlRejected,
+    check_webhook_url,
+    resolve_host,
+)
 
 IDLE_POLL_SECONDS = 1.0
 CLAIM_BATCH = 20
@@ -38,6 +46,8 @@ class WebhookSender:
         max_attempts: int,
         retry_seconds: float,
         timeout_seconds: float,
+        resolve: Resolver = resolve_host,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.database = database
         self.deliveries = DeliveryStore(database)
@@ -46,6 +56,9 @@ class WebhookSender:
         self.max_attempts = max_attempts
         self.retry_seconds = retry_seconds
         self.timeout_seconds = timeout_seconds
+        self.resolve = resolve
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.headers = {"User-Agent": f"GAZE/{__version__} webhooks"}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -65,21 +78,16 @@ class WebhookSender:
             self._thread = None
 
     def _run(self) -> None:
-        with httpx.Client(
-            timeout=self.timeout_seconds,
-            follow_redirects=False,
-            headers={"User-Agent": f"GAZE/{__version__} webhooks"},
-        ) as client:
-            while not self._stop.is_set():
-                try:
-                    sent = self.send_due(client)
-                except Exception:
-                    log.warning("sending webhooks failed; retrying", exc_info=True)
-                    sent = 0
-                if sent:
-                    continue
-                self._wake.wait(self._idle_wait())
-                self._wake.clear()
+        while not self._stop.is_set():
+            try:
+                sent = self.send_due()
+            except Exception:
+                log.warning("sending webhooks failed; retrying", exc_info=True)
+                sent = 0
+            if sent:
+                continue
+            self._wake.wait(self._idle_wait())
+            self._wake.clear()
 
     def _idle_wait(self) -> float:
         try:
@@ -90,7 +98,7 @@ class WebhookSender:
             return IDLE_POLL_SECONDS
         return max(0.0, min(IDLE_POLL_SECONDS, (as_utc(due) - utcnow()).total_seconds()))
 
-    def send_due(self, client: httpx.Client) -> int:
+    def send_due(self) -> int:
         due = self.deliveries.claim_due(CLAIM_BATCH, lease_seconds=self.timeout_seconds + 30)
         if not due:
             return 0
@@ -98,7 +106,7 @@ class WebhookSender:
         for delivery in due:
             if self._stop.is_set():
                 break
-            outcome = self._attempt(client, delivery, secret)
+            outcome = self._attempt(delivery, secret)
             status = self.deliveries.record(
                 delivery,
                 outcome,
@@ -117,25 +125,33 @@ class WebhookSender:
                 )
         return len(due)
 
-    def _attempt(self, client: httpx.Client, delivery: DueDelivery, secret: str) -> AttemptOutcome:
+    def _attempt(self, delivery: DueDelivery, secret: str) -> AttemptOutcome:
         started = time.monotonic()
         at = utcnow()
         body = delivery.body.encode("utf-8")
         try:
-            check_webhook_url(delivery.url, allow_private=self.allow_private)
-            response = client.post(
-                delivery.url,
-                content=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-GAZE-Event": delivery.event,
-                    "X-GAZE-Delivery": str(delivery.id),
-                    SIGNATURE_HEADER: signature_header(secret, body),
-                },
+            checked = check_webhook_url(
+                delivery.url, allow_private=self.allow_private, resolve=self.resolve
             )
+            with pinned_client(
+                checked,
+                ssl_context=self.ssl_context,
+                timeout=self.timeout_seconds,
+                headers=self.headers,
+            ) as client:
+                response = client.post(
+                    checked.url,
+                    content=body,
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-GAZE-Event": delivery.event,
+                        "X-GAZE-Delivery": str(delivery.id),
+                        SIGNATURE_HEADER: signature_header(secret, body),
+                    },
+                )
         except WebhookUrlRejected as error:
             return AttemptOutcome(at, None, str(error), _ms_since(started))
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             return AttemptOutcome(
                 at, None, f"{type(error).__name__}: {error}".rstrip(": "), _ms_since(started)
             )

@@ -2,7 +2,9 @@
 addresses, and loopback or private networks only when GAZE_WEBHOOK_ALLOW_PRIVATE is set.
 
 The host is resolved and every address it resolves to is checked, at submission and again
-before each delivery (a name may be re-pointed in between).
+before each delivery (a name may be re-pointed in between). A delivery then connects only to
+the addresses its own check saw (see `gaze.webhooks.pinned_transport`): the name is never
+resolved a second time, so a name that answers differently each time cannot slip past.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+import httpx
 
 MAX_URL_LENGTH = 2000
 
@@ -38,6 +43,15 @@ Resolver = Callable[[str, int], list[str]]
 
 class WebhookUrlRejected(ValueError):
     """The URL is not one GAZE may call; the message says why."""
+
+
+@dataclass(frozen=True)
+class CheckedUrl:
+    """A webhook URL that passed the policy, with the addresses that were checked: the only
+    ones a delivery to it may connect to."""
+
+    url: str
+    addresses: tuple[str, ...]
 
 
 def resolve_host(host: str, port: int) -> list[str]:
@@ -71,8 +85,9 @@ def address_problem(address: IpAddress, allow_private: bool) -> str | None:
 
 def check_webhook_url(
     url: str, *, allow_private: bool, resolve: Resolver = resolve_host
-) -> list[str]:
-    """Raise WebhookUrlRejected unless GAZE may POST to `url`; returns the checked addresses."""
+) -> CheckedUrl:
+    """Raise WebhookUrlRejected unless GAZE may POST to `url`; resolves the host once and
+    returns the checked addresses to connect to."""
     if len(url) > MAX_URL_LENGTH:
         raise WebhookUrlRejected(f"webhook_url is longer than {MAX_URL_LENGTH} characters")
     try:
@@ -87,6 +102,14 @@ def check_webhook_url(
     host = parts.hostname
     if not host:
         raise WebhookUrlRejected("webhook_url has no host")
+    try:
+        sent_to = httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise WebhookUrlRejected(f"webhook_url is not a valid URL: {error}") from None
+    if sent_to.host != host:
+        raise WebhookUrlRejected(
+            f"webhook_url is ambiguous: is its host {host!r} or {sent_to.host!r}?"
+        )
     if parts.username is not None or parts.password is not None:
         raise WebhookUrlRejected("webhook_url must not contain credentials")
     if host.rstrip(".").lower() in METADATA_HOSTS:
@@ -94,11 +117,12 @@ def check_webhook_url(
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
-        addresses = resolve(host, port or (443 if parts.scheme == "https" else 80))
+        dns_name = sent_to.raw_host.decode("ascii")
+        addresses = resolve(dns_name, port or (443 if parts.scheme == "https" else 80))
     if not addresses:
         raise WebhookUrlRejected(f"webhook_url host {host!r} does not resolve")
     for text in addresses:
         problem = address_problem(ipaddress.ip_address(text), allow_private)
         if problem:
             raise WebhookUrlRejected(f"webhook_url {host!r} is not allowed: {problem}")
-    return addresses
+    return CheckedUrl(url, tuple(addresses))

@@ -31,6 +31,22 @@ from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
 
+QUEUE_FULL_RESPONSE = {
+    **error_response(
+        "The queue is full (`queue_full`; nothing was queued, try again after `Retry-After` "
+        "seconds), or too many wrong API keys came from this address",
+        "queue_full",
+        "The queue is full: 998 jobs are pending, this request adds 3, and at most 1000 may be "
+        "pending (GAZE_MAX_PENDING_JOBS). Nothing was queued. Try again in about 30 s.",
+    ),
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer"},
+        }
+    },
+}
+
 webhook_callbacks = APIRouter()
 
 
@@ -89,6 +105,7 @@ def job_event_webhook(
         ),
         **ERROR_RESPONSES,
         **BODY_ERROR_RESPONSES,
+        429: QUEUE_FULL_RESPONSE,
     },
     openapi_extra={
         "requestBody": {
@@ -152,7 +169,9 @@ async def generate(
     except PresetNotFound:
         raise not_found("preset_not_found", f"No preset with slug {preset_slug!r}.") from None
     except GenerationRejected as rejection:
-        raise bad_request(rejection.code, rejection.message) from None
+        raise ApiError(
+            rejection.status, rejection.code, rejection.message, rejection.headers
+        ) from None
     except IdempotencyConflict as conflict:
         raise ApiError(409, conflict.code, conflict.message) from None
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None

@@ -24,6 +24,7 @@ from gaze.api.schemas import (
     WebhookDeliveries,
     error_response,
 )
+from gaze.api.v1.generate import QUEUE_FULL_RESPONSE
 from gaze.generation.submit import GenerationRejected
 from gaze.jobs import service
 from gaze.jobs.listing import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor
@@ -185,6 +186,7 @@ async def cancel_job(job_id: str, request: Request) -> JSONResponse:
             "(done, failed or cancelled) can be retried. Cancel it first.",
         ),
         **ERROR_RESPONSES,
+        429: QUEUE_FULL_RESPONSE,
     },
 )
 async def retry_job(job_id: str, request: Request) -> JSONResponse:
@@ -195,7 +197,9 @@ async def retry_job(job_id: str, request: Request) -> JSONResponse:
     except service.JobStillActive as error:
         raise ApiError(409, "job_active", str(error)) from None
     except GenerationRejected as rejection:
-        raise bad_request(rejection.code, rejection.message) from None
+        raise ApiError(
+            rejection.status, rejection.code, rejection.message, rejection.headers
+        ) from None
     return JSONResponse(submission.to_json(), status_code=202)
 
 
