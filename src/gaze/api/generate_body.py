@@ -10,6 +10,7 @@ from gaze.api.errors import ApiError, bad_request
 from gaze.events.types import EVENT_TYPES
 from gaze.generation.submit import GenerationOptions
 from gaze.generation_spec import MAX_SEED
+from gaze.library.json_input import InvalidJson, load_json
 from gaze.webhooks.outbox import DEFAULT_WEBHOOK_EVENTS
 from gaze.webhooks.url_policy import MAX_URL_LENGTH
 
@@ -109,8 +110,8 @@ def parse_generate_body(raw: bytes) -> GenerationOptions:
     if not raw.strip():
         return GenerationOptions()
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
+        body = load_json(raw)
+    except InvalidJson as error:
         raise bad_request("invalid_json", f"request body is not valid JSON: {error}") from None
     if not isinstance(body, dict):
         raise bad_request("invalid_body", "request body must be a JSON object")

@@ -6,14 +6,16 @@ from typing import Any
 
 from fastapi import Request
 
+from gaze.library.json_input import InvalidJson, load_json
+
 
 async def request_values(request: Request) -> dict[str, Any]:
     """The JSON object, or the form fields, of the request ({} for anything else)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         try:
-            body = await request.json()
-        except ValueError:
+            body = load_json(await request.body())
+        except InvalidJson:
             return {}
         return body if isinstance(body, dict) else {}
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):

@@ -17,6 +17,7 @@ from gaze.generation.submit import (
 )
 from gaze.jobs.service import jobs_json
 from gaze.library.errors import LibraryError
+from gaze.library.json_input import InvalidJson, load_json
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.generate_request import GenerateRequest, UnusableRequest, generate_request
@@ -86,8 +87,8 @@ def _submit(request: Request, slug: str, wanted: GenerateRequest) -> dict[str, A
 @router.post("/ui/presets/{slug}/generate", dependencies=[Depends(verify_csrf)])
 async def generate_by_script(request: Request, slug: str) -> JSONResponse:
     try:
-        body = await request.json()
-    except ValueError:
+        body = load_json(await request.body())
+    except InvalidJson:
         body = None
     if not isinstance(body, dict):
         return JSONResponse({"error": "Send the generate panel's values as JSON."}, 400)
