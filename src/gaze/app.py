@@ -19,6 +19,7 @@ from gaze.jobs.worker import Worker
 from gaze.runtime import Runtime
 from gaze.security.allowed_hosts import AllowedHosts, HostCheck
 from gaze.security.failed_keys import FailedKeyLimiter
+from gaze.web.api_docs import install_api_docs
 from gaze.web.install import install_web_ui
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
         summary="Preset-driven image generation server",
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.runtime = runtime
@@ -63,4 +64,5 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
     media_dir.mkdir(parents=True, exist_ok=True)
     app.mount("/static/uploads", StaticFiles(directory=media_dir), name="uploads")
     install_web_ui(app)
+    install_api_docs(app, f"{API_PREFIX}/openapi.json")
     return app

@@ -61,24 +61,24 @@ def test_lists_filter_and_page_on_postgresql(database: Database, tmp_path: Path)
 def test_resources_in_use_are_found_on_postgresql(database: Database, tmp_path: Path) -> None:
     library = LibraryService(database, tmp_path)
     presets = PresetService(database, tmp_path)
-    library.create("scenes", {"id": "Café «Nuit»", "name": "Café"})
+    library.create("scenes", {"id": "Cafe_Nuit", "name": "Café"})
     presets.create(
         {
             "id": "pg_uses",
             "name": "PG Uses",
-            "scenes": {"mode": "random", "pool": {"kind": "list", "ids": ["Café «Nuit»"]}},
+            "scenes": {"mode": "random", "pool": {"kind": "list", "ids": ["Cafe_Nuit"]}},
             "checkpoint": "gaze-demo-sd15-tiny.safetensors",
         }
     )
     with pytest.raises(Conflict) as refused:
-        library.delete("scenes", "Café «Nuit»")
+        library.delete("scenes", "Cafe_Nuit")
     assert "preset 'pg_uses' (PG Uses)" in refused.value.message
     with pytest.raises(Conflict) as refused:
         library.delete("outfits", "evening_gown")
     assert "character 'aria_vale' (wardrobe outfit 'gala')" in refused.value.message
     first = presets.resolve("pg_uses", 3)
     assert first == presets.resolve("pg_uses", 3)
-    assert first["choices"]["scenes"][0]["id"] == "Café «Nuit»"
+    assert first["choices"]["scenes"][0]["id"] == "Cafe_Nuit"
     cards = presets.cards(limit=None).items
     assert [card["slug"] for card in cards] == [
         item["slug"] for item in presets.list(limit=None).items

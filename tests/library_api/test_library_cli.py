@@ -139,7 +139,7 @@ def test_importing_a_broken_folder_reports_every_bad_file(fresh_data: Path, tmp_
         database.dispose()
 
 
-def test_a_file_whose_slug_belongs_to_another_stored_id_is_not_imported(
+def test_a_file_whose_id_breaks_the_id_rule_is_not_imported(
     fresh_data: Path, tmp_path: Path
 ) -> None:
     folder = tmp_path / "clash"
@@ -148,8 +148,8 @@ def test_a_file_whose_slug_belongs_to_another_stored_id_is_not_imported(
     result = gaze(fresh_data, "import", str(folder))
     assert result.returncode == 1
     assert (
-        f"error: {folder}/actions/reading_book!.json: slug 'reading_book' of id "
-        "'reading_book!' is already the slug of id 'reading_book' in the database"
+        f"error: {folder}/actions/reading_book!.json: not a valid action: id: may only contain "
+        "letters, digits and _ (A-Z, a-z, 0-9, _), got 'reading_book!'"
     ) in result.stderr
     assert "Imported 1 resources" in result.stdout
     assert "1 files were not imported" in result.stdout

@@ -70,7 +70,7 @@ def resource_document(
         for section in sections
     }
     document: dict[str, Any] = {
-        "id": f"{category[:3]}-{number}",
+        "id": f"{category[:3]}_{number}",
         "name": f"{category} {number}",
         "fields": fields,
         "tags": draw(st.dictionaries(st.sampled_from(["kind", "mood"]), tag_value, max_size=2)),

@@ -71,7 +71,7 @@ def test_a_new_resource_changes_no_pick_of_another_category(
     preset = data.draw(presets(library))
     newcomer = resource_model_for(grown).model_validate(
         {
-            "id": "zz-newcomer",
+            "id": "zz_newcomer",
             "name": "Newcomer",
             "fields": {"main": {"a": data.draw(st.sampled_from(TAGS))}},
             "default_fields": ["main::a"],

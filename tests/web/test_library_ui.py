@@ -98,7 +98,7 @@ def test_deleting_a_resource_in_use_is_refused(page: Page) -> None:
     page.goto("/library/characters/aria_vale")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("form[action$='/delete'] button")
-    expect(page.locator(".empty")).to_contain_text("used by preset 'example_01'")
+    expect(page.locator("[data-in-use]")).to_contain_text("used by preset 'example_01'")
 
 
 def test_import_a_json_file_of_resources(page: Page, tmp_path: Path) -> None:

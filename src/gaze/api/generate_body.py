@@ -11,12 +11,13 @@ from gaze.events.types import EVENT_TYPES
 from gaze.generation.submit import GenerationOptions
 from gaze.generation_spec import MAX_SEED
 from gaze.library.json_input import InvalidJson, load_json
+from gaze.library.text_rules import MAX_PROMPT_LENGTH, prompt_problem, surrogate_problem
 from gaze.webhooks.outbox import DEFAULT_WEBHOOK_EVENTS
 from gaze.webhooks.url_policy import MAX_URL_LENGTH
 
 MAX_COUNT = 20
 MIN_SIZE, MAX_SIZE, SIZE_STEP = 64, 4096, 8
-MAX_EXTRA_PROMPT = 4000
+MAX_EXTRA_PROMPT = MAX_PROMPT_LENGTH
 
 FIELDS = (
     "count",
@@ -84,11 +85,9 @@ def _size(name: str, value: Any) -> int:
 def _extra(name: str, value: Any) -> str:
     if not isinstance(value, str):
         raise bad_request("invalid_extra_prompt", f"{name} must be a string")
-    if len(value) > MAX_EXTRA_PROMPT:
-        raise bad_request(
-            "invalid_extra_prompt",
-            f"{name} is {len(value)} characters long; the limit is {MAX_EXTRA_PROMPT}",
-        )
+    problem = prompt_problem(value)
+    if problem:
+        raise bad_request("invalid_extra_prompt", f"{name} {problem}")
     return value
 
 
@@ -102,6 +101,9 @@ def checkpoint_path_problem(value: str) -> str | None:
         return f"checkpoint must not contain '..', got {value!r}"
     if "\x00" in value:
         return "checkpoint must not contain NUL characters"
+    problem = surrogate_problem(value)
+    if problem:
+        return f"checkpoint {problem}"
     return None
 
 
@@ -173,6 +175,9 @@ def _webhook(body: dict[str, Any]) -> dict[str, Any]:
         raise bad_request(
             "invalid_webhook_url", f"webhook_url is longer than {MAX_URL_LENGTH} characters"
         )
+    problem = surrogate_problem(url)
+    if problem:
+        raise bad_request("invalid_webhook_url", f"webhook_url {problem}")
     values: dict[str, Any] = {"webhook_url": url}
     if events is not None:
         if (

@@ -44,3 +44,14 @@ class JobEvent:
     def envelope_json(self) -> str:
         """The envelope as compact JSON, encoded once however many subscribers send it."""
         return json.dumps(self.envelope(), ensure_ascii=False, separators=(",", ":"))
+
+
+MAX_EVENT_ID = 2**63 - 1
+"""Event ids are database row ids: signed 64-bit integers."""
+
+
+def event_id_or_none(text: str) -> int | None:
+    """The event id written in `text` (ASCII digits, 0..MAX_EVENT_ID), or None."""
+    if text.isascii() and text.isdigit() and int(text) <= MAX_EVENT_ID:
+        return int(text)
+    return None

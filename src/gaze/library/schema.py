@@ -28,6 +28,18 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from gaze.library.text_rules import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PATH_LENGTH,
+    id_problem,
+    list_problem,
+    lone_surrogates,
+    prompt_problem,
+    tag_value_problem,
+    text_problem,
+)
+
 CATEGORIES: tuple[str, ...] = (
     "characters",
     "looks",
@@ -52,7 +64,6 @@ PROMPT_ORDER: tuple[str, ...] = (
 
 FIELD_SEPARATOR = "::"
 IDENTITY_SECTION = "identity"
-MAX_ID_LENGTH = 128
 BASE_MODELS = ("sd1", "sdxl")
 DEFAULT_SIZE: dict[str, tuple[int, int]] = {"sd1": (512, 512), "sdxl": (1024, 1024)}
 """A checkpoint's default width and height per base model."""
@@ -100,23 +111,14 @@ def raise_at(title: str, problems: Sequence[tuple[tuple[str | int, ...], str, An
 # --- value types -------------------------------------------------------------------------
 
 
+def _refuse(problem: str | None) -> None:
+    if problem:
+        raise _error(problem)
+
+
 def _check_identifier(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value  # the str type reports it
-    if not value:
-        raise _error("must not be empty")
-    if len(value) > MAX_ID_LENGTH:
-        raise _error(f"must be at most {MAX_ID_LENGTH} characters")
-    if value != value.strip():
-        raise _error("must not start or end with whitespace")
-    if "/" in value or "\\" in value:
-        raise _error("must not contain '/' or '\\'")
-    if _CONTROL.search(value):
-        raise _error("must not contain control characters")
-    if value.startswith("."):
-        raise _error("must not start with '.'")
-    if not slug_from_id(value):
-        raise _error("must contain at least one of A-Z, a-z, 0-9 or _ (the slug would be empty)")
+    if isinstance(value, str):  # otherwise the str type reports it
+        _refuse(id_problem(value))
     return value
 
 
@@ -125,6 +127,7 @@ def _check_relative_path(value: Any) -> Any:
         return value
     if not value:
         raise _error("must not be empty")
+    _refuse(text_problem(value, MAX_PATH_LENGTH))
     if "\\" in value:
         raise _error("must use '/' as separator, not '\\'")
     if value.startswith("/") or re.match(r"^[A-Za-z]:", value):
@@ -149,6 +152,42 @@ def relative_path_problem(value: str) -> str | None:
 def _check_name(value: Any) -> Any:
     if isinstance(value, str) and not value.strip():
         raise _error("must not be empty")
+    return _check_short_text(value)
+
+
+def _check_short_text(value: Any) -> Any:
+    if isinstance(value, str):
+        _refuse(text_problem(value, MAX_NAME_LENGTH))
+    return value
+
+
+def _check_description(value: Any) -> Any:
+    if isinstance(value, str):
+        _refuse(text_problem(value, MAX_DESCRIPTION_LENGTH))
+    return value
+
+
+def _check_prompt_text(value: Any) -> Any:
+    if isinstance(value, str):
+        _refuse(prompt_problem(value))
+    return value
+
+
+def _check_list_size(value: Any) -> Any:
+    if isinstance(value, list):
+        _refuse(list_problem(value))
+    return value
+
+
+def _check_tag_value(value: Any) -> Any:
+    if isinstance(value, str):
+        _refuse(tag_value_problem(value))
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        _refuse(list_problem(value))
+        for item in value:
+            _refuse(tag_value_problem(item))
+    else:
+        raise _error("must be a string or a list of strings")
     return value
 
 
@@ -157,6 +196,7 @@ def _check_section_name(value: Any) -> Any:
         return value
     if not value.strip() or value != value.strip():
         raise _error("must be non-empty, without surrounding whitespace")
+    _refuse(text_problem(value, MAX_NAME_LENGTH))
     if FIELD_SEPARATOR in value:
         raise _error(f"must not contain '{FIELD_SEPARATOR}'")
     return value
@@ -164,8 +204,12 @@ def _check_section_name(value: Any) -> Any:
 
 def _check_prompt_value(value: Any) -> Any:
     if isinstance(value, str):
+        _refuse(prompt_problem(value))
         return value
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        _refuse(list_problem(value))
+        for item in value:
+            _refuse(prompt_problem(item))
         return value
     raise _error("must be a string or a list of strings")
 
@@ -173,6 +217,7 @@ def _check_prompt_value(value: Any) -> Any:
 def _check_field_address(value: Any) -> Any:
     if not isinstance(value, str):
         return value
+    _refuse(text_problem(value, 2 * MAX_NAME_LENGTH + len(FIELD_SEPARATOR)))
     section, separator, key = value.partition(FIELD_SEPARATOR)
     if not separator or not section or not key or FIELD_SEPARATOR in key:
         raise _error(f"must be 'section{FIELD_SEPARATOR}key', got {value!r}")
@@ -222,16 +267,26 @@ def _check_workflow_template(value: Any) -> Any:
 
 
 def _check_sampler_name(value: Any) -> Any:
-    if isinstance(value, str) and not _SAMPLER_NAME.match(value):
+    if isinstance(value, str) and (len(value) > MAX_NAME_LENGTH or not _SAMPLER_NAME.match(value)):
         raise _error("must be a sampler or scheduler name such as 'euler' or 'karras'")
     return value
 
 
 Identifier = Annotated[str, BeforeValidator(_check_identifier)]
-"""A resource or preset id: 1-128 characters, no path separators, a non-empty slug."""
+"""A resource or preset id: 1-128 letters, digits and _ (so its slug is itself)."""
 RelativePath = Annotated[str, BeforeValidator(_check_relative_path)]
 """A relative posix path without '.' or '..' segments, e.g. ``Illustrious/model.safetensors``."""
 Name = Annotated[str, BeforeValidator(_check_name)]
+"""A display name: not blank, at most MAX_NAME_LENGTH characters."""
+ShortText = Annotated[str, BeforeValidator(_check_short_text)]
+"""An optional short label: at most MAX_NAME_LENGTH characters."""
+Description = Annotated[str, BeforeValidator(_check_description)]
+"""Free text for people (never prompt text): at most MAX_DESCRIPTION_LENGTH characters."""
+PromptText = Annotated[str, BeforeValidator(_check_prompt_text)]
+"""Prompt text: at most MAX_PROMPT_LENGTH characters, MAX_TAGS tags of MAX_TAG_LENGTH."""
+PromptTexts = Annotated[list[PromptText], BeforeValidator(_check_list_size)]
+TagValue = Annotated[str | list[str], BeforeValidator(_check_tag_value)]
+"""An organisational tag's value (or values): each at most MAX_TAG_LENGTH characters."""
 SectionName = Annotated[str, BeforeValidator(_check_section_name)]
 PromptValue = Annotated[str | list[str], BeforeValidator(_check_prompt_value)]
 """A prompt text, or a list of prompt texts (each split into tags when used)."""
@@ -249,7 +304,7 @@ ClipSkip = Annotated[int, Field(ge=1, le=24)]
 
 Section = dict[SectionName, PromptValue]
 Fields = dict[SectionName, Section]
-Tags = dict[SectionName, PromptValue]
+Tags = dict[SectionName, TagValue]
 
 
 def split_field_address(address: str) -> tuple[str, str]:
@@ -264,6 +319,16 @@ class StrictModel(BaseModel):
     """Base of every library and preset model: strict, closed, immutable."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        problems: Problems = [
+            (location, "contains a lone surrogate (invalid Unicode)", None)
+            for location in lone_surrogates(data)
+        ]
+        raise_at(cls.__name__, problems)
+        return data
 
 
 # --- LoRA ----------------------------------------------------------------------------------
@@ -292,7 +357,7 @@ class Lora(StrictModel):
     weight: LoraWeight = 1.0
     clip_weight: Annotated[float, Field(ge=-10, le=10, allow_inf_nan=False)] | None = None
     """Clip strength; null = the model weight that was picked."""
-    triggers: list[str] = []
+    triggers: PromptTexts = []
     """Trigger words added to the prompt when this LoRA is used."""
 
 
@@ -308,7 +373,7 @@ class Resource(StrictModel):
     slug: str = Field(default="", validate_default=True)
     """Always `slug_from_id(id)`; filled in when missing."""
     name: Name
-    description: str = ""
+    description: Description = ""
     fields: Fields = {}
     default_fields: list[FieldAddress] = []
     lora: Lora | None = None
@@ -385,7 +450,7 @@ class Character(Resource):
     identity: Section = {}
     """Who the character is (hair, eyes, body...), addressed as ``identity::key``."""
     wardrobe: dict[SectionName, WardrobeOutfit] = {}
-    active_outfit: str | None = None
+    active_outfit: ShortText | None = None
     """The wardrobe outfit worn unless a preset chooses another; required when the wardrobe
     is not empty."""
 
@@ -437,7 +502,7 @@ class Scene(Resource):
 class Detailer(Resource):
     category: ClassVar[str] = "detailers"
 
-    prompt_tags: list[str] = []
+    prompt_tags: PromptTexts = []
     """Tags always added when this detailer is used (besides its chosen fields)."""
 
 
@@ -467,8 +532,8 @@ class CheckpointSettings(StrictModel):
 
     path: RelativePath
     """Relative to the models' ``checkpoints/`` folder, posix separators."""
-    name: str = ""
-    description: str = ""
+    name: ShortText = ""
+    description: Description = ""
     base_model: Literal["sd1", "sdxl"] = "sd1"
     width: ImageSide = 512
     height: ImageSide = 512
@@ -478,9 +543,9 @@ class CheckpointSettings(StrictModel):
     scheduler: SamplerName = "normal"
     clip_skip: ClipSkip | None = None
     vae: RelativePath | None = None
-    prefix: str = ""
+    prefix: PromptText = ""
     """Prompt text put first in every positive prompt made with this checkpoint."""
-    negative_prefix: str = ""
+    negative_prefix: PromptText = ""
     """Prompt text put first in every negative prompt made with this checkpoint."""
     workflow_template: WorkflowTemplate | None = None
     """A custom ComfyUI workflow for this checkpoint; null = GAZE's built-in graph."""

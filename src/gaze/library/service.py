@@ -9,7 +9,7 @@ document, one line each).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,19 @@ from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
 from gaze.db.models import PresetRow, ResourceRow
+from gaze.engines.model_lists import ModelLists
 from gaze.library.collection import DocumentCollection, Item
 from gaze.library.covers import cover_url
 from gaze.library.errors import Invalid
 from gaze.library.listing import Page
-from gaze.library.schema import CATEGORIES, Character, Resource, resource_model_for
+from gaze.library.schema import (
+    CATEGORIES,
+    FIELD_SEPARATOR,
+    IDENTITY_SECTION,
+    Character,
+    Resource,
+    resource_model_for,
+)
 from gaze.library.store import upsert_resource
 from gaze.presets.references import uses_resource
 from gaze.presets.schema import Preset
@@ -34,6 +42,53 @@ def mentions(document_column: Any, value: str) -> ColumnElement[bool]:
     text = cast(document_column, Text)
     spellings = {json.dumps(value), json.dumps(value, ensure_ascii=False)}
     return or_(*(text.contains(spelling, autoescape=True) for spelling in sorted(spellings)))
+
+
+def every_field_address(category: str, document: Mapping[str, Any]) -> list[str]:
+    """Every ``section::key`` a resource document holds (a character's identity first)."""
+    sections: list[Any] = []
+    if category == "characters":
+        sections.append((IDENTITY_SECTION, document.get("identity")))
+    fields = document.get("fields")
+    if isinstance(fields, Mapping):
+        sections += list(fields.items())
+    return [
+        f"{section}{FIELD_SEPARATOR}{key}"
+        for section, values in sections
+        if isinstance(section, str) and isinstance(values, Mapping)
+        for key in values
+        if isinstance(key, str)
+    ]
+
+
+def with_default_fields(category: str, document: Any) -> Any:
+    """A new resource that does not say which fields are its defaults uses all of them."""
+    if not isinstance(document, dict) or "default_fields" in document:
+        return document
+    return {**document, "default_fields": every_field_address(category, document)}
+
+
+def lora_warnings(document: Mapping[str, Any], known_loras: Collection[str] | None) -> list[str]:
+    """What is saved but will not work: a LoRA file no backend has (`known_loras`: every LoRA
+    file of every backend; None when no backend could be asked)."""
+    lora = document.get("lora")
+    if known_loras is None or not isinstance(lora, Mapping):
+        return []
+    file = lora.get("file")
+    if not isinstance(file, str) or file in known_loras:
+        return []
+    return [f"lora: file {file!r} is not in models/loras or on any backend"]
+
+
+def known_lora_files(lists: Sequence[ModelLists]) -> set[str] | None:
+    """Every LoRA file of the backends that answered; None when none did."""
+    return set().union(*(backend.loras for backend in lists)) if lists else None
+
+
+def with_warnings(document: dict[str, Any], lists: Sequence[ModelLists]) -> dict[str, Any]:
+    """A saved resource with ``warnings`` (what will not work yet) when there are any."""
+    warnings = lora_warnings(document, known_lora_files(lists))
+    return {**document, "warnings": warnings} if warnings else document
 
 
 class ResourceCollection(DocumentCollection):
@@ -171,7 +226,8 @@ class LibraryService:
         return self.collection(category).get(resource_id)
 
     def create(self, category: str, document: Any) -> dict[str, Any]:
-        return self.collection(category).create(document)
+        """Store a new resource; without ``default_fields`` every field is a default."""
+        return self.collection(category).create(with_default_fields(category, document))
 
     def replace(self, category: str, resource_id: str, document: Any) -> dict[str, Any]:
         return self.collection(category).replace(resource_id, document)

@@ -19,11 +19,13 @@ from gaze.library.schema import (
     CATEGORIES,
     Cfg,
     ClipSkip,
+    Description,
     FieldAddress,
     Identifier,
     ImageSide,
     Name,
     Problems,
+    PromptText,
     RelativePath,
     SamplerName,
     SectionName,
@@ -34,6 +36,7 @@ from gaze.library.schema import (
     matching_slug,
     raise_at,
 )
+from gaze.library.text_rules import MAX_TAG_LENGTH
 
 SlotMode = Literal["none", "fixed", "random"]
 PoolKind = Literal["all", "list", "tag"]
@@ -59,7 +62,7 @@ class Pool(StrictModel):
     kind: PoolKind = "all"
     ids: list[Identifier] = Field(default_factory=list)
     key: SectionName | None = None
-    value: Annotated[str, Field(min_length=1)] | None = None
+    value: Annotated[str, Field(min_length=1, max_length=MAX_TAG_LENGTH)] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Pool:
@@ -189,7 +192,7 @@ class Preset(StrictModel):
     slug: str = Field(default="", validate_default=True)
     """Always `slug_from_id(id)`; filled in when missing."""
     name: Name
-    description: str = ""
+    description: Description = ""
     tags: Tags = Field(default_factory=dict)
     """Organisational metadata, as for resources (``{"mood": "calm"}``); never prompt text."""
 
@@ -217,8 +220,8 @@ class Preset(StrictModel):
     clip_skip: ClipSkip | None = None
     """Sampler settings; null = the checkpoint's."""
 
-    positive: str = ""
-    negative: str = ""
+    positive: PromptText = ""
+    negative: PromptText = ""
     workflow_template: WorkflowTemplate | None = None
     """A custom ComfyUI workflow; wins over the checkpoint's. Null = the checkpoint's or none."""
 

@@ -8,6 +8,7 @@ naming a resource or field the library lacks is invalid too).
 
 from __future__ import annotations
 
+import builtins
 import secrets
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -25,15 +26,16 @@ from gaze.library.covers import cover_url
 from gaze.library.database_view import DatabaseLibrary
 from gaze.library.errors import Invalid
 from gaze.library.listing import Page, list_filter
-from gaze.library.schema import relative_path_problem
+from gaze.library.schema import CATEGORIES, relative_path_problem
 from gaze.library.store import upsert_preset
+from gaze.library.text_rules import MAX_PROMPT_LENGTH, prompt_problem
 from gaze.presets.references import missing_references
 from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
 from gaze.presets.schema import Preset
 
 RANDOM_SEED_BITS = 53
 """Seeds picked for a request without one stay below 2**53, exact in JavaScript clients."""
-MAX_EXTRA_PROMPT = 4000
+MAX_EXTRA_PROMPT = MAX_PROMPT_LENGTH
 OVERRIDE_FIELDS = ("checkpoint", "extra_positive", "extra_negative", "width", "height")
 
 
@@ -106,8 +108,8 @@ def overrides_from(values: Mapping[str, Any]) -> Overrides:
         text = values.get(name, "")
         if not isinstance(text, str):
             problems.append(f"{name}: must be a string")
-        elif len(text) > MAX_EXTRA_PROMPT:
-            problems.append(f"{name}: {len(text)} characters; the limit is {MAX_EXTRA_PROMPT}")
+        elif problem := prompt_problem(text):
+            problems.append(f"{name}: {problem}")
     if problems:
         raise Invalid(problems, code="invalid_overrides")
     try:
@@ -120,6 +122,45 @@ def overrides_from(values: Mapping[str, Any]) -> Overrides:
         )
     except ValueError as error:
         raise Invalid([f"size: {error}"], code="invalid_size") from None
+
+
+def problems_for_generation(
+    document: Mapping[str, Any],
+    library: DatabaseLibrary,
+    available_checkpoints: Collection[str] | None = None,
+) -> list[str]:
+    """Why a stored preset cannot generate yet (empty when it can): no checkpoint (or, given
+    `available_checkpoints`, one no backend has), a random slot with nothing to pick from, or
+    whatever else stops resolving it."""
+    try:
+        preset = Preset.model_validate(document)
+    except ValidationError as error:
+        return [str(error)]
+    problems: list[str] = []
+    if preset.checkpoint is None and not preset.checkpoint_pool:
+        problems.append("checkpoint: none is set (choose one, or a list to pick from)")
+    elif available_checkpoints is not None:
+        wanted = [preset.checkpoint] if preset.checkpoint else preset.checkpoint_pool
+        problems += [
+            f"checkpoint: {path!r} is not on any backend"
+            for path in wanted
+            if path not in available_checkpoints
+        ]
+    for category in CATEGORIES:
+        slot = getattr(preset, category)
+        if slot.mode != "random" or (slot.pool is not None and slot.pool.kind == "list"):
+            continue
+        tag_filter = slot.pool.tag_filter() if slot.pool is not None else None
+        if not library.ids(category, tag_filter):
+            where = f"with the tag {slot.pool.key}={slot.pool.value!r}" if tag_filter else "at all"
+            problems.append(f"{category}: random, but the library has no {category} {where}")
+    if problems:
+        return problems
+    try:
+        resolve_preset(preset, library, Overrides(), 0)
+    except ResolutionError as error:
+        return [str(error)]
+    return []
 
 
 class PresetService:
@@ -177,6 +218,12 @@ class PresetService:
 
     def create(self, document: Any) -> dict[str, Any]:
         return self.presets.create(document)
+
+    def problems_for_generation(
+        self, document: Mapping[str, Any], available_checkpoints: Collection[str] | None = None
+    ) -> builtins.list[str]:
+        """Why the (stored) preset cannot generate yet; empty when it can."""
+        return problems_for_generation(document, self.presets.library(), available_checkpoints)
 
     def replace(self, slug: str, document: Any) -> dict[str, Any]:
         return self.presets.replace(slug, document)

@@ -31,7 +31,7 @@ async def chosen_cover(
                 media_dir, kind, slug_from_id(slug) or fallback_stem, await upload.read()
             )
         except UnusableUpload as error:
-            raise PageError(400, f"Cover not changed: {error}.") from None
+            raise PageError(400, f"Cover not changed: {error}.", code="invalid_cover") from None
     if image:
         return image
-    raise PageError(400, "Choose an image for the cover.")
+    raise PageError(400, "Choose an image for the cover.", code="no_cover_chosen")

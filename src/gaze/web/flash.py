@@ -12,7 +12,7 @@ MAX_FLASH_CHARACTERS = 300
 
 
 def redirect_with_notice(url: str, message: str, kind: str = "ok") -> RedirectResponse:
-    """303 to `url`, which will show `message` once (kind: ok or error)."""
+    """303 to `url`, which will show `message` once (kind: ok, warning or error)."""
     response = RedirectResponse(url, status_code=303)
     text = f"{kind}:{message[:MAX_FLASH_CHARACTERS]}"
     response.set_cookie(FLASH_COOKIE, quote(text), httponly=True, samesite="lax", path="/")
@@ -25,7 +25,7 @@ def read_notice(request: Request) -> tuple[str, str] | None:
     if not raw:
         return None
     kind, _, message = unquote(raw).partition(":")
-    return (kind if kind in ("ok", "error") else "ok"), message
+    return (kind if kind in ("ok", "warning", "error") else "ok"), message
 
 
 def clear_notice(response: Response) -> None:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from gaze.generation_spec import MAX_SEED
+from gaze.library.text_rules import MAX_PATH_LENGTH, prompt_problem, text_problem
 
 MAX_COUNT = 20
-MAX_EXTRA = 4000
 
 
 class UnusableRequest(ValueError):
@@ -47,8 +47,20 @@ def _text(name: str, value: Any, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise UnusableRequest(f"{name} must be text")
-    if len(value) > limit:
-        raise UnusableRequest(f"{name} is {len(value)} characters; the limit is {limit}")
+    problem = text_problem(value, limit)
+    if problem:
+        raise UnusableRequest(f"{name} {problem}")
+    return value.strip()
+
+
+def _prompt(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise UnusableRequest(f"{name} must be text")
+    problem = prompt_problem(value)
+    if problem:
+        raise UnusableRequest(f"{name} {problem}")
     return value.strip()
 
 
@@ -67,13 +79,13 @@ def generate_request(values: Mapping[str, Any]) -> GenerateRequest:
     for name, side in (("width", width), ("height", height)):
         if side is not None and (not 64 <= side <= 4096 or side % 8):
             raise UnusableRequest(f"{name} must be a multiple of 8 from 64 to 4096")
-    checkpoint = _text("checkpoint", values.get("checkpoint"), 500)
+    checkpoint = _text("checkpoint", values.get("checkpoint"), MAX_PATH_LENGTH)
     return GenerateRequest(
         count=count,
         seed=seed,
         checkpoint=checkpoint,
         width=width,
         height=height,
-        extra_positive=_text("extra positive", values.get("extra_positive"), MAX_EXTRA),
-        extra_negative=_text("extra negative", values.get("extra_negative"), MAX_EXTRA),
+        extra_positive=_prompt("extra positive", values.get("extra_positive")),
+        extra_negative=_prompt("extra negative", values.get("extra_negative")),
     )

@@ -13,12 +13,15 @@ from gaze.web.rendering import render
 
 
 class PageError(Exception):
-    """A UI request that cannot be carried out: 404 for a missing preset, 400 for bad input."""
+    """A UI request that cannot be carried out: 404 for a missing preset, 400 for bad input.
+    `code` names the problem for scripts (``preset_not_found``, ``unknown_category``...);
+    `title` heads the error page shown to people."""
 
-    def __init__(self, status: int, message: str, title: str = "") -> None:
+    def __init__(self, status: int, message: str, *, code: str, title: str = "") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code
         self.title = title or {
             400: "That did not work",
             403: "Not allowed",
@@ -41,7 +44,7 @@ def wants_json(request: Request) -> bool:
 def page_error_response(request: Request, error: PageError) -> Response:
     if wants_json(request):
         return JSONResponse(
-            {"error": error.message, "code": error.title.lower().replace(" ", "_")},
+            {"error": error.message, "code": error.code},
             status_code=error.status,
         )
     return render(
@@ -61,7 +64,10 @@ def install_page_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(CrossSiteRequestRefused)
     async def cross_site(request: Request, error: CrossSiteRequestRefused) -> Response:
-        return page_error_response(request, PageError(403, error.message, "Request refused"))
+        return page_error_response(
+            request,
+            PageError(403, error.message, code="cross_site_request", title="Request refused"),
+        )
 
     @app.exception_handler(PageError)
     async def page_error(request: Request, error: PageError) -> Response:

@@ -8,8 +8,8 @@ range), ``lora.weight``, ``lora.min``, ``lora.max``, ``lora.clip_weight``,
 ``lora.triggers`` (comma-separated); detailers ``prompt_tags``; characters
 ``active_outfit``. A section named ``identity`` is a character's identity.
 
-What the form does not show (a character's wardrobe, the cover) is kept from the stored
-document; everything can also be edited as JSON.
+A character's wardrobe rows are read by `gaze.web.wardrobe_form`. What the form does not show
+(the cover) is kept from the stored document; everything can also be edited as JSON.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from gaze.library.schema import FIELD_SEPARATOR, IDENTITY_SECTION
 from gaze.web.preset_form import parse_tags, tags_text
+from gaze.web.wardrobe_form import wardrobe_from_form, wardrobe_rows
 
 FormValues = Mapping[str, Sequence[str]]
 
@@ -113,6 +114,9 @@ def resource_document(
         document["identity"] = sections.pop(IDENTITY_SECTION, {})
         outfit = _one(values, "active_outfit").strip()
         document["active_outfit"] = outfit or None
+        from_rows = wardrobe_from_form(values)
+        if from_rows is not None:
+            document["wardrobe"], document["active_outfit"] = from_rows
     document["fields"] = sections
     document["default_fields"] = defaults
     document["lora"] = _lora(values)
@@ -168,5 +172,6 @@ def resource_editor_state(category: str, document: Mapping[str, Any]) -> dict[st
         },
         "prompt_tags": ", ".join(document.get("prompt_tags") or []),
         "wardrobe": list(document.get("wardrobe") or {}),
+        "wardrobe_rows": wardrobe_rows(document),
         "active_outfit": document.get("active_outfit") or "",
     }

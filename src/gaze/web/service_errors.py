@@ -15,9 +15,9 @@ def as_page_errors() -> Iterator[None]:
     try:
         yield
     except Invalid as error:
-        raise PageError(400, "; ".join(error.problems) or error.message) from None
+        raise PageError(400, "; ".join(error.problems) or error.message, code=error.code) from None
     except LibraryError as error:
-        raise PageError(error.status, error.message) from None
+        raise PageError(error.status, error.message, code=error.code) from None
 
 
 def problems_of(error: LibraryError) -> list[str]:

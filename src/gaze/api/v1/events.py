@@ -15,6 +15,7 @@ from gaze.api.schemas import ERROR_RESPONSES, EVENT_STREAM_ITEM, error_response
 from gaze.events.sse_format import HEARTBEAT, sse_job_events, sse_message, sse_retry
 from gaze.events.store import EventStore
 from gaze.events.stream import follow_event_batches
+from gaze.events.types import MAX_EVENT_ID, event_id_or_none
 from gaze.jobs import service
 from gaze.runtime import Runtime
 
@@ -50,12 +51,14 @@ def _parse_last_event_id(header: str | None, query: int | None) -> int | None:
     if header is None or not header.strip():
         return None
     text = header.strip()
-    if not text.isdigit():
+    event_id = event_id_or_none(text)
+    if event_id is None:
         raise bad_request(
             "invalid_last_event_id",
-            f"Last-Event-ID must be the id of an event (a whole number), got {text!r}",
+            f"Last-Event-ID must be the id of an event (a whole number from 0 to "
+            f"{MAX_EVENT_ID}), got {text[:40]!r}",
         )
-    return int(text)
+    return event_id
 
 
 def _opening(
@@ -105,7 +108,11 @@ async def events(
     ] = None,
     last_event_id: Annotated[
         int | None,
-        Query(ge=0, description="Resume after this event id (like the Last-Event-ID header)."),
+        Query(
+            ge=0,
+            le=MAX_EVENT_ID,
+            description="Resume after this event id (like the Last-Event-ID header).",
+        ),
     ] = None,
     last_event_id_header: Annotated[
         str | None,

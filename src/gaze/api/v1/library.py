@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
@@ -18,7 +18,7 @@ from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_respon
 from gaze.library.json_input import parse_json_document
 from gaze.library.listing import MAX_LIMIT, tag_filter_from
 from gaze.library.schema import CATEGORIES, resource_model_for
-from gaze.library.service import LibraryService
+from gaze.library.service import LibraryService, with_warnings
 from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -68,6 +68,25 @@ def library_service(request: Request) -> LibraryService:
 Service = Annotated[LibraryService, Depends(library_service)]
 
 
+async def _warned(request: Request, saved: dict[str, Any]) -> dict[str, Any]:
+    """The saved document, with ``warnings`` when a LoRA file is on no backend."""
+    runtime: Runtime = request.app.state.runtime
+    return with_warnings(saved, await run_in_threadpool(runtime.model_lists))
+
+
+def _saved_model(model: type[BaseModel]) -> type[BaseModel]:
+    """The answer to a write: the stored document, plus ``warnings`` when something in it
+    will not work yet (a LoRA file no backend has)."""
+    return create_model(
+        f"{model.__name__}Saved",
+        __base__=model,
+        warnings=(
+            list[str] | None,
+            Field(None, description="What will not work yet; absent when nothing."),
+        ),
+    )
+
+
 def _document_body(schema_name: str, description: str) -> dict[str, Any]:
     return {
         "requestBody": {
@@ -100,6 +119,7 @@ def add_category_routes(category: str) -> None:
     """The six routes of one category, with its own operation ids and document schema."""
     model = resource_model_for(category)
     noun = category[:-1]
+    saved = _saved_model(model)
     not_found: dict[int | str, dict[str, Any]] = {
         404: error_response(
             f"No {noun} with this id", f"{noun}_not_found", f"No {noun} with id 'x'."
@@ -136,19 +156,21 @@ def add_category_routes(category: str) -> None:
         document = parse_json_document(await request.body())
         created = await run_in_threadpool(service.create, category, document)
         location = f"{request.url.path}/{quote(created['id'], safe='')}"
-        return JSONResponse(created, status_code=201, headers={"Location": location})
+        return JSONResponse(
+            await _warned(request, created), status_code=201, headers={"Location": location}
+        )
 
     async def replace_resource(
         resource_id: str, request: Request, service: Service
     ) -> JSONResponse:
         document = parse_json_document(await request.body())
-        return JSONResponse(
-            await run_in_threadpool(service.replace, category, resource_id, document)
-        )
+        saved = await run_in_threadpool(service.replace, category, resource_id, document)
+        return JSONResponse(await _warned(request, saved))
 
     async def patch_resource(resource_id: str, request: Request, service: Service) -> JSONResponse:
         changes = parse_json_document(await request.body())
-        return JSONResponse(await run_in_threadpool(service.patch, category, resource_id, changes))
+        saved = await run_in_threadpool(service.patch, category, resource_id, changes)
+        return JSONResponse(await _warned(request, saved))
 
     def delete_resource(resource_id: str, service: Service) -> Response:
         service.delete(category, resource_id)
@@ -174,7 +196,7 @@ def add_category_routes(category: str) -> None:
         tags=tags,
         status_code=201,
         responses={
-            201: {"model": model, "description": f"The {noun} as stored"},
+            201: {"model": saved, "description": f"The {noun} as stored"},
             409: error_response(
                 "The id (or its slug) is taken",
                 "already_exists",
@@ -202,7 +224,7 @@ def add_category_routes(category: str) -> None:
         operation_id=f"replace_{noun}",
         tags=tags,
         responses={
-            200: {"model": model, "description": f"The {noun} as stored"},
+            200: {"model": saved, "description": f"The {noun} as stored"},
             **not_found,
             **ERROR_RESPONSES,
             **BODY_ERROR_RESPONSES,
@@ -219,7 +241,7 @@ def add_category_routes(category: str) -> None:
         operation_id=f"patch_{noun}",
         tags=tags,
         responses={
-            200: {"model": model, "description": f"The {noun} as stored"},
+            200: {"model": saved, "description": f"The {noun} as stored"},
             **not_found,
             **ERROR_RESPONSES,
             **BODY_ERROR_RESPONSES,

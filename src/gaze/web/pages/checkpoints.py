@@ -89,5 +89,5 @@ async def save_checkpoint(request: Request, path: str) -> Response:
     except LibraryError as error:
         return _editor(request, entry, {**entry["settings"], **document}, problems_of(error))
     if not saved:
-        raise PageError(500, "The settings were not saved.")
+        raise PageError(500, "The settings were not saved.", code="settings_not_saved")
     return redirect_with_notice("/checkpoints", f"Saved the settings of {saved['name']}.")

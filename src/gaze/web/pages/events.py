@@ -17,11 +17,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from gaze.events import follow_events
-from gaze.events.types import JOB_DONE, JOB_PROGRESS, JobEvent
+from gaze.events.types import JOB_DONE, JOB_PROGRESS, JobEvent, event_id_or_none
 from gaze.runtime import Runtime
 from gaze.web.login_session import require_login
 from gaze.web.services import runtime_of
-from gaze.web.views.job_images import image_ids_of_jobs
+from gaze.web.views.job_images import image_facts_of_jobs
 from gaze.web.views.navbar_status import navbar_status
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
@@ -41,17 +41,20 @@ def sse(event: str, data: dict[str, Any], event_id: int | None = None) -> str:
 
 
 def browser_job(runtime: Runtime, event: JobEvent) -> dict[str, Any]:
-    """The job as the page scripts read it: the event's job plus the image's gallery id."""
+    """The job as the page scripts read it: the event's job plus, when done, the image's
+    gallery id and what the image picked (``picks``: category, id, name)."""
     job = dict(event.job)
     job["event"] = event.type
     if event.type == JOB_DONE:
-        job["image_id"] = image_ids_of_jobs(runtime.database, [event.job_id]).get(event.job_id)
+        facts = image_facts_of_jobs(runtime.database, [event.job_id]).get(event.job_id) or {}
+        job["image_id"] = facts.get("image_id")
+        job["picks"] = facts.get("picks", [])
     return job
 
 
 def _resume_after(request: Request) -> int | None:
     raw = request.headers.get("last-event-id") or request.query_params.get("after")
-    return int(raw) if raw and raw.isdigit() else None
+    return event_id_or_none(raw) if raw else None
 
 
 async def event_stream(request: Request, runtime: Runtime) -> AsyncIterator[str]:

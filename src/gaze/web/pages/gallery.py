@@ -25,6 +25,7 @@ from gaze.web.login_session import require_login
 from gaze.web.page_errors import PageError, wants_json
 from gaze.web.rendering import render, render_fragment
 from gaze.web.request_values import request_values, truthy
+from gaze.web.row_ids import row_id_or_none
 from gaze.web.services import library_service, preset_service, runtime_of
 from gaze.web.views.gallery_images import (
     GalleryFilter,
@@ -47,7 +48,7 @@ def gallery_filter(request: Request) -> GalleryFilter:
         checkpoint=params.get("checkpoint", "")[:500],
         favourites=params.get("fav") in ("1", "true", "on"),
         nsfw=nsfw if nsfw in ("all", "hide", "only") else "all",
-        before=int(before) if before.isdigit() else None,
+        before=row_id_or_none(before),
     )
 
 
@@ -71,11 +72,15 @@ def gallery(request: Request) -> HTMLResponse:
 def _image(request: Request, image_id: int) -> ImageDetail:
     detail = image_detail(runtime_of(request).database, image_id)
     if detail is None:
-        raise PageError(404, f"No image {image_id} in the gallery (it may have been deleted).")
+        raise PageError(
+            404,
+            f"No image {image_id} in the gallery (it may have been deleted).",
+            code="image_not_found",
+        )
     return detail
 
 
-@router.get("/gallery/{image_id}", response_class=HTMLResponse)
+@router.get("/gallery/{image_id:row_id}", response_class=HTMLResponse)
 def image_page(request: Request, image_id: int) -> HTMLResponse:
     """One image with its details and actions: the lightbox without script."""
     detail = _image(request, image_id)
@@ -86,7 +91,7 @@ def image_page(request: Request, image_id: int) -> HTMLResponse:
     )
 
 
-@router.get("/ui/images/{image_id}")
+@router.get("/ui/images/{image_id:row_id}")
 def image_json(request: Request, image_id: int) -> JSONResponse:
     return JSONResponse(_image(request, image_id).to_json())
 
@@ -97,7 +102,7 @@ def _answer(request: Request, url: str, message: str, data: dict[str, Any]) -> R
     return redirect_with_notice(url, message)
 
 
-@router.post("/gallery/{image_id}/flags", dependencies=[Depends(verify_csrf)])
+@router.post("/gallery/{image_id:row_id}/flags", dependencies=[Depends(verify_csrf)])
 async def image_flags(request: Request, image_id: int) -> Response:
     """``favourite`` and/or ``nsfw``: true/false ("1"/"0" from forms)."""
     values = await request_values(request)
@@ -108,7 +113,7 @@ async def image_flags(request: Request, image_id: int) -> Response:
         nsfw=truthy(values.get("nsfw")),
     )
     if flags is None:
-        raise PageError(404, f"No image {image_id} in the gallery.")
+        raise PageError(404, f"No image {image_id} in the gallery.", code="image_not_found")
     return _answer(
         request,
         f"/gallery/{image_id}",
@@ -117,11 +122,11 @@ async def image_flags(request: Request, image_id: int) -> Response:
     )
 
 
-@router.post("/gallery/{image_id}/delete", dependencies=[Depends(verify_csrf)])
+@router.post("/gallery/{image_id:row_id}/delete", dependencies=[Depends(verify_csrf)])
 def delete_image(request: Request, image_id: int) -> Response:
     runtime = runtime_of(request)
     if not delete_gallery_image(runtime.database, runtime.settings.resolved_media_dir, image_id):
-        raise PageError(404, f"No image {image_id} in the gallery.")
+        raise PageError(404, f"No image {image_id} in the gallery.", code="image_not_found")
     return _answer(request, "/gallery", "Image deleted.", {"deleted": image_id})
 
 
@@ -135,7 +140,7 @@ def _queued(request: Request, job_ids: list[str], batch_id: str, what: str) -> R
     )
 
 
-@router.post("/gallery/{image_id}/reproduce", dependencies=[Depends(verify_csrf)])
+@router.post("/gallery/{image_id:row_id}/reproduce", dependencies=[Depends(verify_csrf)])
 async def reproduce(request: Request, image_id: int) -> Response:
     """The same generation again: the job's exact spec and seed when the job is known."""
     detail = _image(request, image_id)
@@ -146,14 +151,14 @@ async def reproduce(request: Request, image_id: int) -> Response:
         except JobNotFound:
             submission = None
         except GenerationRejected as error:
-            raise PageError(400, error.message) from None
+            raise PageError(error.status, error.message, code=error.code) from None
         if submission is not None:
             return _queued(request, submission.job_ids, submission.batch_id, "Reproduce")
     seed = int(detail.card.seed) if detail.card.seed.isdigit() else None
     return await _from_preset(request, detail, seed, "Reproduce")
 
 
-@router.post("/gallery/{image_id}/vary", dependencies=[Depends(verify_csrf)])
+@router.post("/gallery/{image_id:row_id}/vary", dependencies=[Depends(verify_csrf)])
 async def vary(request: Request, image_id: int) -> Response:
     """The image's preset, checkpoint and size with a new seed."""
     return await _from_preset(request, _image(request, image_id), None, "Variation")
@@ -163,7 +168,7 @@ async def _from_preset(
     request: Request, detail: ImageDetail, seed: int | None, what: str
 ) -> Response:
     if not detail.preset_slug:
-        raise PageError(400, "This image's preset no longer exists.")
+        raise PageError(400, "This image's preset no longer exists.", code="preset_not_found")
     options = GenerationOptions(
         count=1,
         seed=seed,
@@ -176,13 +181,15 @@ async def _from_preset(
             submit_preset_generation, runtime_of(request), detail.preset_slug, options
         )
     except PresetNotFound:
-        raise PageError(400, "This image's preset no longer exists.") from None
+        raise PageError(
+            400, "This image's preset no longer exists.", code="preset_not_found"
+        ) from None
     except GenerationRejected as error:
-        raise PageError(400, error.message) from None
+        raise PageError(error.status, error.message, code=error.code) from None
     return _queued(request, submission.job_ids, submission.batch_id, what)
 
 
-@router.post("/gallery/{image_id}/cover", dependencies=[Depends(verify_csrf)])
+@router.post("/gallery/{image_id:row_id}/cover", dependencies=[Depends(verify_csrf)])
 async def use_as_cover(request: Request, image_id: int) -> Response:
     """Make the image the cover of its preset, or (``category`` and ``resource_id``) of a
     library resource."""
@@ -194,16 +201,20 @@ async def use_as_cover(request: Request, image_id: int) -> Response:
     try:
         if category:
             if category not in CATEGORIES or not resource_id:
-                raise PageError(400, "Name the resource whose cover this becomes.")
+                raise PageError(
+                    400, "Name the resource whose cover this becomes.", code="no_resource_named"
+                )
             document = library_service(request).set_cover(category, resource_id, path)
             url = f"/library/{category}/{document['slug']}"
             message = f"Cover of {document['name']} set."
         else:
             if not detail.preset_slug:
-                raise PageError(400, "This image's preset no longer exists.")
+                raise PageError(
+                    400, "This image's preset no longer exists.", code="preset_not_found"
+                )
             document = preset_service(request).set_cover(detail.preset_slug, path)
             url = f"/presets/{document['slug']}"
             message = f"Cover of {document['name']} set."
     except LibraryError as error:
-        raise PageError(error.status, error.message) from None
+        raise PageError(error.status, error.message, code=error.code) from None
     return _answer(request, url, message, {"cover": path, "url": url})

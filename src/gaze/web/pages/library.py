@@ -23,6 +23,8 @@ from gaze.web.service_errors import as_page_errors
 from gaze.web.services import backend_models, checkpoint_catalogue, library_service, runtime_of
 from gaze.web.views.gallery_images import GalleryFilter, gallery_page
 from gaze.web.views.recent_images import latest_image_per_resource
+from gaze.web.views.resource_users import resource_users
+from gaze.web.views.wardrobe_choices import outfit_choices
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -31,7 +33,7 @@ IMAGES_SHOWN = 12
 
 def checked_category(category: str) -> str:
     if category not in CATEGORIES:
-        raise PageError(404, f"No library category {category!r}.")
+        raise PageError(404, f"No library category {category!r}.", code="unknown_category")
     return category
 
 
@@ -66,7 +68,7 @@ def stored_resource(request: Request, category: str, slug: str) -> dict[str, Any
     document = library_service(request).get(checked_category(category), slug)
     if document is None:
         singular = category[:-1]
-        raise PageError(404, f"No {singular} {slug!r} in the library.")
+        raise PageError(404, f"No {singular} {slug!r} in the library.", code="resource_not_found")
     return document
 
 
@@ -91,6 +93,7 @@ def resource_page(request: Request, category: str, slug: str) -> HTMLResponse:
             "images": images,
             "loras": loras,
             "characters": characters,
+            "outfits": outfit_choices(request, category),
             "creating": False,
             "problems": [],
             "document_json": json.dumps(document, indent=2, ensure_ascii=False),
@@ -176,14 +179,35 @@ def duplicate(request: Request, category: str, slug: str, new_id: str = Form("")
 @router.post("/library/{category}/{slug}/delete", dependencies=[Depends(verify_csrf)])
 def delete(request: Request, category: str, slug: str) -> Response:
     document = stored_resource(request, category, slug)
-    with as_page_errors():
-        library_service(request).delete(category, document["id"])
+    try:
+        with as_page_errors():
+            library_service(request).delete(category, document["id"])
+    except PageError as error:
+        if error.code != "in_use" or wants_json(request):
+            raise
+        return still_in_use_page(request, category, document, error.message)
     return _answer(
         request,
         f"/library/{category}",
         f"Deleted {document['name']} from {CATEGORY_TITLES[category].lower()}.",
         {"url": f"/library/{category}"},
     )
+
+
+def still_in_use_page(
+    request: Request, category: str, document: dict[str, Any], message: str
+) -> HTMLResponse:
+    """409: the resource stays; the page links to what uses it and back to the resource."""
+    users = resource_users(runtime_of(request).database, category, document["id"])
+    context = {
+        "active": "library",
+        "active_category": category,
+        "category": category,
+        "resource": document,
+        "users": users,
+        "message": message,
+    }
+    return render(request, "library/in_use.html", context, 409)
 
 
 @router.get("/library/{category}/{slug}/export")

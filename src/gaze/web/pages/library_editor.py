@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from gaze.library.errors import LibraryError
 from gaze.library.json_input import parse_json_document
+from gaze.library.service import every_field_address, with_warnings
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
@@ -16,7 +18,8 @@ from gaze.web.page_errors import PageError
 from gaze.web.rendering import CATEGORY_TITLES, render
 from gaze.web.resource_form import resource_document, resource_editor_state
 from gaze.web.service_errors import problems_of
-from gaze.web.services import backend_models, checkpoint_catalogue, library_service
+from gaze.web.services import backend_models, checkpoint_catalogue, library_service, runtime_of
+from gaze.web.views.wardrobe_choices import outfit_choices
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -28,7 +31,7 @@ MAX_IMPORT_ITEMS = 500
 
 def _category(category: str) -> str:
     if category not in CATEGORY_TITLES:
-        raise PageError(404, f"No library category {category!r}.")
+        raise PageError(404, f"No library category {category!r}.", code="unknown_category")
     return category
 
 
@@ -53,6 +56,7 @@ def _new_page(
             "category": category,
             "state": resource_editor_state(category, document),
             "loras": checkpoint_catalogue(request).loras(backend_models(request)),
+            "outfits": outfit_choices(request, category),
             "creating": True,
             "problems": problems,
         },
@@ -64,7 +68,9 @@ def _new_page(
 def new_resource(request: Request, category: str) -> HTMLResponse:
     _category(category)
     template = NEW_SECTIONS.get(category, {"fields": {"main": {"tags": ""}}})
-    return _new_page(request, category, {"id": "", "name": "", **template}, [])
+    document = {"id": "", "name": "", **template}
+    document["default_fields"] = every_field_address(category, document)
+    return _new_page(request, category, document, [])
 
 
 @router.post("/library/{category}/new", dependencies=[Depends(verify_csrf)])
@@ -75,15 +81,29 @@ async def create_resource(request: Request, category: str) -> Response:
         created = library_service(request).create(category, document)
     except LibraryError as error:
         return _new_page(request, category, document, problems_of(error))
-    return redirect_with_notice(
-        f"/library/{category}/{created['slug']}", f"Created {created['name']}."
-    )
+    return await _saved_notice(request, category, created, "Created")
+
+
+async def _saved_notice(
+    request: Request, category: str, saved: dict[str, Any], done: str
+) -> Response:
+    """Back to the resource, saying what will not work yet (a LoRA file no backend has)."""
+    url = f"/library/{category}/{saved['slug']}"
+    lists = await run_in_threadpool(runtime_of(request).model_lists)
+    warnings = with_warnings(saved, lists).get("warnings")
+    if warnings:
+        return redirect_with_notice(
+            url, f"{done} {saved['name']}, but: {'; '.join(warnings)}.", "warning"
+        )
+    return redirect_with_notice(url, f"{done} {saved['name']}.")
 
 
 def _stored(request: Request, category: str, slug: str) -> dict[str, Any]:
     document = library_service(request).get(_category(category), slug)
     if document is None:
-        raise PageError(404, f"No {category[:-1]} {slug!r} in the library.")
+        raise PageError(
+            404, f"No {category[:-1]} {slug!r} in the library.", code="resource_not_found"
+        )
     return document
 
 
@@ -100,7 +120,7 @@ async def save_resource(request: Request, category: str, slug: str) -> Response:
         saved = library_service(request).replace(category, stored["id"], document)
     except LibraryError as error:
         return _refused(request, category, stored["slug"], error)
-    return redirect_with_notice(f"/library/{category}/{saved['slug']}", f"Saved {saved['name']}.")
+    return await _saved_notice(request, category, saved, "Saved")
 
 
 @router.post("/library/{category}/{slug}/json", dependencies=[Depends(verify_csrf)])
@@ -112,7 +132,7 @@ async def save_resource_json(request: Request, category: str, slug: str) -> Resp
         saved = library_service(request).replace(category, stored["id"], document)
     except LibraryError as error:
         return _refused(request, category, stored["slug"], error)
-    return redirect_with_notice(f"/library/{category}/{saved['slug']}", f"Saved {saved['name']}.")
+    return await _saved_notice(request, category, saved, "Saved")
 
 
 @router.post("/library/{category}/import", dependencies=[Depends(verify_csrf)])
@@ -122,7 +142,7 @@ async def import_resources(
     """A JSON file holding one resource document, or a list of them."""
     _category(category)
     if upload is None or not upload.filename:
-        raise PageError(400, "Choose a JSON file to import.")
+        raise PageError(400, "Choose a JSON file to import.", code="no_file_chosen")
     try:
         parsed = parse_json_document(await upload.read())
     except LibraryError as error:
@@ -131,7 +151,9 @@ async def import_resources(
         )
     documents = parsed if isinstance(parsed, list) else [parsed]
     if len(documents) > MAX_IMPORT_ITEMS:
-        raise PageError(400, f"At most {MAX_IMPORT_ITEMS} resources per file.")
+        raise PageError(
+            400, f"At most {MAX_IMPORT_ITEMS} resources per file.", code="too_many_items"
+        )
     service = library_service(request)
     created: list[str] = []
     refused: list[str] = []

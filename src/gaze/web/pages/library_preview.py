@@ -25,17 +25,19 @@ async def preview(request: Request, category: str, slug: str) -> Response:
     """Fields: ``character`` (an id; blank: random), ``seed`` (blank: random),
     ``checkpoint`` (blank: the first one a backend has)."""
     if category not in CATEGORIES:
-        raise PageError(404, f"No library category {category!r}.")
+        raise PageError(404, f"No library category {category!r}.", code="unknown_category")
     resource = library_service(request).get(category, slug)
     if resource is None:
-        raise PageError(404, f"No {category[:-1]} {slug!r} in the library.")
+        raise PageError(
+            404, f"No {category[:-1]} {slug!r} in the library.", code="resource_not_found"
+        )
     values = await request_values(request)
     try:
         wanted = generate_request(
             {"seed": values.get("seed"), "checkpoint": values.get("checkpoint")}
         )
     except UnusableRequest as error:
-        raise PageError(400, str(error)) from None
+        raise PageError(400, str(error), code="invalid_request") from None
     checkpoint = wanted.checkpoint
     if not checkpoint:
         entries = await run_in_threadpool(
@@ -43,7 +45,11 @@ async def preview(request: Request, category: str, slug: str) -> Response:
         )
         available = [entry["path"] for entry in entries if entry["available"]]
         if not available:
-            raise PageError(400, "No backend has a checkpoint to preview with.")
+            raise PageError(
+                400,
+                "No backend has a checkpoint to preview with.",
+                code="no_checkpoint_available",
+            )
         checkpoint = available[0]
     character = str(values.get("character") or "") or None
     try:
@@ -58,7 +64,7 @@ async def preview(request: Request, category: str, slug: str) -> Response:
             )
         )
     except GenerationRejected as error:
-        raise PageError(400, error.message) from None
+        raise PageError(error.status, error.message, code=error.code) from None
     jobs = [{"id": job_id, "status": "pending"} for job_id in submission.job_ids]
     if wants_json(request):
         return JSONResponse({"ok": True, "batch_id": submission.batch_id, "jobs": jobs}, 202)

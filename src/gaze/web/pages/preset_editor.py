@@ -39,6 +39,32 @@ async def form_values(request: Request) -> dict[str, list[str]]:
     return values
 
 
+def default_checkpoint(catalogue: list[dict[str, Any]]) -> str:
+    """The first checkpoint a backend has, else the first one with stored settings."""
+    available = [entry["path"] for entry in catalogue if entry["available"]]
+    return (available or [entry["path"] for entry in catalogue] or [""])[0]
+
+
+def available_checkpoints(request: Request) -> set[str] | None:
+    """The checkpoints some backend has; None when no backend answered."""
+    backends = backend_models(request)
+    if not backends:
+        return None
+    return {path for backend in backends for path in backend.lists.checkpoints}
+
+
+def _saved(request: Request, document: dict[str, Any], done: str) -> Response:
+    """Back to the preset page, saying why it cannot generate yet when it cannot."""
+    url = f"/presets/{document['slug']}"
+    problems = preset_service(request).problems_for_generation(
+        document, available_checkpoints(request)
+    )
+    if problems:
+        message = f"{done} {document['name']}, but it cannot generate yet: {'; '.join(problems)}"
+        return redirect_with_notice(url, message, "warning")
+    return redirect_with_notice(url, f"{done} {document['name']}.")
+
+
 def _editor(
     request: Request,
     state: Mapping[str, Any],
@@ -69,7 +95,9 @@ def _editor(
 
 @router.get("/presets/new", response_class=HTMLResponse)
 def new_preset(request: Request) -> HTMLResponse:
-    return _editor(request, editor_state(NEW_PRESET), creating=True, slug=None)
+    catalogue = checkpoint_catalogue(request).list(backend_models(request))
+    document = {**NEW_PRESET, "checkpoint": default_checkpoint(catalogue) or None}
+    return _editor(request, editor_state(document), creating=True, slug=None)
 
 
 @router.post("/presets/new", dependencies=[Depends(verify_csrf)])
@@ -85,14 +113,14 @@ async def create_preset(request: Request) -> Response:
             slug=None,
             problems=problems_of(error),
         )
-    return redirect_with_notice(f"/presets/{created['slug']}", f"Created {created['name']}.")
+    return _saved(request, created, "Created")
 
 
 @router.get("/presets/{slug}/edit", response_class=HTMLResponse)
 def edit_preset(request: Request, slug: str) -> HTMLResponse:
     document = preset_service(request).get(slug)
     if document is None:
-        raise PageError(404, f"No preset {slug!r}.")
+        raise PageError(404, f"No preset {slug!r}.", code="preset_not_found")
     return _editor(request, editor_state(document), creating=False, slug=document["slug"])
 
 
@@ -101,7 +129,7 @@ async def save_preset(request: Request, slug: str) -> Response:
     service = preset_service(request)
     stored = service.get(slug)
     if stored is None:
-        raise PageError(404, f"No preset {slug!r}.")
+        raise PageError(404, f"No preset {slug!r}.", code="preset_not_found")
     document = keep_unedited(
         preset_document(await form_values(request), preset_id=stored["id"]), stored
     )
@@ -115,4 +143,4 @@ async def save_preset(request: Request, slug: str) -> Response:
             slug=stored["slug"],
             problems=problems_of(error),
         )
-    return redirect_with_notice(f"/presets/{saved['slug']}", f"Saved {saved['name']}.")
+    return _saved(request, saved, "Saved")

@@ -24,7 +24,7 @@ from gaze.web.generate_request import GenerateRequest, UnusableRequest, generate
 from gaze.web.login_session import require_login
 from gaze.web.page_errors import PageError
 from gaze.web.services import preset_service, runtime_of
-from gaze.web.views.job_images import image_ids_of_jobs
+from gaze.web.views.job_images import image_facts_of_jobs
 from gaze.web.views.job_rows import job_rows
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
@@ -39,7 +39,7 @@ def resolve(request: Request, slug: str) -> JSONResponse:
     try:
         wanted = generate_request(dict(params))
     except UnusableRequest as error:
-        return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"error": str(error), "code": "invalid_request"}, status_code=400)
     overrides: dict[str, Any] = {
         "extra_positive": wanted.extra_positive,
         "extra_negative": wanted.extra_negative,
@@ -69,9 +69,9 @@ def _submit(request: Request, slug: str, wanted: GenerateRequest) -> dict[str, A
     try:
         submission = submit_preset_generation(runtime, slug, options)
     except PresetNotFound:
-        raise PageError(404, f"No preset {slug!r}.") from None
+        raise PageError(404, f"No preset {slug!r}.", code="preset_not_found") from None
     except GenerationRejected as error:
-        raise PageError(400, error.message) from None
+        raise PageError(error.status, error.message, code=error.code) from None
     seeds = (
         [wanted.seed + index for index in range(wanted.count)] if wanted.seed is not None else None
     )
@@ -91,11 +91,13 @@ async def generate_by_script(request: Request, slug: str) -> JSONResponse:
     except InvalidJson:
         body = None
     if not isinstance(body, dict):
-        return JSONResponse({"error": "Send the generate panel's values as JSON."}, 400)
+        return JSONResponse(
+            {"error": "Send the generate panel's values as JSON.", "code": "invalid_json"}, 400
+        )
     try:
         wanted = generate_request(body)
     except UnusableRequest as error:
-        return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse({"error": str(error), "code": "invalid_request"}, status_code=400)
     return JSONResponse(await run_in_threadpool(_submit, request, slug, wanted), 202)
 
 
@@ -124,7 +126,7 @@ def generate_by_form(
     try:
         wanted = generate_request(fields)
     except UnusableRequest as error:
-        raise PageError(400, str(error)) from None
+        raise PageError(400, str(error), code="invalid_request") from None
     queued = _submit(request, slug, wanted)
     count_queued = len(queued["jobs"])
     return redirect_with_notice(
@@ -140,7 +142,9 @@ def jobs_state(request: Request, ids: str = "") -> JSONResponse:
     runtime = runtime_of(request)
     rows = job_rows(runtime.database, wanted)
     answers = jobs_json(runtime, rows)
-    images = image_ids_of_jobs(runtime.database, [row.id for row in rows])
+    images = image_facts_of_jobs(runtime.database, [row.id for row in rows])
     for answer in answers:
-        answer["image_id"] = images.get(answer["id"])
+        facts = images.get(answer["id"]) or {}
+        answer["image_id"] = facts.get("image_id")
+        answer["picks"] = facts.get("picks", [])
     return JSONResponse({"jobs": answers})

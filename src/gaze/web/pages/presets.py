@@ -65,7 +65,7 @@ def preset_page(request: Request, slug: str) -> HTMLResponse:
     service = preset_service(request)
     document = service.get(slug)
     if document is None:
-        raise PageError(404, f"No preset {slug!r}.")
+        raise PageError(404, f"No preset {slug!r}.", code="preset_not_found")
     names = resource_names(runtime.database, named_ids(document))
     slots = preset_slots(document, lambda category, key: names.get((category, key), key))
     resolution = None
@@ -76,6 +76,8 @@ def preset_page(request: Request, slug: str) -> HTMLResponse:
         resolution_error = error.message
     backends = backend_models(request)
     checkpoints = checkpoint_catalogue(request).list(backends)
+    available = {path for backend in backends for path in backend.lists.checkpoints}
+    generation_problems = service.problems_for_generation(document, available if backends else None)
     return render(
         request,
         "presets/detail.html",
@@ -85,10 +87,12 @@ def preset_page(request: Request, slug: str) -> HTMLResponse:
             "slots": slots,
             "resolution": resolution,
             "resolution_error": resolution_error,
+            "generation_problems": generation_problems,
             "checkpoints": checkpoints,
             "base_models": {entry["path"]: entry["base_model"] for entry in checkpoints},
             "orientation_sizes": ORIENTATION_SIZES,
             "images": preset_images(runtime.database, document["id"], RECENT_IMAGES),
+            "recent_limit": RECENT_IMAGES,
         },
     )
 
@@ -166,7 +170,7 @@ def _free_copy_id(service: PresetService, slug: str) -> str:
         candidate = f"{slug}_copy" if number == 1 else f"{slug}_copy{number}"
         if service.get(candidate) is None:
             return candidate
-    raise PageError(409, "Could not find a free id for the copy; give one.")
+    raise PageError(409, "Could not find a free id for the copy; give one.", code="no_free_id")
 
 
 @router.post("/presets/{slug}/delete", dependencies=[Depends(verify_csrf)])
@@ -174,7 +178,7 @@ def delete_preset(request: Request, slug: str) -> Response:
     service = preset_service(request)
     document = service.get(slug)
     if document is None:
-        raise PageError(404, f"No preset {slug!r}.")
+        raise PageError(404, f"No preset {slug!r}.", code="preset_not_found")
     with as_page_errors():
         service.delete(slug)
     return _done(request, "/", f"Deleted the preset {document['name']}.", {"url": "/"})

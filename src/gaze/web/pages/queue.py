@@ -28,7 +28,7 @@ from gaze.web.page_errors import PageError, wants_json
 from gaze.web.rendering import render, render_fragment
 from gaze.web.services import runtime_of
 from gaze.web.views.job_images import image_ids_of_jobs
-from gaze.web.views.job_rows import next_pending_jobs
+from gaze.web.views.job_rows import group_by_batch, next_pending_jobs, seeds_of_jobs
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -44,13 +44,20 @@ def queue_context(request: Request) -> dict[str, Any]:
     pending = jobs_json(runtime, next_pending_jobs(runtime.database, PENDING_SHOWN))
     finished = list_jobs(runtime, status=[DONE, FAILED, CANCELLED], limit=FINISHED_SHOWN).jobs
     images = image_ids_of_jobs(runtime.database, [job["id"] for job in finished])
+    for index, job in enumerate(pending, start=1):
+        job["position"] = job.get("queue_position") or index
+    shown = [*running, *pending, *finished]
+    seeds = seeds_of_jobs(runtime.database, [job["id"] for job in shown])
+    for job in shown:
+        job["seed"] = seeds.get(job["id"])
     return {
         "active": "queue",
         "overview": overview,
-        "running": running,
-        "pending": pending,
+        "running": group_by_batch(running),
+        "pending": group_by_batch(pending),
         "pending_hidden": max(0, overview.pending - len(pending)),
-        "finished": finished,
+        "finished": group_by_batch(finished),
+        "finished_jobs": finished,
         "images": images,
     }
 
@@ -74,7 +81,7 @@ def cancel(request: Request, job_id: str) -> Response:
     try:
         job = cancel_job(runtime_of(request), job_id)
     except JobNotFound as error:
-        raise PageError(404, str(error)) from None
+        raise PageError(404, str(error), code="job_not_found") from None
     message = "Cancelled." if job.status == CANCELLED else "Stopping the job…"
     if job.status in (DONE, FAILED):
         message = f"The job had already {'finished' if job.status == DONE else 'failed'}."
@@ -96,11 +103,11 @@ async def retry(request: Request, job_id: str) -> Response:
     try:
         submission = await run_in_threadpool(retry_job, runtime_of(request), job_id)
     except JobNotFound as error:
-        raise PageError(404, str(error)) from None
+        raise PageError(404, str(error), code="job_not_found") from None
     except JobStillActive as error:
-        raise PageError(409, str(error)) from None
+        raise PageError(409, str(error), code="job_still_active") from None
     except GenerationRejected as error:
-        raise PageError(400, error.message) from None
+        raise PageError(error.status, error.message, code=error.code) from None
     return _answer(
         request,
         "Queued again.",

@@ -52,7 +52,24 @@
       input.name = name;
     }
   }
+  // A character's wardrobe: add and remove outfit rows (without script, a blank row adds one
+  // and clearing a name removes one).
+  const addOutfit = document.querySelector("[data-add-outfit]");
+  if (addOutfit) {
+    addOutfit.hidden = false;
+    addOutfit.addEventListener("click", () => {
+      const row = document.getElementById("outfit-template").content.firstElementChild.cloneNode(true);
+      const id = uniqueId();
+      for (const input of row.querySelectorAll("[name]")) input.name = input.name.replace("__W__", id);
+      for (const radio of row.querySelectorAll('input[type="radio"]')) radio.value = id;
+      document.querySelector("[data-wardrobe-rows]").append(row);
+      row.querySelector("input")?.focus();
+    });
+  }
+
   document.addEventListener("click", (event) => {
+    const removeOutfit = event.target.closest("[data-remove-outfit]");
+    if (removeOutfit) { removeOutfit.closest("[data-wardrobe-row]").remove(); return; }
     const add = event.target.closest("[data-add-row]");
     if (add) {
       const section = add.closest("[data-section]");

@@ -36,7 +36,9 @@ const GAZE = (() => {
     const item = document.createElement("div");
     item.className = `toast ${kind}`;
     item.setAttribute("role", kind === "error" ? "alert" : "status");
-    item.textContent = message;
+    const close = el("button", { type: "button", class: "toast-close", "aria-label": "Dismiss", text: "×" });
+    close.addEventListener("click", () => item.remove());
+    item.append(el("span", { text: message }), close);
     box.append(item);
     setTimeout(() => item.remove(), kind === "error" ? 7000 : 3500);
   }

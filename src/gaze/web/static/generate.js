@@ -138,6 +138,12 @@
         const picks = answer.choices[box.dataset.pick] || [];
         box.textContent = picks.length ? "→ " + picks.map((pick) => pick.name + (pick.outfit?.key ? ` (${pick.outfit.key})` : "")).join(", ") : "";
       }
+      for (const box of document.querySelectorAll("[data-slot-fields]")) {
+        const picks = answer.choices[box.dataset.slotFields] || [];
+        box.replaceChildren(...picks.flatMap((pick) => (pick.fields || []).length
+          ? pick.fields.map((address) => el("code", { text: address }))
+          : [el("span", { class: "no-fields", text: `${pick.name} adds no prompt text: no fields are used` })]));
+      }
       if (!values.width) sizeHint.textContent = `${answer.width}×${answer.height}`;
       resolveState.textContent = "";
     } catch (error) {

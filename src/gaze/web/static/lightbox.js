@@ -69,19 +69,19 @@
     title.replaceChildren(info.preset?.slug
       ? el("a", { href: `/presets/${encodeURIComponent(info.preset.slug)}`, text: info.preset.name || info.preset.slug })
       : document.createTextNode(info.preset?.name || "Image"));
-    part("when").textContent = `${new Date(info.created_at).toLocaleString()} · ${info.width}×${info.height}`;
+    part("when").textContent = `${info.created_label} · ${info.width}×${info.height}`;
     part("prompt").textContent = info.prompt || "—";
     part("negative").textContent = info.negative || "—";
     part("loras").replaceChildren(...info.loras.map((lora) =>
       el("span", { class: "chip lora", title: `clip ${lora.clip_weight}` }, `${lora.name} `, el("b", { text: String(lora.model_weight) }))));
     const parameters = info.parameters;
-    const sampling = [parameters.steps && `${parameters.steps} steps`, parameters.cfg !== undefined && `CFG ${parameters.cfg}`,
+    const sampling = [parameters.steps && `${parameters.steps} steps`, parameters.cfg !== undefined && `CFG scale ${parameters.cfg}`,
       parameters.sampler, parameters.scheduler].filter(Boolean).join(" · ");
     part("facts").replaceChildren(
       ...fact("Seed", info.seed),
       ...fact("Checkpoint", info.checkpoint || "—"),
       ...fact("Sampling", sampling || "—"),
-      ...(parameters.clip_skip ? fact("Clip skip", String(parameters.clip_skip)) : []),
+      ...(parameters.clip_skip ? fact("CLIP skip", String(parameters.clip_skip)) : []),
       ...(parameters.vae ? fact("VAE", parameters.vae) : []),
       ...fact("Backend", info.backend || "—"),
       ...fact("File", info.file_name),

@@ -50,7 +50,12 @@
         entry.bar.style.width = `${percent}%`;
       } else if (job.status === "done") {
         const result = job.result || {};
-        entry.tile.replaceChildren(el("img", { src: result.image_url, alt: `Seed ${result.seed}`, dataset: { imageId: job.image_id || "" } }));
+        const picks = (job.picks || []).map((pick) => pick.name).join(", ");
+        const facts = [`Seed ${result.seed}`, picks].filter(Boolean).join(" · ");
+        entry.tile.replaceChildren(
+          el("img", { src: result.image_url, alt: `Seed ${result.seed}`, dataset: { imageId: job.image_id || "" } }),
+          el("div", { class: "tile-facts", text: facts }),
+        );
         options.onDone?.(job);
       } else {
         entry.cancel.remove();

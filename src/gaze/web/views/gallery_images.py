@@ -12,6 +12,7 @@ from sqlalchemy import Select, Text, cast, select
 
 from gaze.db.connection import Database
 from gaze.db.models import ImageRow, PresetRow
+from gaze.web.views.moments import machine_time, readable_time
 
 PAGE_SIZE = 60
 SCAN_BATCH = 300
@@ -200,6 +201,8 @@ class ImageDetail:
             "is_favourite": card.is_favourite,
             "is_nsfw": card.is_nsfw,
             "created_at": card.created_at.isoformat() if card.created_at else None,
+            "created_iso": machine_time(card.created_at),
+            "created_label": readable_time(card.created_at),
             "preset": {"id": card.preset_id, "slug": self.preset_slug, "name": self.preset_name}
             if card.preset_id
             else None,

@@ -1,8 +1,10 @@
-"""Job rows the queue page and the preset page show."""
+"""Job rows the queue page and the preset page show, their seeds and their batches."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
@@ -33,3 +35,41 @@ def next_pending_jobs(database: Database, limit: int) -> list[JobRow]:
                 .limit(limit)
             )
         )
+
+
+def seeds_of_jobs(database: Database, job_ids: Sequence[str]) -> dict[str, int]:
+    """The seed each job generates with (from its resolved spec), by job id."""
+    seeds: dict[str, int] = {}
+    for row in job_rows(database, job_ids):
+        seed = (row.spec or {}).get("seed")
+        if isinstance(seed, int):
+            seeds[row.id] = seed
+    return seeds
+
+
+@dataclass
+class BatchGroup:
+    """Jobs of one generate request, in the order the list shows them."""
+
+    batch_id: str | None
+    jobs: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def short_id(self) -> str:
+        return (self.batch_id or "")[:8]
+
+
+def group_by_batch(jobs: Sequence[dict[str, Any]]) -> list[BatchGroup]:
+    """Jobs grouped by batch, each group where its first job is; jobs without one stand alone."""
+    groups: list[BatchGroup] = []
+    by_batch: dict[str, BatchGroup] = {}
+    for job in jobs:
+        batch_id = job.get("batch_id")
+        if batch_id is None:
+            groups.append(BatchGroup(None, [job]))
+            continue
+        if batch_id not in by_batch:
+            by_batch[batch_id] = BatchGroup(batch_id)
+            groups.append(by_batch[batch_id])
+        by_batch[batch_id].jobs.append(job)
+    return groups

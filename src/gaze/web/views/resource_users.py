@@ -1,0 +1,54 @@
+"""What still uses a resource (presets, and characters wearing an outfit), as links."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from gaze.db.connection import Database
+from gaze.db.models import PresetRow, ResourceRow
+from gaze.library.schema import Character
+from gaze.library.service import mentions
+from gaze.presets.references import uses_resource
+from gaze.presets.schema import Preset
+
+
+@dataclass(frozen=True)
+class ResourceUser:
+    kind: str
+    name: str
+    url: str
+
+
+def resource_users(database: Database, category: str, resource_id: str) -> list[ResourceUser]:
+    """The presets using the resource, then (for an outfit) the characters wearing it."""
+    found: list[ResourceUser] = []
+    with database.session() as session:
+        presets = session.execute(
+            select(PresetRow.slug, PresetRow.name, PresetRow.document)
+            .where(mentions(PresetRow.document, resource_id))
+            .order_by(PresetRow.name, PresetRow.id)
+        ).all()
+        for preset in presets:
+            if uses_resource(Preset.model_validate(preset.document), category, resource_id):
+                found.append(ResourceUser("preset", preset.name, f"/presets/{preset.slug}/edit"))
+        if category != "outfits":
+            return found
+        characters = session.execute(
+            select(ResourceRow.slug, ResourceRow.name, ResourceRow.document)
+            .where(
+                ResourceRow.category == "characters",
+                mentions(ResourceRow.document, resource_id),
+            )
+            .order_by(ResourceRow.name, ResourceRow.id)
+        ).all()
+        for character in characters:
+            wardrobe = Character.model_validate(character.document).wardrobe
+            if any(outfit.outfit_id == resource_id for outfit in wardrobe.values()):
+                found.append(
+                    ResourceUser(
+                        "character", character.name, f"/library/characters/{character.slug}"
+                    )
+                )
+    return found
