@@ -84,13 +84,16 @@ def test_the_web_ui_refuses_with_a_clear_error(full_server: GazeServer) -> None:
             json={"count": 1, "width": 64, "height": 64},
             headers={"X-CSRF-Token": token},
         )
-        assert script.status_code == 400, script.text
+        assert script.status_code == 429, script.text
+        assert script.json()["code"] == "queue_full"
+        assert int(script.headers["Retry-After"]) >= 1
         assert "The queue is full: 5 jobs are pending" in script.json()["error"]
         form = client.post(
             "/presets/example_01/generate",
             data={"csrf_token": token, "count": "1", "width": "64", "height": "64"},
         )
-        assert form.status_code == 400
+        assert form.status_code == 429
+        assert int(form.headers["Retry-After"]) >= 1
         assert "text/html" in form.headers["content-type"]
         assert "The queue is full: 5 jobs are pending" in form.text
     assert pending(full_server) == LIMIT

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from gaze.generation.submit import GenerationRejected
 from gaze.web.csrf import CrossSiteRequestRefused
 from gaze.web.login_session import LoginRequired
 from gaze.web.rendering import render
@@ -17,17 +18,32 @@ class PageError(Exception):
     `code` names the problem for scripts (``preset_not_found``, ``unknown_category``...);
     `title` heads the error page shown to people."""
 
-    def __init__(self, status: int, message: str, *, code: str, title: str = "") -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str,
+        title: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code
+        self.headers = headers
         self.title = title or {
             400: "That did not work",
             403: "Not allowed",
             404: "Not found",
             409: "Conflict",
         }.get(status, "Something went wrong")
+
+
+def rejected(error: GenerationRejected) -> PageError:
+    """A generation the service refused, with its own status (429 for a full queue) and
+    headers (Retry-After)."""
+    return PageError(error.status, error.message, code=error.code, headers=error.headers)
 
 
 def wants_json(request: Request) -> bool:
@@ -46,10 +62,13 @@ def page_error_response(request: Request, error: PageError) -> Response:
         return JSONResponse(
             {"error": error.message, "code": error.code},
             status_code=error.status,
+            headers=error.headers,
         )
-    return render(
+    page = render(
         request, "error.html", {"title": error.title, "message": error.message}, error.status
     )
+    page.headers.update(error.headers or {})
+    return page
 
 
 def install_page_error_handlers(app: FastAPI) -> None:

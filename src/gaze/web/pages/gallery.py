@@ -22,7 +22,7 @@ from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.image_changes import delete_gallery_image, set_image_flags
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import PageError, wants_json
+from gaze.web.page_errors import PageError, rejected, wants_json
 from gaze.web.rendering import render, render_fragment
 from gaze.web.request_values import request_values, truthy
 from gaze.web.row_ids import row_id_or_none
@@ -151,7 +151,7 @@ async def reproduce(request: Request, image_id: int) -> Response:
         except JobNotFound:
             submission = None
         except GenerationRejected as error:
-            raise PageError(error.status, error.message, code=error.code) from None
+            raise rejected(error) from None
         if submission is not None:
             return _queued(request, submission.job_ids, submission.batch_id, "Reproduce")
     seed = int(detail.card.seed) if detail.card.seed.isdigit() else None
@@ -185,7 +185,7 @@ async def _from_preset(
             400, "This image's preset no longer exists.", code="preset_not_found"
         ) from None
     except GenerationRejected as error:
-        raise PageError(error.status, error.message, code=error.code) from None
+        raise rejected(error) from None
     return _queued(request, submission.job_ids, submission.batch_id, what)
 
 
@@ -216,5 +216,5 @@ async def use_as_cover(request: Request, image_id: int) -> Response:
             url = f"/presets/{document['slug']}"
             message = f"Cover of {document['name']} set."
     except LibraryError as error:
-        raise PageError(error.status, error.message, code=error.code) from None
+        raise rejected(error) from None
     return _answer(request, url, message, {"cover": path, "url": url})

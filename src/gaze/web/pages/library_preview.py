@@ -12,7 +12,7 @@ from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.generate_request import UnusableRequest, generate_request
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import PageError, wants_json
+from gaze.web.page_errors import PageError, rejected, wants_json
 from gaze.web.request_values import request_values
 from gaze.web.resource_preview import submit_resource_preview
 from gaze.web.services import backend_models, checkpoint_catalogue, library_service, runtime_of
@@ -64,7 +64,7 @@ async def preview(request: Request, category: str, slug: str) -> Response:
             )
         )
     except GenerationRejected as error:
-        raise PageError(error.status, error.message, code=error.code) from None
+        raise rejected(error) from None
     jobs = [{"id": job_id, "status": "pending"} for job_id in submission.job_ids]
     if wants_json(request):
         return JSONResponse({"ok": True, "batch_id": submission.batch_id, "jobs": jobs}, 202)

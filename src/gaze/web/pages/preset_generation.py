@@ -22,7 +22,7 @@ from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.generate_request import GenerateRequest, UnusableRequest, generate_request
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import PageError
+from gaze.web.page_errors import PageError, rejected
 from gaze.web.services import preset_service, runtime_of
 from gaze.web.views.job_images import image_facts_of_jobs
 from gaze.web.views.job_rows import job_rows
@@ -71,7 +71,7 @@ def _submit(request: Request, slug: str, wanted: GenerateRequest) -> dict[str, A
     except PresetNotFound:
         raise PageError(404, f"No preset {slug!r}.", code="preset_not_found") from None
     except GenerationRejected as error:
-        raise PageError(error.status, error.message, code=error.code) from None
+        raise rejected(error) from None
     seeds = (
         [wanted.seed + index for index in range(wanted.count)] if wanted.seed is not None else None
     )

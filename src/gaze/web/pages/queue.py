@@ -24,7 +24,7 @@ from gaze.jobs.status import CANCELLED, DONE, FAILED, PROCESSING
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import PageError, wants_json
+from gaze.web.page_errors import PageError, rejected, wants_json
 from gaze.web.rendering import render, render_fragment
 from gaze.web.services import runtime_of
 from gaze.web.views.job_images import image_ids_of_jobs
@@ -107,7 +107,7 @@ async def retry(request: Request, job_id: str) -> Response:
     except JobStillActive as error:
         raise PageError(409, str(error), code="job_still_active") from None
     except GenerationRejected as error:
-        raise PageError(error.status, error.message, code=error.code) from None
+        raise rejected(error) from None
     return _answer(
         request,
         "Queued again.",
