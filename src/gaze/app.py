@@ -20,7 +20,7 @@ from gaze.runtime import Runtime
 from gaze.security.allowed_hosts import AllowedHosts, HostCheck
 from gaze.security.failed_keys import FailedKeyLimiter
 from gaze.web.api_docs import install_api_docs
-from gaze.web.install import install_web_ui
+from gaze.web.install import MAX_PAGE_BODY_BYTES, install_web_ui
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,11 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
     app.state.failed_keys = FailedKeyLimiter(runtime.settings.auth_failure_limit)
     install_error_handlers(app)
     install_openapi_examples(app)
-    app.add_middleware(RequestBodyLimits, timeout=runtime.settings.body_timeout_seconds)
+    app.add_middleware(
+        RequestBodyLimits,
+        page_max_bytes=MAX_PAGE_BODY_BYTES,
+        timeout=runtime.settings.body_timeout_seconds,
+    )
     # added last, so it runs first: a request for a host GAZE does not answer to is not routed
     app.add_middleware(HostCheck, allowed=AllowedHosts.for_settings(runtime.settings))
     for module in (presets, generate, jobs, batches, events, backends, library, checkpoints):

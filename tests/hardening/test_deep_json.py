@@ -8,7 +8,7 @@ import base64
 import httpx
 import pytest
 
-from gaze.library.json_input import InvalidJson, load_json
+from gaze.outside_json import InvalidJson, load_json
 from tests.support.server import GazeServer
 
 DEEP = "[" * 100_000 + "]" * 100_000

@@ -10,8 +10,8 @@ from gaze.api.errors import ApiError, bad_request
 from gaze.events.types import EVENT_TYPES
 from gaze.generation.submit import GenerationOptions
 from gaze.generation_spec import MAX_SEED
-from gaze.library.json_input import InvalidJson, load_json
 from gaze.library.text_rules import MAX_PROMPT_LENGTH, prompt_problem, surrogate_problem
+from gaze.outside_json import InvalidJson, load_json
 from gaze.webhooks.outbox import DEFAULT_WEBHOOK_EVENTS
 from gaze.webhooks.url_policy import MAX_URL_LENGTH
 

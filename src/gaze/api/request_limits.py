@@ -1,6 +1,6 @@
 """Limits on request bodies, for the API and the web UI alike.
 
-Size: 1 MiB under /api/, a cover upload (or a library import) plus its form elsewhere; 413.
+Size: 1 MiB under /api/, what the web UI says it takes (`page_max_bytes`) elsewhere; 413.
 Time: a body must arrive within `BODY_TIMEOUT_SECONDS` (`GAZE_BODY_TIMEOUT_SECONDS`), plus one
 second per `BODY_BYTES_PER_EXTRA_SECOND` received, so a slow but honest upload finishes while
 a body sent byte by byte is cut off; 408.
@@ -10,18 +10,15 @@ JSON nesting: every /api/ body, whatever its Content-Type says, may nest at most
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gaze.library.files import MAX_FILE_BYTES
-from gaze.web.cover_upload import MAX_UPLOAD_BYTES
+from gaze.asgi_replies import send_json_error
 
 MAX_API_BODY_BYTES = 1024 * 1024
-MAX_PAGE_BODY_BYTES = max(MAX_UPLOAD_BYTES, MAX_FILE_BYTES) + 1024 * 1024
 BODY_TIMEOUT_SECONDS = 30.0
 BODY_BYTES_PER_EXTRA_SECOND = 32 * 1024
 MAX_JSON_DEPTH = 32
@@ -52,23 +49,6 @@ def json_depth_exceeds(data: bytes, limit: int) -> bool:
         elif byte in (0x5D, 0x7D):
             depth -= 1
     return False
-
-
-async def send_json_error(send: Send, status: int, code: str, message: str) -> None:
-    """A complete JSON error response that also closes the connection."""
-    body = json.dumps({"error": message, "code": code}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 class _GuardedBody:
@@ -132,9 +112,9 @@ class RequestBodyLimits:
     def __init__(
         self,
         app: ASGIApp,
+        page_max_bytes: int,
         timeout: float = BODY_TIMEOUT_SECONDS,
         api_max_bytes: int = MAX_API_BODY_BYTES,
-        page_max_bytes: int = MAX_PAGE_BODY_BYTES,
         max_depth: int = MAX_JSON_DEPTH,
     ) -> None:
         self.app = app

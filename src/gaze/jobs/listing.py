@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from gaze.db.connection import Database
 from gaze.db.models import JobRow
 from gaze.events.timestamps import as_utc
-from gaze.library.json_input import load_json
+from gaze.outside_json import load_json
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50

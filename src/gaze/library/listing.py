@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from gaze.db.models import PresetRow, ResourceRow
 from gaze.library.errors import Invalid
-from gaze.library.json_input import load_json
+from gaze.outside_json import load_json
 from gaze.presets.resolve import tag_values_match
 
 DEFAULT_LIMIT = 50

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gaze.api.request_limits import send_json_error
+from gaze.asgi_replies import send_json_error
 from gaze.settings import Settings
 
 _NAME = re.compile(

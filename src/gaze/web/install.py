@@ -11,6 +11,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from gaze.library.files import MAX_FILE_BYTES
+from gaze.web.cover_upload import MAX_UPLOAD_BYTES
 from gaze.web.page_errors import install_page_error_handlers
 from gaze.web.pages import (
     checkpoints,
@@ -28,6 +30,9 @@ from gaze.web.pages import (
     search,
     settings,
 )
+
+MAX_PAGE_BODY_BYTES = max(MAX_UPLOAD_BYTES, MAX_FILE_BYTES) + 1024 * 1024
+"""The largest UI request body: a cover upload (or a library import) plus its form."""
 
 PAGE_MODULES = (
     login,

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Request
 
-from gaze.library.json_input import InvalidJson, load_json
+from gaze.outside_json import InvalidJson, load_json
 
 
 async def request_values(request: Request) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from gaze.generation.submit import (
 )
 from gaze.jobs.service import jobs_json
 from gaze.library.errors import LibraryError
-from gaze.library.json_input import InvalidJson, load_json
+from gaze.outside_json import InvalidJson, load_json
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.generate_request import GenerateRequest, UnusableRequest, generate_request
