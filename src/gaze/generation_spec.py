@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MAX_SEED = 2**64 - 1
+RANDOM_SEED_BITS = 53
+"""Random seeds stay below 2**53 so that JavaScript clients read them back exactly."""
+
+
+def random_seed() -> int:
+    """The seed GAZE picks when a request gives none."""
+    return secrets.randbits(RANDOM_SEED_BITS)
+
+
+def seed_problem(seed: object, count: int = 1) -> str | None:
+    """Why `seed` (the first of `count` consecutive seeds) is not usable, or None; the
+    answer follows the word "seed" (``seed must be an integer from 0 to ...``)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        return f"must be an integer from 0 to {MAX_SEED}, got {seed!r}"
+    if seed + count - 1 > MAX_SEED:
+        return f"{seed} with count {count} runs past the largest seed {MAX_SEED}"
+    return None
 
 
 @dataclass(frozen=True)

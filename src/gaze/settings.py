@@ -127,6 +127,18 @@ class Settings(BaseSettings):
     def resolved_models_dir(self) -> Path:
         return self.models_dir or self.data_dir / "models"
 
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.resolved_models_dir / "checkpoints"
+
+    @property
+    def loras_dir(self) -> Path:
+        return self.resolved_models_dir / "loras"
+
+    @property
+    def vae_dir(self) -> Path:
+        return self.resolved_models_dir / "vae"
+
     @cached_property
     def resolved_media_dir(self) -> Path:
         return self.media_dir or self.data_dir / "uploads"

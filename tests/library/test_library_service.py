@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from gaze.db.connection import Database
-from gaze.library.errors import Conflict, Invalid, NotFound
 from gaze.library.service import LibraryService
 from gaze.presets.resolve import Overrides
 from gaze.presets.service import PresetService
+from gaze.service_errors import Conflict, Invalid, NotFound
 
 
 @pytest.fixture

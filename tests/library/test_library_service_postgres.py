@@ -11,10 +11,10 @@ import pytest
 from gaze.db.connection import Database
 from gaze.db.migrate import upgrade_to_head
 from gaze.examples import example_library_path
-from gaze.library.errors import Conflict
 from gaze.library.folder_transfer import import_library_folder
 from gaze.library.service import LibraryService
 from gaze.presets.service import PresetService
+from gaze.service_errors import Conflict
 from tests.support.services import scratch_postgres_database
 
 

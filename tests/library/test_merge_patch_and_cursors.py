@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gaze.library.errors import Invalid
 from gaze.library.listing import decode_cursor, encode_cursor, list_filter, tag_filter_from
 from gaze.library.merge_patch import apply_merge_patch
+from gaze.service_errors import Invalid
 
 
 @pytest.mark.parametrize(

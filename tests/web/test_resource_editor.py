@@ -96,7 +96,7 @@ def test_the_preview_error_code_names_the_problem(page: Page) -> None:
         form={"seed": "not a number"},
     )
     assert answer.status == 400
-    assert answer.json()["code"] == "invalid_request"
+    assert answer.json()["code"] == "invalid_seed"
     missing = page.request.post(
         "/library/nonsense/x/preview", headers={"X-CSRF-Token": token}, form={}
     )

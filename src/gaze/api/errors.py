@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gaze.library.errors import LibraryError
+from gaze.service_errors import ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +76,11 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(error.code, error.message), status_code=error.status, headers=error.headers
         )
 
-    @app.exception_handler(LibraryError)
-    async def library_error(_request: Request, error: LibraryError) -> JSONResponse:
-        return JSONResponse(error_body(error.code, error.message), status_code=error.status)
+    @app.exception_handler(ServiceError)
+    async def service_error(_request: Request, error: ServiceError) -> JSONResponse:
+        return JSONResponse(
+            error_body(error.code, error.message), status_code=error.status, headers=error.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:

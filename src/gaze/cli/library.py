@@ -53,7 +53,7 @@ def import_folder(folder: FolderArgument, data_dir: DataDirOption = None) -> Non
     database = open_database(settings)
     try:
         outcome = import_library_folder(
-            database, folder, settings.resolved_models_dir / "checkpoints"
+            database, folder, settings.checkpoints_dir
         )
     finally:
         database.dispose()

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from gaze.db.models import utcnow
-from gaze.generation.idempotency import IdempotencyKeys
-from gaze.runtime import Runtime
+from gaze.jobs.context import JobContext
+from gaze.jobs.idempotency import IdempotencyKeys
 from gaze.webhooks.deliveries import DeliveryStore
 
 WEBHOOK_LOG_DAYS = 7
@@ -20,13 +20,13 @@ class Pruned:
     webhook_deliveries: int
 
 
-def prune_old_records(runtime: Runtime) -> Pruned:
+def prune_old_records(context: JobContext) -> Pruned:
     now = utcnow()
-    retention = timedelta(hours=runtime.settings.events_retention_hours)
+    retention = timedelta(hours=context.settings.events_retention_hours)
     return Pruned(
-        events=runtime.jobs.events.prune(now - retention),
-        idempotency_keys=IdempotencyKeys(runtime.database).prune(),
-        webhook_deliveries=DeliveryStore(runtime.database).prune(
+        events=context.jobs.events.prune(now - retention),
+        idempotency_keys=IdempotencyKeys(context.database).prune(),
+        webhook_deliveries=DeliveryStore(context.database).prune(
             now - timedelta(days=WEBHOOK_LOG_DAYS)
         ),
     )

@@ -15,13 +15,14 @@ from gaze.db.connection import Database
 from gaze.db.models import JobRow
 from gaze.events.timestamps import as_utc
 from gaze.outside_json import load_json
+from gaze.service_errors import ServiceError
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 
 
-class InvalidCursor(ValueError):
-    pass
+class InvalidCursor(ServiceError):
+    default_code = "invalid_cursor"
 
 
 @dataclass(frozen=True)

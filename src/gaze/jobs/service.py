@@ -1,7 +1,7 @@
 """What the API, the web UI and the CLI do with jobs: look, list, cancel, retry, clear.
 
-Every function takes the process's Runtime and raises the exceptions below for the
-caller to turn into HTTP answers or messages; none of them knows about HTTP.
+Every function takes the process's JobContext and raises service errors (gaze.service_errors)
+for the caller to turn into HTTP answers or messages; none of them knows about HTTP.
 """
 
 from __future__ import annotations
@@ -15,36 +15,38 @@ from sqlalchemy import func, select
 
 from gaze.db.models import JobRow
 from gaze.engines.model_lists import preflight_problem
-from gaze.generation.submit import GenerationRejected, Submission, queue_new_jobs
 from gaze.generation_spec import GenerationSpec
+from gaze.jobs.context import JobContext
 from gaze.jobs.eta import Forecast, forecast_queue
 from gaze.jobs.job_json import job_json
 from gaze.jobs.listing import DEFAULT_LIMIT, JobFilter, page_of_jobs
 from gaze.jobs.status import ACTIVE, CANCELLED, DONE, FAILED, PENDING, PROCESSING
 from gaze.jobs.store import NewJob
-from gaze.runtime import Runtime
+from gaze.jobs.submission import GenerationRejected, Submission, queue_new_jobs
+from gaze.service_errors import Conflict, NotFound
 from gaze.webhooks.deliveries import DeliveryStore
 
 STATUSES = (PENDING, PROCESSING, DONE, FAILED, CANCELLED)
 
 
-class JobNotFound(LookupError):
+class JobNotFound(NotFound):
     def __init__(self, job_id: str) -> None:
-        super().__init__(f"No job with id {job_id!r}.")
+        super().__init__(f"No job with id {job_id!r}.", code="job_not_found")
         self.job_id = job_id
 
 
-class BatchNotFound(LookupError):
+class BatchNotFound(NotFound):
     def __init__(self, batch_id: str) -> None:
-        super().__init__(f"No batch with id {batch_id!r}.")
+        super().__init__(f"No batch with id {batch_id!r}.", code="batch_not_found")
         self.batch_id = batch_id
 
 
-class JobStillActive(ValueError):
+class JobStillActive(Conflict):
     def __init__(self, job_id: str, status: str) -> None:
         super().__init__(
             f"Job {job_id!r} is {status}; only a finished job (done, failed or cancelled) "
-            "can be retried. Cancel it first."
+            "can be retried. Cancel it first.",
+            code="job_active",
         )
         self.job_id = job_id
 
@@ -101,28 +103,28 @@ class BatchView:
 # -- looking ----------------------------------------------------------------------------
 
 
-def parallel_workers(runtime: Runtime) -> int:
-    return runtime.settings.worker_count
+def parallel_workers(context: JobContext) -> int:
+    return context.settings.worker_count
 
 
-def forecasts(runtime: Runtime, up_to: JobRow | None = None) -> dict[str, Forecast]:
+def forecasts(context: JobContext, up_to: JobRow | None = None) -> dict[str, Forecast]:
     return forecast_queue(
-        runtime.database, runtime.jobs.durations.stats(), parallel_workers(runtime), up_to=up_to
+        context.database, context.jobs.durations.stats(), parallel_workers(context), up_to=up_to
     )
 
 
-def live_job_json(runtime: Runtime, job: JobRow) -> dict[str, Any]:
+def live_job_json(context: JobContext, job: JobRow) -> dict[str, Any]:
     """The job with its queue position and ETA (computed only while it is active)."""
     if job.status not in ACTIVE:
         return job_json(job)
-    forecast = forecasts(runtime, up_to=job if job.status == PENDING else None).get(job.id)
+    forecast = forecasts(context, up_to=job if job.status == PENDING else None).get(job.id)
     if forecast is None:
         return job_json(job)
     return job_json(job, queue_position=forecast.queue_position, eta_seconds=forecast.eta_seconds)
 
 
-def jobs_json(runtime: Runtime, jobs: Sequence[JobRow]) -> list[dict[str, Any]]:
-    known = forecasts(runtime) if any(job.status in ACTIVE for job in jobs) else {}
+def jobs_json(context: JobContext, jobs: Sequence[JobRow]) -> list[dict[str, Any]]:
+    known = forecasts(context) if any(job.status in ACTIVE for job in jobs) else {}
     answers = []
     for job in jobs:
         forecast = known.get(job.id) if job.status in ACTIVE else None
@@ -136,15 +138,15 @@ def jobs_json(runtime: Runtime, jobs: Sequence[JobRow]) -> list[dict[str, Any]]:
     return answers
 
 
-def get_job(runtime: Runtime, job_id: str) -> JobRow:
-    job = runtime.jobs.get(job_id)
+def get_job(context: JobContext, job_id: str) -> JobRow:
+    job = context.jobs.get(job_id)
     if job is None:
         raise JobNotFound(job_id)
     return job
 
 
 def list_jobs(
-    runtime: Runtime,
+    context: JobContext,
     status: str | Sequence[str] | None = None,
     preset: str | None = None,
     batch_id: str | None = None,
@@ -154,23 +156,23 @@ def list_jobs(
     """Newest first. `status` may be one status or several; raises InvalidCursor."""
     statuses = [status] if isinstance(status, str) else list(status) if status else None
     page = page_of_jobs(
-        runtime.database,
+        context.database,
         JobFilter(statuses=statuses, preset=preset, batch_id=batch_id),
         limit,
         cursor,
     )
-    return JobPage(jobs=jobs_json(runtime, page.rows), next_cursor=page.next_cursor)
+    return JobPage(jobs=jobs_json(context, page.rows), next_cursor=page.next_cursor)
 
 
-def batch_view(runtime: Runtime, batch_id: str) -> BatchView:
-    rows = runtime.jobs.batch(batch_id)
+def batch_view(context: JobContext, batch_id: str) -> BatchView:
+    rows = context.jobs.batch(batch_id)
     if not rows:
         raise BatchNotFound(batch_id)
-    return BatchView(batch_id=batch_id, jobs=jobs_json(runtime, rows))
+    return BatchView(batch_id=batch_id, jobs=jobs_json(context, rows))
 
 
-def queue_overview(runtime: Runtime) -> QueueOverview:
-    with runtime.database.engine.connect() as connection:
+def queue_overview(context: JobContext) -> QueueOverview:
+    with context.database.engine.connect() as connection:
         rows = connection.execute(
             select(JobRow.status, func.count())
             .where(JobRow.status.in_((PENDING, PROCESSING)))
@@ -180,53 +182,53 @@ def queue_overview(runtime: Runtime) -> QueueOverview:
     return QueueOverview(pending=counts.get(PENDING, 0), processing=counts.get(PROCESSING, 0))
 
 
-def webhook_deliveries(runtime: Runtime, job_id: str) -> list[dict[str, Any]]:
-    get_job(runtime, job_id)
-    return DeliveryStore(runtime.database).for_job(job_id)
+def webhook_deliveries(context: JobContext, job_id: str) -> list[dict[str, Any]]:
+    get_job(context, job_id)
+    return DeliveryStore(context.database).for_job(job_id)
 
 
 # -- changing ---------------------------------------------------------------------------
 
 
-def _cancel(runtime: Runtime, job_ids: Sequence[str]) -> None:
+def _cancel(context: JobContext, job_ids: Sequence[str]) -> None:
     """Pending jobs end `cancelled` now; running ones are told to stop."""
-    runtime.jobs.cancel_pending(job_ids)
-    runtime.jobs.request_cancel(job_ids)
+    context.jobs.cancel_pending(job_ids)
+    context.jobs.request_cancel(job_ids)
 
 
-def cancel_job(runtime: Runtime, job_id: str) -> JobRow:
+def cancel_job(context: JobContext, job_id: str) -> JobRow:
     """Cancel one job. A finished job is left as it is (cancel is idempotent); a running one
     is stopped on its backend by its worker, which then marks it `cancelled`."""
-    job = get_job(runtime, job_id)
+    job = get_job(context, job_id)
     if job.status in ACTIVE:
-        _cancel(runtime, [job_id])
-        job = get_job(runtime, job_id)
+        _cancel(context, [job_id])
+        job = get_job(context, job_id)
     return job
 
 
-def cancel_batch(runtime: Runtime, batch_id: str) -> BatchView:
-    rows = runtime.jobs.batch(batch_id)
+def cancel_batch(context: JobContext, batch_id: str) -> BatchView:
+    rows = context.jobs.batch(batch_id)
     if not rows:
         raise BatchNotFound(batch_id)
-    _cancel(runtime, [job.id for job in rows if job.status in ACTIVE])
-    return batch_view(runtime, batch_id)
+    _cancel(context, [job.id for job in rows if job.status in ACTIVE])
+    return batch_view(context, batch_id)
 
 
-def clear_pending(runtime: Runtime) -> int:
+def clear_pending(context: JobContext) -> int:
     """Cancel every pending job; returns how many. Running jobs go on."""
-    return runtime.jobs.cancel_all_pending()
+    return context.jobs.cancel_all_pending()
 
 
-def retry_job(runtime: Runtime, job_id: str) -> Submission:
+def retry_job(context: JobContext, job_id: str) -> Submission:
     """Queue the job's exact generation again (same resolved spec and seed), as a new job
     with `retry_of` set, in a batch of its own."""
-    job = get_job(runtime, job_id)
+    job = get_job(context, job_id)
     if job.status in ACTIVE:
         raise JobStillActive(job_id, job.status)
     spec = GenerationSpec.from_dict(job.spec)
-    problem = preflight_problem(spec, runtime.model_lists())
+    problem = preflight_problem(spec, context.model_lists())
     if problem:
-        raise GenerationRejected("model_not_available", f"job {job_id!r}: {problem}")
+        raise GenerationRejected(f"job {job_id!r}: {problem}", code="model_not_available")
     batch_id = str(uuid.uuid4())
     retry = NewJob(
         label=job.label,
@@ -240,26 +242,26 @@ def retry_job(runtime: Runtime, job_id: str) -> Submission:
         webhook_url=job.webhook_url,
         webhook_events=tuple(job.webhook_events) if job.webhook_events else None,
     )
-    return queue_new_jobs(runtime, batch_id, [retry])
+    return queue_new_jobs(context, batch_id, [retry])
 
 
 SNAPSHOT_LIMIT = 500
 
 
 def event_snapshot(
-    runtime: Runtime, job_id: str | None = None, batch_id: str | None = None
+    context: JobContext, job_id: str | None = None, batch_id: str | None = None
 ) -> dict[str, Any]:
     """What an event stream starts with: the watched job or batch, or every active job
     (up to 500, oldest first), and the queue's counts. Raises JobNotFound, BatchNotFound."""
     if job_id is not None:
-        job = get_job(runtime, job_id)
+        job = get_job(context, job_id)
         if batch_id is not None and job.batch_id != batch_id:
             raise BatchNotFound(batch_id)
-        jobs = [live_job_json(runtime, job)]
+        jobs = [live_job_json(context, job)]
     elif batch_id is not None:
-        jobs = batch_view(runtime, batch_id).jobs
+        jobs = batch_view(context, batch_id).jobs
     else:
-        with runtime.database.session() as session:
+        with context.database.session() as session:
             rows = list(
                 session.scalars(
                     select(JobRow)
@@ -268,5 +270,5 @@ def event_snapshot(
                     .limit(SNAPSHOT_LIMIT)
                 )
             )
-        jobs = jobs_json(runtime, rows)
-    return {"jobs": jobs, "queue": queue_overview(runtime).to_json()}
+        jobs = jobs_json(context, rows)
+    return {"jobs": jobs, "queue": queue_overview(context).to_json()}

@@ -9,10 +9,10 @@ import threading
 
 from huey.consumer import Consumer
 
+from gaze.jobs.context import JobContext
 from gaze.jobs.housekeeping import prune_old_records
 from gaze.jobs.runner import HEARTBEAT_SECONDS, JobRunner
 from gaze.jobs.store import RecoveredJobs, stale_cutoff
-from gaze.runtime import Runtime
 from gaze.webhooks.sender import WebhookSender
 
 STALE_AFTER_SECONDS = HEARTBEAT_SECONDS * 6
@@ -40,20 +40,20 @@ def is_dead_local_worker(worker_id: str | None) -> bool:
 
 
 class Worker:
-    def __init__(self, runtime: Runtime, *, embedded: bool, threads: int | None = None) -> None:
-        self.runtime = runtime
-        self.threads = threads or runtime.settings.worker_count
+    def __init__(self, context: JobContext, *, embedded: bool, threads: int | None = None) -> None:
+        self.context = context
+        self.threads = threads or context.settings.worker_count
         self.runner = JobRunner(
-            runtime.jobs, runtime.backends, runtime.settings.resolved_media_dir, runtime.worker_id
+            context.jobs, context.backends, context.settings.resolved_media_dir, context.worker_id
         )
-        runtime.queue.bind(self.runner)
-        self.consumer: Consumer = runtime.queue.consumer(
+        context.queue.bind(self.runner)
+        self.consumer: Consumer = context.queue.consumer(
             self.threads, install_signal_handlers=not embedded
         )
-        settings = runtime.settings
+        settings = context.settings
         self.webhooks = WebhookSender(
-            runtime.database,
-            runtime.jobs.events,
+            context.database,
+            context.jobs.events,
             allow_private=settings.webhook_allow_private,
             max_attempts=settings.webhook_max_attempts,
             retry_seconds=settings.webhook_retry_seconds,
@@ -66,14 +66,14 @@ class Worker:
 
     def recover(self) -> RecoveredJobs:
         """Requeue jobs whose worker died, and any pending job missing from the queue."""
-        store = self.runtime.jobs
+        store = self.context.jobs
         dead = frozenset(
             worker
             for worker in store.running_workers().values()
             if worker and is_dead_local_worker(worker)
         )
         recovered = store.recover_interrupted(
-            stale_cutoff(self.runtime.settings.job_stale_seconds), dead
+            stale_cutoff(self.context.settings.job_stale_seconds), dead
         )
         for job_id in recovered.requeued:
             log.warning("job %s was interrupted by a dead worker; queued again", job_id)
@@ -81,18 +81,18 @@ class Worker:
             log.warning("job %s was interrupted too often; marked failed", job_id)
         for job_id in recovered.cancelled:
             log.info("job %s was interrupted after a cancel; marked cancelled", job_id)
-        queued = self.runtime.queue.queued_job_ids()
+        queued = self.context.queue.queued_job_ids()
         for job_id in store.pending_ids():
             if job_id not in queued:
-                self.runtime.queue.enqueue(job_id)
+                self.context.queue.enqueue(job_id)
         return recovered
 
     def _sweep_forever(self) -> None:
-        every = self.runtime.settings.sweep_seconds
+        every = self.context.settings.sweep_seconds
         while not self._stop.wait(every):
             try:
                 self.recover()
-                prune_old_records(self.runtime)
+                prune_old_records(self.context)
             except Exception:
                 log.warning("job sweep failed; retrying in %ss", every, exc_info=True)
 

@@ -23,7 +23,6 @@ from gaze.db.models import CheckpointRow
 from gaze.engines.base import Engine
 from gaze.engines.model_lists import ModelLists, model_lists
 from gaze.library.checkpoint_files import BaseModel, detect_base_model
-from gaze.library.errors import Invalid, NotFound
 from gaze.library.merge_patch import apply_merge_patch
 from gaze.library.schema import (
     DEFAULT_SIZE,
@@ -32,6 +31,7 @@ from gaze.library.schema import (
     relative_path_problem,
 )
 from gaze.library.store import upsert_checkpoint
+from gaze.service_errors import Invalid, NotFound
 
 
 @dataclass(frozen=True)

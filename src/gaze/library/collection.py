@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session
 from gaze.db.connection import Database
 from gaze.db.models import PresetRow, ResourceRow
 from gaze.library.covers import cover_problem
-from gaze.library.errors import Conflict, Invalid, NotFound
 from gaze.library.listing import ListedRow, ListFilter, Page, keyset_page, list_filter
 from gaze.library.merge_patch import apply_merge_patch
 from gaze.library.schema import Resource, describe_errors
 from gaze.presets.schema import Preset
+from gaze.service_errors import Conflict, Invalid, NotFound
 
 Item = Resource | Preset
 StoredRow = ResourceRow | PresetRow

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gaze.library.errors import Invalid, TooLarge
 from gaze.library.files import MAX_FILE_BYTES
 from gaze.outside_json import InvalidJson, load_json
+from gaze.service_errors import Invalid, TooLarge
 
 
 def parse_json_document(raw: bytes, *, required: bool = True) -> Any:

@@ -20,9 +20,9 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, and_, not_, or_
 from sqlalchemy.orm import Session
 
 from gaze.db.models import PresetRow, ResourceRow
-from gaze.library.errors import Invalid
 from gaze.outside_json import load_json
 from gaze.presets.resolve import tag_values_match
+from gaze.service_errors import Invalid
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

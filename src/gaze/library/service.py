@@ -1,7 +1,7 @@
 """The library service: resources of every category (characters, looks, outfits, actions,
 styles, scenes, detailers) as stored in the database.
 
-Errors are `gaze.library.errors` exceptions: `NotFound`, `Conflict` (an id or slug taken; a
+Errors are `gaze.service_errors` exceptions: `NotFound`, `Conflict` (an id or slug taken; a
 resource still used by presets or by a character's wardrobe), `Invalid` (every problem of a
 document, one line each).
 """
@@ -21,7 +21,6 @@ from gaze.db.models import PresetRow, ResourceRow
 from gaze.engines.model_lists import ModelLists
 from gaze.library.collection import DocumentCollection, Item
 from gaze.library.covers import cover_url
-from gaze.library.errors import Invalid
 from gaze.library.listing import Page
 from gaze.library.schema import (
     CATEGORIES,
@@ -34,6 +33,7 @@ from gaze.library.schema import (
 from gaze.library.store import upsert_resource
 from gaze.presets.references import uses_resource
 from gaze.presets.schema import Preset
+from gaze.service_errors import Invalid
 
 
 def mentions(document_column: Any, value: str) -> ColumnElement[bool]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any, Protocol
 
-from gaze.generation_spec import MAX_SEED, GenerationSpec, LoraSpec
+from gaze.generation_spec import GenerationSpec, LoraSpec, seed_problem
 from gaze.library.schema import (
     CATEGORIES,
     PROMPT_ORDER,
@@ -388,8 +388,9 @@ def resolve_preset(
     preset: Preset, library: LibraryView, overrides: Overrides, seed: int
 ) -> Resolution:
     """Resolve a preset for one generation. Raises ResolutionError if it cannot be resolved."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise ResolutionError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+    problem = seed_problem(seed)
+    if problem:
+        raise ResolutionError(f"seed {problem}")
     resolver = _Resolver(preset, library, seed)
     settings, checkpoint_choice = resolver.checkpoint(overrides.checkpoint)
     width, height, size_source = resolver.size(settings, overrides)

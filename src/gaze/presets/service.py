@@ -1,7 +1,7 @@
 """The preset service: presets as stored in the database, and their resolution (what a
 generation would use) without generating.
 
-Presets are found by slug, or by id. Errors are `gaze.library.errors` exceptions: `NotFound`,
+Presets are found by slug, or by id. Errors are `gaze.service_errors` exceptions: `NotFound`,
 `Conflict` (id or slug taken), `Invalid` (every problem of a document, one line each; a preset
 naming a resource or field the library lacks is invalid too).
 """
@@ -9,7 +9,6 @@ naming a resource or field the library lacks is invalid too).
 from __future__ import annotations
 
 import builtins
-import secrets
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,10 @@ from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
 from gaze.db.models import PresetRow
-from gaze.generation_spec import MAX_SEED
+from gaze.generation_spec import random_seed, seed_problem
 from gaze.library.collection import DocumentCollection, Item
 from gaze.library.covers import cover_url
 from gaze.library.database_view import DatabaseLibrary
-from gaze.library.errors import Invalid
 from gaze.library.listing import Page, list_filter
 from gaze.library.schema import CATEGORIES, relative_path_problem
 from gaze.library.store import upsert_preset
@@ -32,9 +30,8 @@ from gaze.library.text_rules import MAX_PROMPT_LENGTH, prompt_problem
 from gaze.presets.references import missing_references
 from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
 from gaze.presets.schema import Preset
+from gaze.service_errors import Invalid
 
-RANDOM_SEED_BITS = 53
-"""Seeds picked for a request without one stay below 2**53, exact in JavaScript clients."""
 MAX_EXTRA_PROMPT = MAX_PROMPT_LENGTH
 OVERRIDE_FIELDS = ("checkpoint", "extra_positive", "extra_negative", "width", "height")
 
@@ -263,12 +260,10 @@ class PresetService:
         elif not isinstance(overrides, Overrides):
             overrides = overrides_from(overrides)
         if seed is None:
-            seed = secrets.randbits(RANDOM_SEED_BITS)
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-            raise Invalid(
-                [f"seed: must be an integer from 0 to {MAX_SEED}, got {seed!r}"],
-                code="invalid_seed",
-            )
+            seed = random_seed()
+        problem = seed_problem(seed)
+        if problem:
+            raise Invalid([f"seed: {problem}"], code="invalid_seed")
         if (
             overrides.checkpoint
             and available_checkpoints is not None

@@ -37,7 +37,7 @@ def prepare_data_folder(settings: Settings) -> list[str]:
     try:
         upgrade_to_head(database.engine)
         if LOCAL_BACKEND in settings.backend_names:
-            done += _ensure_demo_checkpoint(settings.resolved_models_dir / "checkpoints")
+            done += _ensure_demo_checkpoint(settings.checkpoints_dir)
         done += _install_examples(database, settings.resolved_media_dir)
     finally:
         database.dispose()

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from gaze.generation.submit import GenerationRejected
+from gaze.service_errors import Invalid, ServiceError
 from gaze.web.csrf import CrossSiteRequestRefused
 from gaze.web.login_session import LoginRequired
 from gaze.web.rendering import render
@@ -40,10 +40,14 @@ class PageError(Exception):
         }.get(status, "Something went wrong")
 
 
-def rejected(error: GenerationRejected) -> PageError:
-    """A generation the service refused, with its own status (429 for a full queue) and
-    headers (Retry-After)."""
-    return PageError(error.status, error.message, code=error.code, headers=error.headers)
+def page_error_of(error: ServiceError) -> PageError:
+    """The one mapping of service errors to UI answers: the error's own status (404, 409,
+    429 for a full queue...), code, headers (Retry-After) and, for invalid input, every
+    problem."""
+    message = error.message
+    if isinstance(error, Invalid) and error.problems:
+        message = "; ".join(error.problems)
+    return PageError(error.status, message, code=error.code, headers=error.headers)
 
 
 def wants_json(request: Request) -> bool:

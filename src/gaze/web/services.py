@@ -24,7 +24,7 @@ def preset_service(request: Request) -> PresetService:
     return PresetService(
         runtime.database,
         runtime.settings.resolved_media_dir,
-        checkpoints_dir=runtime.settings.resolved_models_dir / "checkpoints",
+        checkpoints_dir=runtime.settings.checkpoints_dir,
     )
 
 
@@ -35,9 +35,7 @@ def library_service(request: Request) -> LibraryService:
 
 def checkpoint_catalogue(request: Request) -> CheckpointCatalogue:
     runtime = runtime_of(request)
-    return CheckpointCatalogue(
-        runtime.database, runtime.settings.resolved_models_dir / "checkpoints"
-    )
+    return CheckpointCatalogue(runtime.database, runtime.settings.checkpoints_dir)
 
 
 def backend_models(request: Request) -> list[BackendModels]:

@@ -7,16 +7,11 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.errors import ApiError, not_found
 from gaze.api.schemas import BATCH_NOT_FOUND, ERROR_RESPONSES, BatchStatus
 from gaze.jobs import service
 from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["batches"])
-
-
-def _not_found(batch_id: str) -> ApiError:
-    return not_found("batch_not_found", f"No batch with id {batch_id!r}.")
 
 
 @router.get(
@@ -29,10 +24,7 @@ def _not_found(batch_id: str) -> ApiError:
 )
 def get_batch(batch_id: str, request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
-    try:
-        return JSONResponse(service.batch_view(runtime, batch_id).to_json())
-    except service.BatchNotFound:
-        raise _not_found(batch_id) from None
+    return JSONResponse(service.batch_view(runtime, batch_id).to_json())
 
 
 @router.post(
@@ -50,8 +42,5 @@ def get_batch(batch_id: str, request: Request) -> JSONResponse:
 )
 async def cancel_batch(batch_id: str, request: Request) -> JSONResponse:
     runtime: Runtime = request.app.state.runtime
-    try:
-        view = await run_in_threadpool(service.cancel_batch, runtime, batch_id)
-    except service.BatchNotFound:
-        raise _not_found(batch_id) from None
+    view = await run_in_threadpool(service.cancel_batch, runtime, batch_id)
     return JSONResponse(view.to_json())

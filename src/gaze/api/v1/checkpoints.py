@@ -80,7 +80,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 def catalogue(request: Request) -> CheckpointCatalogue:
     runtime: Runtime = request.app.state.runtime
-    checkpoints_dir = runtime.settings.resolved_models_dir / "checkpoints"
+    checkpoints_dir = runtime.settings.checkpoints_dir
     return CheckpointCatalogue(runtime.database, checkpoints_dir)
 
 

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.errors import ApiError, bad_request, not_found
-from gaze.api.generate_body import REQUEST_SCHEMA, ensure_seed_range, parse_generate_body
+from gaze.api.errors import bad_request
+from gaze.api.generate_body import REQUEST_SCHEMA, parse_generate_body
 from gaze.api.schemas import (
     BODY_ERROR_RESPONSES,
     ERROR_RESPONSES,
@@ -20,13 +20,8 @@ from gaze.api.schemas import (
     JobEventBody,
     error_response,
 )
-from gaze.generation.idempotency import (
-    MAX_KEY_LENGTH,
-    IdempotencyConflict,
-    key_problem,
-    submit_once,
-)
-from gaze.generation.submit import GenerationRejected, PresetNotFound
+from gaze.generation.submit import submit_once
+from gaze.jobs.idempotency import MAX_KEY_LENGTH, key_problem
 from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
@@ -157,22 +152,9 @@ async def generate(
     ] = None,
 ) -> JSONResponse:
     options = parse_generate_body(await request.body())
-    if options.seed is not None:
-        ensure_seed_range(options.seed, options.count)
     if idempotency_key is not None and (problem := key_problem(idempotency_key)):
         raise bad_request("invalid_idempotency_key", problem)
     runtime: Runtime = request.app.state.runtime
-    try:
-        answer = await run_in_threadpool(
-            submit_once, runtime, preset_slug, options, idempotency_key
-        )
-    except PresetNotFound:
-        raise not_found("preset_not_found", f"No preset with slug {preset_slug!r}.") from None
-    except GenerationRejected as rejection:
-        raise ApiError(
-            rejection.status, rejection.code, rejection.message, rejection.headers
-        ) from None
-    except IdempotencyConflict as conflict:
-        raise ApiError(409, conflict.code, conflict.message) from None
+    answer = await run_in_threadpool(submit_once, runtime, preset_slug, options, idempotency_key)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)

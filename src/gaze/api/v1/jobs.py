@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import API_KEY_HEADER, API_KEY_QUERY, require_api_key
-from gaze.api.errors import ApiError, bad_request, not_found
 from gaze.api.schemas import (
     ERROR_RESPONSES,
     JOB_NOT_FOUND,
@@ -25,9 +24,8 @@ from gaze.api.schemas import (
     error_response,
 )
 from gaze.api.v1.generate import QUEUE_FULL_RESPONSE
-from gaze.generation.submit import GenerationRejected
 from gaze.jobs import service
-from gaze.jobs.listing import DEFAULT_LIMIT, MAX_LIMIT, InvalidCursor
+from gaze.jobs.listing import DEFAULT_LIMIT, MAX_LIMIT
 from gaze.jobs.status import PROCESSING
 from gaze.runtime import Runtime
 from gaze.security.api_keys import api_key_matches
@@ -50,10 +48,6 @@ class StatusName(StrEnum):
 def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
-
-
-def _job_not_found(job_id: str) -> ApiError:
-    return not_found("job_not_found", f"No job with id {job_id!r}.")
 
 
 @router.get(
@@ -87,17 +81,14 @@ async def get_job(job_id: str, request: Request) -> Response:
         await run_in_threadpool(require_api_key, request, header_key, query_key)
         polled = await run_in_threadpool(poller.poll, job_id)
     if not polled.found:
-        raise _job_not_found(job_id)
+        raise service.JobNotFound(job_id)
     if polled.finished_json is not None:
         return Response(polled.finished_json, media_type="application/json")
     return JSONResponse(await run_in_threadpool(_live_job, runtime, job_id))
 
 
 def _live_job(runtime: Runtime, job_id: str) -> dict[str, Any]:
-    try:
-        return service.live_job_json(runtime, service.get_job(runtime, job_id))
-    except service.JobNotFound:
-        raise _job_not_found(job_id) from None
+    return service.live_job_json(runtime, service.get_job(runtime, job_id))
 
 
 @router.get(
@@ -126,17 +117,14 @@ def list_jobs(
         str | None, Query(max_length=500, description="`next_cursor` of the previous page.")
     ] = None,
 ) -> JSONResponse:
-    try:
-        page = service.list_jobs(
-            _runtime(request),
-            status=[name.value for name in status] if status else None,
-            preset=preset,
-            batch_id=batch_id,
-            limit=limit,
-            cursor=cursor,
-        )
-    except InvalidCursor as error:
-        raise bad_request("invalid_cursor", str(error)) from None
+    page = service.list_jobs(
+        _runtime(request),
+        status=[name.value for name in status] if status else None,
+        preset=preset,
+        batch_id=batch_id,
+        limit=limit,
+        cursor=cursor,
+    )
     return JSONResponse({"jobs": page.jobs, "next_cursor": page.next_cursor})
 
 
@@ -156,10 +144,7 @@ def list_jobs(
 )
 async def cancel_job(job_id: str, request: Request) -> JSONResponse:
     runtime = _runtime(request)
-    try:
-        job = await run_in_threadpool(service.cancel_job, runtime, job_id)
-    except service.JobNotFound:
-        raise _job_not_found(job_id) from None
+    job = await run_in_threadpool(service.cancel_job, runtime, job_id)
     deadline = time.monotonic() + CANCEL_WAIT_SECONDS
     while job.status == PROCESSING and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
@@ -190,16 +175,7 @@ async def cancel_job(job_id: str, request: Request) -> JSONResponse:
     },
 )
 async def retry_job(job_id: str, request: Request) -> JSONResponse:
-    try:
-        submission = await run_in_threadpool(service.retry_job, _runtime(request), job_id)
-    except service.JobNotFound:
-        raise _job_not_found(job_id) from None
-    except service.JobStillActive as error:
-        raise ApiError(409, "job_active", str(error)) from None
-    except GenerationRejected as rejection:
-        raise ApiError(
-            rejection.status, rejection.code, rejection.message, rejection.headers
-        ) from None
+    submission = await run_in_threadpool(service.retry_job, _runtime(request), job_id)
     return JSONResponse(submission.to_json(), status_code=202)
 
 
@@ -214,10 +190,7 @@ async def retry_job(job_id: str, request: Request) -> JSONResponse:
     responses={200: {"description": "The delivery log"}, 404: JOB_NOT_FOUND, **ERROR_RESPONSES},
 )
 def job_webhooks(job_id: str, request: Request) -> JSONResponse:
-    try:
-        deliveries = service.webhook_deliveries(_runtime(request), job_id)
-    except service.JobNotFound:
-        raise _job_not_found(job_id) from None
+    deliveries = service.webhook_deliveries(_runtime(request), job_id)
     return JSONResponse({"deliveries": deliveries})
 
 

@@ -19,12 +19,12 @@ from gaze.api.schemas import (
     error_response,
 )
 from gaze.generation_spec import MAX_SEED
-from gaze.library.errors import Invalid
 from gaze.library.json_input import parse_json_document
 from gaze.library.listing import MAX_LIMIT, tag_filter_from
 from gaze.presets.schema import Preset
 from gaze.presets.service import MAX_EXTRA_PROMPT, PresetService
 from gaze.runtime import Runtime
+from gaze.service_errors import Invalid
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["presets"])
 
@@ -115,7 +115,7 @@ def preset_service(request: Request) -> PresetService:
     return PresetService(
         runtime.database,
         settings.resolved_media_dir,
-        checkpoints_dir=settings.resolved_models_dir / "checkpoints",
+        checkpoints_dir=settings.checkpoints_dir,
     )
 
 

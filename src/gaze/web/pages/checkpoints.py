@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gaze.library.errors import LibraryError
+from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
@@ -86,7 +86,7 @@ async def save_checkpoint(request: Request, path: str) -> Response:
     document = settings_document(await request_values(request), path)
     try:
         saved = catalogue.replace(path, document, backends)
-    except LibraryError as error:
+    except ServiceError as error:
         return _editor(request, entry, {**entry["settings"], **document}, problems_of(error))
     if not saved:
         raise PageError(500, "The settings were not saved.", code="settings_not_saved")

@@ -9,20 +9,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gaze.generation.submit import (
-    GenerationOptions,
-    GenerationRejected,
-    PresetNotFound,
-    submit_preset_generation,
-)
+from gaze.generation.options import GenerationOptions
+from gaze.generation.submit import PresetNotFound, submit_preset_generation
 from gaze.jobs.service import JobNotFound, retry_job
-from gaze.library.errors import LibraryError
 from gaze.library.schema import CATEGORIES
+from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.image_changes import delete_gallery_image, set_image_flags
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import PageError, rejected, wants_json
+from gaze.web.page_errors import PageError, page_error_of, wants_json
 from gaze.web.rendering import render, render_fragment
 from gaze.web.request_values import request_values, truthy
 from gaze.web.row_ids import row_id_or_none
@@ -150,8 +146,8 @@ async def reproduce(request: Request, image_id: int) -> Response:
             submission = await run_in_threadpool(retry_job, runtime, detail.job_id)
         except JobNotFound:
             submission = None
-        except GenerationRejected as error:
-            raise rejected(error) from None
+        except ServiceError as error:
+            raise page_error_of(error) from None
         if submission is not None:
             return _queued(request, submission.job_ids, submission.batch_id, "Reproduce")
     seed = int(detail.card.seed) if detail.card.seed.isdigit() else None
@@ -184,8 +180,8 @@ async def _from_preset(
         raise PageError(
             400, "This image's preset no longer exists.", code="preset_not_found"
         ) from None
-    except GenerationRejected as error:
-        raise rejected(error) from None
+    except ServiceError as error:
+        raise page_error_of(error) from None
     return _queued(request, submission.job_ids, submission.batch_id, what)
 
 
@@ -215,6 +211,6 @@ async def use_as_cover(request: Request, image_id: int) -> Response:
             document = preset_service(request).set_cover(detail.preset_slug, path)
             url = f"/presets/{document['slug']}"
             message = f"Cover of {document['name']} set."
-    except LibraryError as error:
-        raise rejected(error) from None
+    except ServiceError as error:
+        raise page_error_of(error) from None
     return _answer(request, url, message, {"cover": path, "url": url})

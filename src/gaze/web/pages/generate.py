@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from gaze.library.errors import LibraryError
 from gaze.presets.schema import ORIENTATION_SIZES
+from gaze.service_errors import ServiceError
 from gaze.web.login_session import require_login
 from gaze.web.rendering import render
 from gaze.web.services import backend_models, checkpoint_catalogue, preset_service
@@ -27,7 +27,7 @@ def generate_page(request: Request, preset: str = "") -> HTMLResponse:
     if chosen is not None:
         try:
             resolution = service.resolve(chosen["slug"])
-        except LibraryError as error:
+        except ServiceError as error:
             resolution_error = error.message
         checkpoints = checkpoint_catalogue(request).list(backend_models(request))
     return render(

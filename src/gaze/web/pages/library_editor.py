@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gaze.library.errors import LibraryError
 from gaze.library.json_input import parse_json_document
 from gaze.library.service import every_field_address, with_warnings
+from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
@@ -79,7 +79,7 @@ async def create_resource(request: Request, category: str) -> Response:
     document = resource_document(category, await form_values(request), None)
     try:
         created = library_service(request).create(category, document)
-    except LibraryError as error:
+    except ServiceError as error:
         return _new_page(request, category, document, problems_of(error))
     return await _saved_notice(request, category, created, "Created")
 
@@ -107,7 +107,7 @@ def _stored(request: Request, category: str, slug: str) -> dict[str, Any]:
     return document
 
 
-def _refused(request: Request, category: str, slug: str, error: LibraryError) -> Response:
+def _refused(request: Request, category: str, slug: str, error: ServiceError) -> Response:
     problems = "; ".join(problems_of(error))
     return redirect_with_notice(f"/library/{category}/{slug}", f"Not saved: {problems}", "error")
 
@@ -118,7 +118,7 @@ async def save_resource(request: Request, category: str, slug: str) -> Response:
     document = resource_document(category, await form_values(request), stored)
     try:
         saved = library_service(request).replace(category, stored["id"], document)
-    except LibraryError as error:
+    except ServiceError as error:
         return _refused(request, category, stored["slug"], error)
     return await _saved_notice(request, category, saved, "Saved")
 
@@ -130,7 +130,7 @@ async def save_resource_json(request: Request, category: str, slug: str) -> Resp
     try:
         document = parse_json_document(text.encode("utf-8"))
         saved = library_service(request).replace(category, stored["id"], document)
-    except LibraryError as error:
+    except ServiceError as error:
         return _refused(request, category, stored["slug"], error)
     return await _saved_notice(request, category, saved, "Saved")
 
@@ -145,7 +145,7 @@ async def import_resources(
         raise PageError(400, "Choose a JSON file to import.", code="no_file_chosen")
     try:
         parsed = parse_json_document(await upload.read())
-    except LibraryError as error:
+    except ServiceError as error:
         return redirect_with_notice(
             f"/library/{category}", f"Not imported: {error.message}", "error"
         )
@@ -160,7 +160,7 @@ async def import_resources(
     for index, document in enumerate(documents):
         try:
             created.append(service.create(category, document)["name"])
-        except LibraryError as error:
+        except ServiceError as error:
             label = document.get("id") if isinstance(document, dict) else None
             refused.append(f"{label or f'item {index + 1}'}: {'; '.join(problems_of(error))}")
     if refused:

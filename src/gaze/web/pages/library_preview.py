@@ -6,15 +6,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gaze.generation.submit import GenerationRejected
+from gaze.generation.options import parse_generation_options
+from gaze.generation.previews import submit_resource_preview
 from gaze.library.schema import CATEGORIES
+from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
-from gaze.web.generate_request import UnusableRequest, generate_request
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import PageError, rejected, wants_json
+from gaze.web.page_errors import PageError, page_error_of, wants_json
 from gaze.web.request_values import request_values
-from gaze.web.resource_preview import submit_resource_preview
 from gaze.web.services import backend_models, checkpoint_catalogue, library_service, runtime_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
@@ -33,11 +33,11 @@ async def preview(request: Request, category: str, slug: str) -> Response:
         )
     values = await request_values(request)
     try:
-        wanted = generate_request(
-            {"seed": values.get("seed"), "checkpoint": values.get("checkpoint")}
+        wanted = parse_generation_options(
+            {"seed": values.get("seed"), "checkpoint": values.get("checkpoint")}, from_form=True
         )
-    except UnusableRequest as error:
-        raise PageError(400, str(error), code="invalid_request") from None
+    except ServiceError as error:
+        raise page_error_of(error) from None
     checkpoint = wanted.checkpoint
     if not checkpoint:
         entries = await run_in_threadpool(
@@ -63,8 +63,8 @@ async def preview(request: Request, category: str, slug: str) -> Response:
                 seed=wanted.seed,
             )
         )
-    except GenerationRejected as error:
-        raise rejected(error) from None
+    except ServiceError as error:
+        raise page_error_of(error) from None
     jobs = [{"id": job_id, "status": "pending"} for job_id in submission.job_ids]
     if wants_json(request):
         return JSONResponse({"ok": True, "batch_id": submission.batch_id, "jobs": jobs}, 202)

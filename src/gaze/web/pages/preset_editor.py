@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gaze.library.errors import LibraryError
 from gaze.presets.schema import ORIENTATION_SIZES
+from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
@@ -105,7 +105,7 @@ async def create_preset(request: Request) -> Response:
     document = preset_document(await form_values(request))
     try:
         created = preset_service(request).create(document)
-    except LibraryError as error:
+    except ServiceError as error:
         return _editor(
             request,
             editor_state(document),
@@ -135,7 +135,7 @@ async def save_preset(request: Request, slug: str) -> Response:
     )
     try:
         saved = service.replace(stored["id"], document)
-    except LibraryError as error:
+    except ServiceError as error:
         return _editor(
             request,
             editor_state(document),

@@ -9,20 +9,15 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gaze.generation.submit import (
-    GenerationOptions,
-    GenerationRejected,
-    PresetNotFound,
-    submit_preset_generation,
-)
+from gaze.generation.options import GenerationOptions, parse_generation_options
+from gaze.generation.submit import submit_preset_generation
 from gaze.jobs.service import jobs_json
-from gaze.library.errors import LibraryError
 from gaze.outside_json import InvalidJson, load_json
+from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
-from gaze.web.generate_request import GenerateRequest, UnusableRequest, generate_request
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import PageError, rejected
+from gaze.web.page_errors import page_error_of
 from gaze.web.services import preset_service, runtime_of
 from gaze.web.views.job_images import image_facts_of_jobs
 from gaze.web.views.job_rows import job_rows
@@ -37,9 +32,9 @@ def resolve(request: Request, slug: str) -> JSONResponse:
     """What a generation with the panel's values would use (seed blank: a random one)."""
     params = request.query_params
     try:
-        wanted = generate_request(dict(params))
-    except UnusableRequest as error:
-        return JSONResponse({"error": str(error), "code": "invalid_request"}, status_code=400)
+        wanted = _options(dict(params))
+    except ServiceError as error:
+        return JSONResponse({"error": error.message, "code": error.code}, status_code=400)
     overrides: dict[str, Any] = {
         "extra_positive": wanted.extra_positive,
         "extra_negative": wanted.extra_negative,
@@ -50,31 +45,23 @@ def resolve(request: Request, slug: str) -> JSONResponse:
         overrides.update(width=wanted.width, height=wanted.height)
     try:
         resolution = preset_service(request).resolve(slug, wanted.seed, overrides)
-    except LibraryError as error:
+    except ServiceError as error:
         return JSONResponse({"error": error.message, "code": error.code}, status_code=error.status)
     return JSONResponse(resolution)
 
 
-def _submit(request: Request, slug: str, wanted: GenerateRequest) -> dict[str, Any]:
-    runtime = runtime_of(request)
-    options = GenerationOptions(
-        count=wanted.count,
-        seed=wanted.seed,
-        checkpoint=wanted.checkpoint or None,
-        extra_positive=wanted.extra_positive,
-        extra_negative=wanted.extra_negative,
-        width=wanted.width,
-        height=wanted.height,
-    )
+def _options(values: dict[str, Any]) -> GenerationOptions:
+    """The generate panel's values; other fields a form carries (the CSRF token) are not
+    options."""
+    return parse_generation_options(values, from_form=True, strict=False)
+
+
+def _submit(request: Request, slug: str, options: GenerationOptions) -> dict[str, Any]:
     try:
-        submission = submit_preset_generation(runtime, slug, options)
-    except PresetNotFound:
-        raise PageError(404, f"No preset {slug!r}.", code="preset_not_found") from None
-    except GenerationRejected as error:
-        raise rejected(error) from None
-    seeds = (
-        [wanted.seed + index for index in range(wanted.count)] if wanted.seed is not None else None
-    )
+        submission = submit_preset_generation(runtime_of(request), slug, options)
+    except ServiceError as error:
+        raise page_error_of(error) from None
+    seeds = options.seeds()
     return {
         "batch_id": submission.batch_id,
         "jobs": [
@@ -95,9 +82,9 @@ async def generate_by_script(request: Request, slug: str) -> JSONResponse:
             {"error": "Send the generate panel's values as JSON.", "code": "invalid_json"}, 400
         )
     try:
-        wanted = generate_request(body)
-    except UnusableRequest as error:
-        return JSONResponse({"error": str(error), "code": "invalid_request"}, status_code=400)
+        wanted = _options(body)
+    except ServiceError as error:
+        return JSONResponse({"error": error.message, "code": error.code}, status_code=400)
     return JSONResponse(await run_in_threadpool(_submit, request, slug, wanted), 202)
 
 
@@ -124,9 +111,9 @@ def generate_by_form(
         "extra_negative": extra_negative,
     }
     try:
-        wanted = generate_request(fields)
-    except UnusableRequest as error:
-        raise PageError(400, str(error), code="invalid_request") from None
+        wanted = _options(fields)
+    except ServiceError as error:
+        raise page_error_of(error) from None
     queued = _submit(request, slug, wanted)
     count_queued = len(queued["jobs"])
     return redirect_with_notice(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from gaze.library.errors import LibraryError
 from gaze.presets.schema import ORIENTATION_SIZES
 from gaze.presets.service import PresetService
+from gaze.service_errors import ServiceError
 from gaze.web.cover_choice import chosen_cover
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
@@ -72,7 +72,7 @@ def preset_page(request: Request, slug: str) -> HTMLResponse:
     resolution_error = None
     try:
         resolution = service.resolve(document["slug"])
-    except LibraryError as error:
+    except ServiceError as error:
         resolution_error = error.message
     backends = backend_models(request)
     checkpoints = checkpoint_catalogue(request).list(backends)

@@ -9,10 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gaze.generation.submit import GenerationRejected
 from gaze.jobs.service import (
-    JobNotFound,
-    JobStillActive,
     cancel_job,
     clear_pending,
     jobs_json,
@@ -21,10 +18,11 @@ from gaze.jobs.service import (
     retry_job,
 )
 from gaze.jobs.status import CANCELLED, DONE, FAILED, PROCESSING
+from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import PageError, rejected, wants_json
+from gaze.web.page_errors import page_error_of, wants_json
 from gaze.web.rendering import render, render_fragment
 from gaze.web.services import runtime_of
 from gaze.web.views.job_images import image_ids_of_jobs
@@ -80,8 +78,8 @@ def _answer(request: Request, message: str, data: dict[str, Any]) -> Response:
 def cancel(request: Request, job_id: str) -> Response:
     try:
         job = cancel_job(runtime_of(request), job_id)
-    except JobNotFound as error:
-        raise PageError(404, str(error), code="job_not_found") from None
+    except ServiceError as error:
+        raise page_error_of(error) from None
     message = "Cancelled." if job.status == CANCELLED else "Stopping the job…"
     if job.status in (DONE, FAILED):
         message = f"The job had already {'finished' if job.status == DONE else 'failed'}."
@@ -102,12 +100,8 @@ def clear(request: Request) -> Response:
 async def retry(request: Request, job_id: str) -> Response:
     try:
         submission = await run_in_threadpool(retry_job, runtime_of(request), job_id)
-    except JobNotFound as error:
-        raise PageError(404, str(error), code="job_not_found") from None
-    except JobStillActive as error:
-        raise PageError(409, str(error), code="job_still_active") from None
-    except GenerationRejected as error:
-        raise rejected(error) from None
+    except ServiceError as error:
+        raise page_error_of(error) from None
     return _answer(
         request,
         "Queued again.",

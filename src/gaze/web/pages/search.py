@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from gaze.library.errors import LibraryError
+from gaze.service_errors import ServiceError
 from gaze.web.login_session import require_login
 from gaze.web.rendering import render
 from gaze.web.services import library_service, preset_service, runtime_of
@@ -29,7 +29,7 @@ def search(request: Request, q: str = "") -> HTMLResponse:
         try:
             presets = preset_service(request).list(q=query, limit=PRESETS_SHOWN).items
             resources = library_service(request).list(None, q=query, limit=RESOURCES_SHOWN).items
-        except LibraryError:
+        except ServiceError:
             presets, resources = [], []
         images = images_by_prompt(runtime_of(request).database, query, IMAGES_SHOWN)
     return render(

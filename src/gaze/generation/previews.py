@@ -1,10 +1,5 @@
 """Previews of a library resource: an unsaved preset that uses the resource (on a random or
-chosen character), resolved and queued like any generation.
-
-This composes the generation services (`resolve_preset`, `preflight_problem`,
-`queue_new_jobs`); it belongs in `gaze.generation` once that offers queueing a preset
-document that is not stored.
-"""
+chosen character), resolved and queued like any generation."""
 
 from __future__ import annotations
 
@@ -14,13 +9,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from gaze.engines.model_lists import preflight_problem
-from gaze.generation.submit import GenerationRejected, Submission, queue_new_jobs, random_seed
+from gaze.generation.submit import library_of
+from gaze.generation_spec import random_seed
+from gaze.jobs.context import JobContext
 from gaze.jobs.store import NewJob
-from gaze.library.database_view import DatabaseLibrary
+from gaze.jobs.submission import GenerationRejected, Submission, queue_new_jobs
 from gaze.library.schema import describe_errors, slug_from_id
 from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
 from gaze.presets.schema import Preset
-from gaze.runtime import Runtime
 
 PREVIEW_ORIENTATION = "square"
 
@@ -43,11 +39,13 @@ def preview_preset(
     try:
         return Preset.model_validate(document)
     except ValidationError as error:
-        raise GenerationRejected("invalid_preview", "; ".join(describe_errors(error))) from None
+        raise GenerationRejected(
+            "; ".join(describe_errors(error)), code="invalid_preview"
+        ) from None
 
 
 def submit_resource_preview(
-    runtime: Runtime,
+    context: JobContext,
     category: str,
     resource: dict[str, Any],
     *,
@@ -56,17 +54,14 @@ def submit_resource_preview(
     seed: int | None,
 ) -> Submission:
     preset = preview_preset(category, resource, character, checkpoint)
-    library = DatabaseLibrary(
-        runtime.database, runtime.settings.resolved_models_dir / "checkpoints"
-    )
     chosen_seed = seed if seed is not None else random_seed()
     try:
-        resolution = resolve_preset(preset, library, Overrides(), chosen_seed)
+        resolution = resolve_preset(preset, library_of(context), Overrides(), chosen_seed)
     except ResolutionError as error:
-        raise GenerationRejected("preview_unresolvable", str(error)) from None
-    problem = preflight_problem(resolution.spec, runtime.model_lists())
+        raise GenerationRejected(str(error), code="preview_unresolvable") from None
+    problem = preflight_problem(resolution.spec, context.model_lists())
     if problem:
-        raise GenerationRejected("model_not_available", problem)
+        raise GenerationRejected(problem, code="model_not_available")
     batch_id = str(uuid.uuid4())
     job = NewJob(
         label=f"Preview: {resource['name']}",
@@ -75,4 +70,4 @@ def submit_resource_preview(
         batch_id=batch_id,
         resolution=resolution.choices,
     )
-    return queue_new_jobs(runtime, batch_id, [job])
+    return queue_new_jobs(context, batch_id, [job])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
 
@@ -19,8 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from gaze.db.connection import Database
 from gaze.db.models import IdempotencyKeyRow, utcnow
 from gaze.events.timestamps import as_utc
-from gaze.generation.submit import GenerationOptions, submit_preset_generation
-from gaze.runtime import Runtime
+from gaze.service_errors import Conflict
 
 KEY_LIFETIME = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(minutes=2)
@@ -28,11 +27,8 @@ ABANDONED_AFTER = timedelta(minutes=2)
 MAX_KEY_LENGTH = 255
 
 
-class IdempotencyConflict(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class IdempotencyConflict(Conflict):
+    """The key was used with another request, or its first request is still running (409)."""
 
 
 @dataclass(frozen=True)
@@ -85,19 +81,19 @@ class IdempotencyKeys:
                     continue
                 if row.fingerprint != fingerprint:
                     raise IdempotencyConflict(
-                        "idempotency_key_reused",
                         "This Idempotency-Key was already used with a different request; "
                         "use a new key for a new request.",
+                        code="idempotency_key_reused",
                     )
                 if row.response is None or row.status_code is None:
                     raise IdempotencyConflict(
-                        "idempotency_key_in_use",
                         "A request with this Idempotency-Key is still being processed; "
                         "retry in a moment.",
+                        code="idempotency_key_in_use",
                     )
                 return StoredAnswer(status_code=row.status_code, body=dict(row.response))
         raise IdempotencyConflict(
-            "idempotency_key_in_use", "This Idempotency-Key is contended; retry in a moment."
+            "This Idempotency-Key is contended; retry in a moment.", code="idempotency_key_in_use"
         )
 
     def complete(self, key: str, status_code: int, body: dict[str, Any]) -> None:
@@ -122,31 +118,3 @@ class IdempotencyKeys:
                     )
                 ),
             ).rowcount
-
-
-@dataclass(frozen=True)
-class GenerateAnswer:
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool
-
-
-def submit_once(
-    runtime: Runtime, slug: str, options: GenerationOptions, key: str | None
-) -> GenerateAnswer:
-    """Queue the generation, or, for a key seen in the last 24 hours with the same request,
-    replay the first answer. Raises IdempotencyConflict, PresetNotFound, GenerationRejected."""
-    if key is None:
-        body = submit_preset_generation(runtime, slug, options).to_json()
-        return GenerateAnswer(status_code=202, body=body, replayed=False)
-    keys = IdempotencyKeys(runtime.database)
-    stored = keys.reserve(key, request_fingerprint("generate", slug, asdict(options)))
-    if stored is not None:
-        return GenerateAnswer(status_code=stored.status_code, body=stored.body, replayed=True)
-    try:
-        body = submit_preset_generation(runtime, slug, options).to_json()
-    except BaseException:
-        keys.release(key)
-        raise
-    keys.complete(key, 202, body)
-    return GenerateAnswer(status_code=202, body=body, replayed=False)
