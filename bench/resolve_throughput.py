@@ -14,7 +14,8 @@ import random
 import time
 
 from gaze.library.schema import CheckpointSettings, Resource, resource_model_for
-from gaze.presets.resolve import InMemoryLibrary, Overrides, resolve_preset
+from gaze.library.view import InMemoryLibrary
+from gaze.presets.resolve import Overrides, resolve_preset
 from gaze.presets.schema import Preset
 
 TARGET_PER_SECOND = 10_000

@@ -26,8 +26,8 @@ from sqlalchemy import insert
 
 from gaze.db.connection import Database
 from gaze.db.models import ImageRow, JobRow, utcnow
-from gaze.library.store import upsert_preset
 from gaze.presets.schema import Preset
+from gaze.presets.store import upsert_preset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.server import GazeServer, run_gaze

@@ -1,4 +1,6 @@
-"""Everything a GAZE process holds at run time, built once from the settings."""
+"""Everything a GAZE process holds at run time, built once from the settings: the composition
+root. It satisfies the services' `JobContext` and builds the library and preset services, so
+routes, pages and commands get them from one place."""
 
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ from gaze.engines.pool import BackendPool
 from gaze.engines.registry import build_engines
 from gaze.jobs.queue import JobQueue
 from gaze.jobs.store import JobStore
+from gaze.library.checkpoint_catalogue import CheckpointCatalogue
+from gaze.library.service import LibraryService
+from gaze.presets.service import PresetService
+from gaze.presets.usage import presets_using
 from gaze.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +52,21 @@ class Runtime:
     def model_lists(self) -> list[ModelLists]:
         """The model lists of every backend that answers."""
         return [lists for engine in self.engines if (lists := model_lists(engine)) is not None]
+
+    def library_service(self) -> LibraryService:
+        return LibraryService(
+            self.database, self.settings.resolved_media_dir, outside_users=presets_using
+        )
+
+    def preset_service(self) -> PresetService:
+        return PresetService(
+            self.database,
+            self.settings.resolved_media_dir,
+            checkpoints_dir=self.settings.checkpoints_dir,
+        )
+
+    def checkpoint_catalogue(self) -> CheckpointCatalogue:
+        return CheckpointCatalogue(self.database, self.settings.checkpoints_dir)
 
     def close(self) -> None:
         if "backends" in self.__dict__:

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from gaze.db.connection import Database
 from gaze.library.schema import CheckpointSettings, Style
-from gaze.library.store import upsert_checkpoint, upsert_preset, upsert_resource
+from gaze.library.store import upsert_checkpoint, upsert_resource
 from gaze.presets.schema import Preset
+from gaze.presets.store import upsert_preset
 
 DEMO = "gaze-demo-sd15-tiny.safetensors"
 SDXL = "sdxl/illustrious.safetensors"

@@ -14,8 +14,8 @@ from alembic import command
 from gaze.db.connection import Database
 from gaze.db.migrate import alembic_config, upgrade_to_head
 from gaze.db.models import ImageRow, utcnow
-from gaze.events import JobEvent, follow_events
-from gaze.events.types import JOB_DONE, JOB_PROGRESS, JOB_QUEUED, JOB_STARTED
+from gaze.events.stream import follow_events
+from gaze.events.types import JOB_DONE, JOB_PROGRESS, JOB_QUEUED, JOB_STARTED, JobEvent
 from gaze.generation_spec import GenerationSpec
 from gaze.jobs.store import JobStore, NewJob
 from tests.support.services import scratch_postgres_database

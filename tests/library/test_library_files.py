@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from gaze.examples import DEMO_CHECKPOINT, example_library_path
-from gaze.library.files import (
+from gaze.folders.files import (
     FileProblem,
     dumps_document,
     file_stem,

@@ -13,6 +13,7 @@ from gaze.db.connection import Database
 from gaze.library.service import LibraryService
 from gaze.presets.resolve import Overrides
 from gaze.presets.service import PresetService
+from gaze.presets.usage import presets_using
 from gaze.service_errors import Conflict, Invalid, NotFound
 
 
@@ -25,7 +26,7 @@ def database(fresh_data: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def library(database: Database, fresh_data: Path) -> LibraryService:
-    return LibraryService(database, fresh_data / "uploads")
+    return LibraryService(database, fresh_data / "uploads", outside_users=presets_using)
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ import pytest
 from gaze.db.connection import Database
 from gaze.db.migrate import upgrade_to_head
 from gaze.examples import example_library_path
-from gaze.library.folder_transfer import import_library_folder
+from gaze.folders.transfer import import_library_folder
 from gaze.library.service import LibraryService
 from gaze.presets.service import PresetService
+from gaze.presets.usage import presets_using
 from gaze.service_errors import Conflict
 from tests.support.services import scratch_postgres_database
 
@@ -29,7 +30,7 @@ def database() -> Iterator[Database]:
 
 
 def test_lists_filter_and_page_on_postgresql(database: Database, tmp_path: Path) -> None:
-    library = LibraryService(database, tmp_path)
+    library = LibraryService(database, tmp_path, outside_users=presets_using)
     for number, name in enumerate(["Beta", "alpha", "Gamma", "beta", "Delta_%"]):
         library.create(
             "actions",
@@ -59,7 +60,7 @@ def test_lists_filter_and_page_on_postgresql(database: Database, tmp_path: Path)
 
 
 def test_resources_in_use_are_found_on_postgresql(database: Database, tmp_path: Path) -> None:
-    library = LibraryService(database, tmp_path)
+    library = LibraryService(database, tmp_path, outside_users=presets_using)
     presets = PresetService(database, tmp_path)
     library.create("scenes", {"id": "Cafe_Nuit", "name": "Café"})
     presets.create(

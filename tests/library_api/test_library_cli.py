@@ -11,6 +11,7 @@ from typing import Any
 from gaze.db.connection import Database
 from gaze.library.service import LibraryService
 from gaze.presets.service import PresetService
+from gaze.presets.usage import presets_using
 from tests.support.server import GAZE, gaze_env
 
 
@@ -35,7 +36,11 @@ def write(folder: Path, relative: str, document: Any) -> None:
 def services(data_dir: Path) -> tuple[Database, LibraryService, PresetService]:
     database = Database(f"sqlite:///{data_dir / 'gaze.db'}")
     media = data_dir / "uploads"
-    return database, LibraryService(database, media), PresetService(database, media)
+    return (
+        database,
+        LibraryService(database, media, outside_users=presets_using),
+        PresetService(database, media),
+    )
 
 
 def valid_folder(folder: Path) -> None:

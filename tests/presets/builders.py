@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gaze.library.schema import CheckpointSettings, Resource, resource_model_for
-from gaze.presets.resolve import InMemoryLibrary
+from gaze.library.view import InMemoryLibrary
 from gaze.presets.schema import Preset
 
 SD1 = "sd1/base.safetensors"

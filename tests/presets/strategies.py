@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from gaze.library.schema import CATEGORIES, CheckpointSettings, Resource, resource_model_for
-from gaze.presets.resolve import InMemoryLibrary
+from gaze.library.view import InMemoryLibrary
 from gaze.presets.schema import Preset
 
 TAGS = [

@@ -4,7 +4,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gaze.library.schema import CATEGORIES, Lora, WeightRange, resource_model_for
-from gaze.presets.resolve import InMemoryLibrary, Overrides, resolve_preset
+from gaze.library.view import InMemoryLibrary
+from gaze.presets.resolve import Overrides, resolve_preset
 from gaze.prompts.tags import split_tags
 from tests.presets.strategies import TAGS, libraries, presets, prompt_text, seeds
 

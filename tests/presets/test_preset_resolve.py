@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from gaze.generation_spec import MAX_SEED, LoraSpec
+from gaze.library.view import InMemoryLibrary
 from gaze.presets.resolve import (
-    InMemoryLibrary,
     Overrides,
     Resolution,
     ResolutionError,

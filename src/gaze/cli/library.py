@@ -44,7 +44,7 @@ def import_folder(folder: FolderArgument, data_dir: DataDirOption = None) -> Non
     is 1 when there was one, else 0. References to items missing from both the folder and
     the library are printed as warnings.
     """
-    from gaze.library.folder_transfer import import_library_folder
+    from gaze.folders.transfer import import_library_folder
 
     if not folder.is_dir():
         typer.echo(f"error: {folder} is not a folder", err=True)
@@ -52,9 +52,7 @@ def import_folder(folder: FolderArgument, data_dir: DataDirOption = None) -> Non
     settings = settings_for(data_dir)
     database = open_database(settings)
     try:
-        outcome = import_library_folder(
-            database, folder, settings.checkpoints_dir
-        )
+        outcome = import_library_folder(database, folder, settings.checkpoints_dir)
     finally:
         database.dispose()
     for problem in outcome.errors:
@@ -82,7 +80,7 @@ def export_folder(
     ] = False,
 ) -> None:
     """Write the whole library to FOLDER (created if needed), in the layout `import` reads."""
-    from gaze.library.folder_transfer import export_library_folder
+    from gaze.folders.transfer import export_library_folder
 
     database = open_database(settings_for(data_dir))
     try:

@@ -1,12 +1,7 @@
 """Job events: persisted in the database (their id is the SSE id), fanned out to subscribers.
 
-In-process subscribers (the web UI's own SSE route, tests) use `follow_events`:
+In-process subscribers (the web UI's own SSE route, tests) use `stream.follow_events`:
 
     async for event in follow_events(runtime.jobs.events, batch_id=batch, after=None):
         ...  # a JobEvent, or None after `idle_seconds` without one (time for a heartbeat)
 """
-
-from gaze.events.stream import follow_events
-from gaze.events.types import EVENT_TYPES, JobEvent
-
-__all__ = ["EVENT_TYPES", "JobEvent", "follow_events"]

@@ -2,7 +2,7 @@
 scenes, a detailer, a look, the settings of the tiny demo checkpoint, and presets (among them
 ``example_01``, "Example Preset", which the API guide's examples use).
 
-The data files are in ``library/``, in the layout `gaze.library.files.read_library_folder`
+The data files are in ``library/``, in the layout `gaze.folders.files.read_library_folder`
 reads. They set no covers: covers are made when the examples are installed.
 """
 

@@ -13,9 +13,9 @@ import builtins
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import ColumnElement, Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,11 +25,17 @@ from gaze.db.models import PresetRow, ResourceRow
 from gaze.library.covers import cover_problem
 from gaze.library.listing import ListedRow, ListFilter, Page, keyset_page, list_filter
 from gaze.library.merge_patch import apply_merge_patch
-from gaze.library.schema import Resource, describe_errors
-from gaze.presets.schema import Preset
+from gaze.library.schema import describe_errors
+from gaze.library.store import CardDocument
 from gaze.service_errors import Conflict, Invalid, NotFound
 
-Item = Resource | Preset
+
+class Item(CardDocument, Protocol):
+    """A validated document of a collection: a resource, a preset."""
+
+    id: str
+
+
 StoredRow = ResourceRow | PresetRow
 MAX_USERS_NAMED = 10
 """How many users of an item a refused delete names."""
@@ -51,8 +57,8 @@ class DocumentCollection(ABC):
     # --- what each kind defines ----------------------------------------------------------------
 
     @abstractmethod
-    def model(self) -> type[Item]:
-        """The model documents are validated with."""
+    def model(self) -> type[BaseModel]:
+        """The model documents are validated with (its instances are Items)."""
 
     @abstractmethod
     def scope(self) -> list[ColumnElement[bool]]:
@@ -164,7 +170,7 @@ class DocumentCollection(ABC):
             kind = type(document).__name__
             raise Invalid([f"(document): must be a JSON object, got {kind}"], intro=intro)
         try:
-            item = self.model().model_validate(document)
+            item = cast(Item, self.model().model_validate(document))
         except ValidationError as error:
             raise Invalid(describe_errors(error), intro=intro) from None
         problems = self.reference_problems(item)

@@ -11,7 +11,7 @@ from gaze.db.connection import Database
 from gaze.db.models import CheckpointRow, ResourceRow
 from gaze.library.checkpoint_files import detect_base_model
 from gaze.library.schema import CheckpointSettings, Resource, resource_model_for
-from gaze.presets.resolve import tags_match
+from gaze.library.view import tags_match
 
 
 class DatabaseLibrary:

@@ -1,12 +1,15 @@
-"""Library documents received as JSON request bodies: size-bounded, parsed with clear errors."""
+"""Library documents received as JSON (request bodies, folder files): size-bounded, parsed
+with clear errors."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gaze.library.files import MAX_FILE_BYTES
 from gaze.outside_json import InvalidJson, load_json
 from gaze.service_errors import Invalid, TooLarge
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""The largest library document, as a request body or as a file of a library folder."""
 
 
 def parse_json_document(raw: bytes, *, required: bool = True) -> Any:

@@ -3,7 +3,7 @@
 Lists are ordered favourites first, then by name, then by id, and paged by keyset: a cursor
 holds the sort key of the last item of a page, so pages stay stable while rows are added or
 removed elsewhere in the list. Text search (``q``) and the flags are filtered in SQL; tag
-filters (``{"key": "value"}``, matched as `gaze.presets.resolve.tag_values_match` does) are
+filters (``{"key": "value"}``, matched as `gaze.library.view.tag_values_match` does) are
 applied to the rows as they are scanned in order, so they work alike on SQLite and PostgreSQL.
 """
 
@@ -20,8 +20,8 @@ from sqlalchemy import ColumnElement, Connection, Row, Select, and_, not_, or_
 from sqlalchemy.orm import Session
 
 from gaze.db.models import PresetRow, ResourceRow
+from gaze.library.view import tag_values_match
 from gaze.outside_json import load_json
-from gaze.presets.resolve import tag_values_match
 from gaze.service_errors import Invalid
 
 DEFAULT_LIMIT = 50

@@ -9,15 +9,16 @@ document, one line each).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Row, Text, cast, or_, select
 from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
-from gaze.db.models import PresetRow, ResourceRow
+from gaze.db.models import ResourceRow
 from gaze.engines.model_lists import ModelLists
 from gaze.library.collection import DocumentCollection, Item
 from gaze.library.covers import cover_url
@@ -31,9 +32,11 @@ from gaze.library.schema import (
     resource_model_for,
 )
 from gaze.library.store import upsert_resource
-from gaze.presets.references import uses_resource
-from gaze.presets.schema import Preset
 from gaze.service_errors import Invalid
+
+ResourceUsers = Callable[[Session, str, str], list[str]]
+"""Who outside the library uses a resource, given (session, category, id): one line each,
+such as ``preset 'x' (X)``. The presets package provides it (`gaze.presets.usage`)."""
 
 
 def mentions(document_column: Any, value: str) -> ColumnElement[bool]:
@@ -96,8 +99,15 @@ class ResourceCollection(DocumentCollection):
 
     row_class = ResourceRow
 
-    def __init__(self, database: Database, media_dir: Path, category: str | None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        media_dir: Path,
+        category: str | None,
+        outside_users: ResourceUsers,
+    ) -> None:
         super().__init__(database, media_dir)
+        self.outside_users = outside_users
         if category is not None and category not in CATEGORIES:
             raise Invalid(
                 [f"category: {category!r} is not one of {', '.join(CATEGORIES)}"],
@@ -106,7 +116,7 @@ class ResourceCollection(DocumentCollection):
         self.category = category
         self.noun = category[:-1] if category else "resource"
 
-    def model(self) -> type[Item]:
+    def model(self) -> type[BaseModel]:
         if self.category is None:
             raise Invalid(["category: name the category of the resource"], code="no_category")
         return resource_model_for(self.category)
@@ -164,15 +174,7 @@ class ResourceCollection(DocumentCollection):
 
     def users(self, session: Session, row: Any) -> list[str]:
         category, resource_id = row.category, row.id
-        found = []
-        presets = session.execute(
-            select(PresetRow.id, PresetRow.name, PresetRow.document)
-            .where(mentions(PresetRow.document, resource_id))
-            .order_by(PresetRow.id)
-        ).all()
-        for preset in presets:
-            if uses_resource(Preset.model_validate(preset.document), category, resource_id):
-                found.append(f"preset {preset.id!r} ({preset.name})")
+        found = self.outside_users(session, category, resource_id)
         if category == "outfits":
             characters = session.execute(
                 select(ResourceRow.id, ResourceRow.document)
@@ -194,13 +196,16 @@ class LibraryService:
     """Resources by category; see the module docstring. Resources are found by id, or by
     slug when no id matches."""
 
-    def __init__(self, database: Database, media_dir: Path) -> None:
+    def __init__(
+        self, database: Database, media_dir: Path, *, outside_users: ResourceUsers
+    ) -> None:
         self.database = database
         self.media_dir = media_dir
+        self.outside_users = outside_users
 
     def collection(self, category: str | None) -> ResourceCollection:
         """The resources of a category (None: all, for listing); Invalid for an unknown one."""
-        return ResourceCollection(self.database, self.media_dir, category)
+        return ResourceCollection(self.database, self.media_dir, category, self.outside_users)
 
     def list(
         self,

@@ -1,24 +1,39 @@
-"""Writing validated library documents (resources, presets, checkpoint settings) to the database."""
+"""Writing validated library documents (resources, checkpoint settings) to the database, and
+the card columns every stored document (a resource, a preset) keeps beside its JSON."""
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from gaze.db.models import CheckpointRow, PresetRow, ResourceRow, utcnow
 from gaze.library.schema import CheckpointSettings, Resource
-from gaze.presets.schema import Preset
 
 
-def _document(model: Resource | Preset | CheckpointSettings) -> dict:  # type: ignore[type-arg]
+class CardDocument(Protocol):
+    """What a stored document shows on its card (and in lists and filters)."""
+
+    slug: str
+    name: str
+    is_favourite: bool
+    is_nsfw: bool
+    cover: str | None
+
+    def model_dump(self, *, mode: str) -> dict[str, Any]: ...
+
+
+def _document(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
 
 
-def _sync_card(row: ResourceRow | PresetRow, item: Resource | Preset) -> None:
+def sync_card(row: ResourceRow | PresetRow, item: CardDocument) -> None:
     """Copy the columns lists and filters read (slug, name, flags, cover) from the document."""
     now = utcnow()
     row.slug = item.slug
     row.name = item.name
-    row.document = _document(item)
+    row.document = item.model_dump(mode="json")
     row.is_favourite = item.is_favourite
     row.is_nsfw = item.is_nsfw
     row.cover = item.cover
@@ -30,16 +45,7 @@ def upsert_resource(session: Session, resource: Resource) -> ResourceRow:
     if row is None:
         row = ResourceRow(category=resource.category, id=resource.id, created_at=utcnow())
         session.add(row)
-    _sync_card(row, resource)
-    return row
-
-
-def upsert_preset(session: Session, preset: Preset) -> PresetRow:
-    row = session.get(PresetRow, preset.id)
-    if row is None:
-        row = PresetRow(id=preset.id, created_at=utcnow())
-        session.add(row)
-    _sync_card(row, preset)
+    sync_card(row, resource)
     return row
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gaze.library.schema import CATEGORIES, Character
-from gaze.presets.resolve import LibraryView
+from gaze.library.view import LibraryView
 from gaze.presets.schema import CharacterSlot, DetailerSlot, Preset, Slot
 
 

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import ColumnElement, Row
 from sqlalchemy.orm import Session
 
@@ -25,11 +25,11 @@ from gaze.library.covers import cover_url
 from gaze.library.database_view import DatabaseLibrary
 from gaze.library.listing import Page, list_filter
 from gaze.library.schema import CATEGORIES, relative_path_problem
-from gaze.library.store import upsert_preset
 from gaze.library.text_rules import MAX_PROMPT_LENGTH, prompt_problem
 from gaze.presets.references import missing_references
 from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
 from gaze.presets.schema import Preset
+from gaze.presets.store import upsert_preset
 from gaze.service_errors import Invalid
 
 MAX_EXTRA_PROMPT = MAX_PROMPT_LENGTH
@@ -59,7 +59,7 @@ class PresetCollection(DocumentCollection):
         super().__init__(database, media_dir)
         self.checkpoints_dir = checkpoints_dir
 
-    def model(self) -> type[Item]:
+    def model(self) -> type[BaseModel]:
         return Preset
 
     def scope(self) -> list[ColumnElement[bool]]:

@@ -1,15 +1,18 @@
 """Presets in the database: rows hold the validated preset document.
 
 Listing, writing and resolving presets is `gaze.presets.service.PresetService`'s work; this
-is the one lookup generation needs.
+is the lookup generation needs, and the writing of a preset row.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
-from gaze.db.models import PresetRow
+from gaze.db.models import PresetRow, utcnow
+from gaze.library.store import sync_card
+from gaze.presets.schema import Preset
 
 
 class PresetStore:
@@ -21,3 +24,12 @@ class PresetStore:
             return session.execute(
                 select(PresetRow).where(PresetRow.slug == slug)
             ).scalar_one_or_none()
+
+
+def upsert_preset(session: Session, preset: Preset) -> PresetRow:
+    row = session.get(PresetRow, preset.id)
+    if row is None:
+        row = PresetRow(id=preset.id, created_at=utcnow())
+        session.add(row)
+    sync_card(row, preset)
+    return row

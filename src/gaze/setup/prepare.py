@@ -9,9 +9,10 @@ from gaze.db.migrate import upgrade_to_head
 from gaze.db.models import SettingRow, utcnow
 from gaze.engines.registry import LOCAL_BACKEND
 from gaze.examples import DEMO_CHECKPOINT, example_library_path
-from gaze.library.files import read_library_folder
-from gaze.library.store import upsert_checkpoint, upsert_preset, upsert_resource
+from gaze.folders.files import read_library_folder
+from gaze.library.store import upsert_checkpoint, upsert_resource
 from gaze.media.storage import save_png_as
+from gaze.presets.store import upsert_preset
 from gaze.settings import Settings
 from gaze.setup.placeholder_cover import draw_cover
 

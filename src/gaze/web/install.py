@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from gaze.library.files import MAX_FILE_BYTES
+from gaze.library.json_input import MAX_FILE_BYTES
 from gaze.web.cover_upload import MAX_UPLOAD_BYTES
 from gaze.web.page_errors import install_page_error_handlers
 from gaze.web.pages import (

@@ -20,22 +20,15 @@ def runtime_of(request: Request) -> Runtime:
 
 
 def preset_service(request: Request) -> PresetService:
-    runtime = runtime_of(request)
-    return PresetService(
-        runtime.database,
-        runtime.settings.resolved_media_dir,
-        checkpoints_dir=runtime.settings.checkpoints_dir,
-    )
+    return runtime_of(request).preset_service()
 
 
 def library_service(request: Request) -> LibraryService:
-    runtime = runtime_of(request)
-    return LibraryService(runtime.database, runtime.settings.resolved_media_dir)
+    return runtime_of(request).library_service()
 
 
 def checkpoint_catalogue(request: Request) -> CheckpointCatalogue:
-    runtime = runtime_of(request)
-    return CheckpointCatalogue(runtime.database, runtime.settings.checkpoints_dir)
+    return runtime_of(request).checkpoint_catalogue()
 
 
 def backend_models(request: Request) -> list[BackendModels]:

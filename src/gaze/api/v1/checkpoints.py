@@ -80,8 +80,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 def catalogue(request: Request) -> CheckpointCatalogue:
     runtime: Runtime = request.app.state.runtime
-    checkpoints_dir = runtime.settings.checkpoints_dir
-    return CheckpointCatalogue(runtime.database, checkpoints_dir)
+    return runtime.checkpoint_catalogue()
 
 
 def backends(request: Request) -> list[BackendModels]:

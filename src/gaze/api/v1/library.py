@@ -62,7 +62,7 @@ Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous 
 
 def library_service(request: Request) -> LibraryService:
     runtime: Runtime = request.app.state.runtime
-    return LibraryService(runtime.database, runtime.settings.resolved_media_dir)
+    return runtime.library_service()
 
 
 Service = Annotated[LibraryService, Depends(library_service)]

@@ -111,12 +111,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 def preset_service(request: Request) -> PresetService:
     runtime: Runtime = request.app.state.runtime
-    settings = runtime.settings
-    return PresetService(
-        runtime.database,
-        settings.resolved_media_dir,
-        checkpoints_dir=settings.checkpoints_dir,
-    )
+    return runtime.preset_service()
 
 
 Service = Annotated[PresetService, Depends(preset_service)]

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from gaze.events import follow_events
+from gaze.events.stream import follow_events
 from gaze.events.types import JOB_DONE, JOB_PROGRESS, JobEvent, event_id_or_none
 from gaze.runtime import Runtime
 from gaze.web.login_session import require_login

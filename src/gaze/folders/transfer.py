@@ -1,5 +1,5 @@
 """Moving a library between the database and a folder of JSON files (`gaze library import`
-and `gaze library export`), in the layout `gaze.library.files` reads and writes.
+and `gaze library export`), in the layout `gaze.folders.files` reads and writes.
 
 Import upserts by id: a file replaces the stored document of the same id. A file is not
 imported when it is invalid (see `read_library_folder`) or when its slug is already the slug
@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
 from gaze.db.models import CheckpointRow, PresetRow, ResourceRow
-from gaze.library.database_view import DatabaseLibrary
-from gaze.library.files import (
+from gaze.folders.files import (
     FileProblem,
     LibraryImport,
     LibraryItem,
@@ -30,9 +29,11 @@ from gaze.library.files import (
     reference_problems,
     write_library_folder,
 )
+from gaze.library.database_view import DatabaseLibrary
 from gaze.library.schema import CATEGORIES, CheckpointSettings, describe_errors, resource_model_for
-from gaze.library.store import upsert_checkpoint, upsert_preset, upsert_resource
+from gaze.library.store import upsert_checkpoint, upsert_resource
 from gaze.presets.schema import Preset
+from gaze.presets.store import upsert_preset
 
 
 @dataclass

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gaze.library.json_input import MAX_FILE_BYTES
 from gaze.library.schema import (
     CATEGORIES,
     Character,
@@ -31,8 +32,8 @@ from gaze.library.schema import (
     describe_errors,
     resource_model_for,
 )
+from gaze.library.view import InMemoryLibrary, LibraryView
 from gaze.presets.references import slot_resource_ids
-from gaze.presets.resolve import InMemoryLibrary, LibraryView
 from gaze.presets.schema import Preset
 
 LibraryItem = Resource | CheckpointSettings | Preset
@@ -45,7 +46,6 @@ FOLDERS: dict[str, tuple[str, ...]] = {kind: (kind,) for kind in KINDS} | {
 }
 """The folder names read for each kind, in order; the first is the one written."""
 
-MAX_FILE_BYTES = 4 * 1024 * 1024
 
 _UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9_.-]")
 
