@@ -43,6 +43,7 @@ run: $(VENV)/.run-deps
 test: $(VENV)/.test-deps browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.test-deps

@@ -3,6 +3,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from gaze.library.fields import describe_errors, slug_from_id
 from gaze.library.schema import (
     CATEGORIES,
     Action,
@@ -14,9 +15,7 @@ from gaze.library.schema import (
     Scene,
     Style,
     WeightRange,
-    describe_errors,
     resource_model_for,
-    slug_from_id,
 )
 
 

@@ -3,7 +3,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gaze.library.schema import CATEGORIES, describe_errors
+from gaze.library.fields import describe_errors
+from gaze.library.schema import CATEGORIES
 from gaze.presets.schema import ORIENTATION_SIZES, DetailerSlot, Pool, Preset
 
 

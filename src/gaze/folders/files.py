@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gaze.library.fields import describe_errors
 from gaze.library.json_input import MAX_FILE_BYTES
 from gaze.library.schema import (
     CATEGORIES,
@@ -29,7 +30,6 @@ from gaze.library.schema import (
     CheckpointSettings,
     Resource,
     StrictModel,
-    describe_errors,
     resource_model_for,
 )
 from gaze.library.view import InMemoryLibrary, LibraryView

@@ -30,7 +30,8 @@ from gaze.folders.files import (
     write_library_folder,
 )
 from gaze.library.database_view import DatabaseLibrary
-from gaze.library.schema import CATEGORIES, CheckpointSettings, describe_errors, resource_model_for
+from gaze.library.fields import describe_errors
+from gaze.library.schema import CATEGORIES, CheckpointSettings, resource_model_for
 from gaze.library.store import upsert_checkpoint, upsert_resource
 from gaze.presets.schema import Preset
 from gaze.presets.store import upsert_preset

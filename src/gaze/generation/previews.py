@@ -14,7 +14,7 @@ from gaze.generation_spec import random_seed
 from gaze.jobs.context import JobContext
 from gaze.jobs.store import NewJob
 from gaze.jobs.submission import GenerationRejected, Submission, queue_new_jobs
-from gaze.library.schema import describe_errors, slug_from_id
+from gaze.library.fields import describe_errors, slug_from_id
 from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
 from gaze.presets.schema import Preset
 

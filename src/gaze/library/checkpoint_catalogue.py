@@ -23,13 +23,9 @@ from gaze.db.models import CheckpointRow
 from gaze.engines.base import Engine
 from gaze.engines.model_lists import ModelLists, model_lists
 from gaze.library.checkpoint_files import BaseModel, detect_base_model
+from gaze.library.fields import DEFAULT_SIZE, describe_errors, relative_path_problem
 from gaze.library.merge_patch import apply_merge_patch
-from gaze.library.schema import (
-    DEFAULT_SIZE,
-    CheckpointSettings,
-    describe_errors,
-    relative_path_problem,
-)
+from gaze.library.schema import CheckpointSettings
 from gaze.library.store import upsert_checkpoint
 from gaze.service_errors import Invalid, NotFound
 

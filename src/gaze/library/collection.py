@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from gaze.db.connection import Database
 from gaze.db.models import PresetRow, ResourceRow
 from gaze.library.covers import cover_problem
+from gaze.library.fields import describe_errors
 from gaze.library.listing import ListedRow, ListFilter, Page, keyset_page, list_filter
 from gaze.library.merge_patch import apply_merge_patch
-from gaze.library.schema import describe_errors
 from gaze.library.store import CardDocument
 from gaze.service_errors import Conflict, Invalid, NotFound
 

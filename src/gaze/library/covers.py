@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gaze.library.schema import relative_path_problem
+from gaze.library.fields import relative_path_problem
 from gaze.media.storage import STATIC_URL_PREFIX
 
 COVER_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")

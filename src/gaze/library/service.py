@@ -22,15 +22,9 @@ from gaze.db.models import ResourceRow
 from gaze.engines.model_lists import ModelLists
 from gaze.library.collection import DocumentCollection, Item
 from gaze.library.covers import cover_url
+from gaze.library.fields import FIELD_SEPARATOR, IDENTITY_SECTION
 from gaze.library.listing import Page
-from gaze.library.schema import (
-    CATEGORIES,
-    FIELD_SEPARATOR,
-    IDENTITY_SECTION,
-    Character,
-    Resource,
-    resource_model_for,
-)
+from gaze.library.schema import CATEGORIES, Character, Resource, resource_model_for
 from gaze.library.store import upsert_resource
 from gaze.service_errors import Invalid
 

@@ -15,8 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from gaze.library.schema import (
-    CATEGORIES,
+from gaze.library.fields import (
     Cfg,
     ClipSkip,
     Description,
@@ -30,12 +29,12 @@ from gaze.library.schema import (
     SamplerName,
     SectionName,
     Steps,
-    StrictModel,
     Tags,
     WorkflowTemplate,
     matching_slug,
     raise_at,
 )
+from gaze.library.schema import CATEGORIES, StrictModel
 from gaze.library.text_rules import MAX_TAG_LENGTH
 
 SlotMode = Literal["none", "fixed", "random"]

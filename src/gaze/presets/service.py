@@ -23,8 +23,9 @@ from gaze.generation_spec import random_seed, seed_problem
 from gaze.library.collection import DocumentCollection, Item
 from gaze.library.covers import cover_url
 from gaze.library.database_view import DatabaseLibrary
+from gaze.library.fields import relative_path_problem
 from gaze.library.listing import Page, list_filter
-from gaze.library.schema import CATEGORIES, relative_path_problem
+from gaze.library.schema import CATEGORIES
 from gaze.library.text_rules import MAX_PROMPT_LENGTH, prompt_problem
 from gaze.presets.references import missing_references
 from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset

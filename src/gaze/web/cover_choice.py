@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import UploadFile
 
-from gaze.library.schema import slug_from_id
+from gaze.library.fields import slug_from_id
 from gaze.web.cover_upload import UnusableUpload, save_uploaded_cover
 from gaze.web.page_errors import PageError
 

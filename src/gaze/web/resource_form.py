@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gaze.library.schema import FIELD_SEPARATOR, IDENTITY_SECTION
+from gaze.library.fields import FIELD_SEPARATOR, IDENTITY_SECTION
 from gaze.web.preset_form import parse_tags, tags_text
 from gaze.web.wardrobe_form import wardrobe_from_form, wardrobe_rows
 

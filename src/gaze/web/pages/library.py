@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from gaze.library.schema import CATEGORIES, slug_from_id
+from gaze.library.fields import slug_from_id
+from gaze.library.schema import CATEGORIES
 from gaze.web.cover_choice import chosen_cover
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice

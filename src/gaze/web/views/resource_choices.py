@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from gaze.db.connection import Database
 from gaze.db.models import ResourceRow
-from gaze.library.schema import CATEGORIES, FIELD_SEPARATOR, IDENTITY_SECTION
+from gaze.library.fields import FIELD_SEPARATOR, IDENTITY_SECTION
+from gaze.library.schema import CATEGORIES
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from gaze.engines.model_lists import model_lists
 from gaze.engines.pool import BackendState
-from gaze.library.schema import DEFAULT_SIZE
+from gaze.library.fields import DEFAULT_SIZE
 from gaze.presets.schema import ORIENTATION_SIZES
 from gaze.runtime import Runtime
 from gaze.web.views.navbar_status import backend_light
