@@ -135,10 +135,6 @@ class Settings(BaseSettings):
     def loras_dir(self) -> Path:
         return self.resolved_models_dir / "loras"
 
-    @property
-    def vae_dir(self) -> Path:
-        return self.resolved_models_dir / "vae"
-
     @cached_property
     def resolved_media_dir(self) -> Path:
         return self.media_dir or self.data_dir / "uploads"

@@ -37,7 +37,6 @@ ApiKeyOption = Annotated[
     ),
 ]
 DEFAULT_URL = "http://127.0.0.1:5782"
-FINISHED = ("done", "failed", "cancelled")
 
 out = Console()
 err = Console(stderr=True)

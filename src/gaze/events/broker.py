@@ -78,10 +78,6 @@ class EventBroker:
         if not self._subscribers:
             self._wake.set()  # let the task notice and end
 
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
-
     def _notify(self) -> None:
         """Called by writers in any thread of this process after they commit events."""
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is listening

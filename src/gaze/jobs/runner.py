@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,13 +13,14 @@ from typing import Any
 from gaze.db.models import ImageRow, JobRow
 from gaze.engines.base import (
     CancelToken,
+    Engine,
     EngineError,
     GenerationCancelled,
     GenerationResult,
     ProgressCallback,
 )
+from gaze.engines.pool import BackendPool
 from gaze.generation_spec import GenerationSpec
-from gaze.jobs.backend_attribution import BackendAttribution, Backends
 from gaze.jobs.store import JobStore
 from gaze.media.png_metadata import png_info
 from gaze.media.storage import STATIC_URL_PREFIX, delete_image, encode_png, save_png
@@ -30,8 +31,6 @@ CANCEL_POLL_SECONDS = 0.1
 """A cancel asked from another process is noticed within this, even without progress."""
 
 log = logging.getLogger(__name__)
-
-__all__ = ["HEARTBEAT_SECONDS", "Backends", "JobRunner", "job_watch"]
 
 
 @contextmanager
@@ -69,13 +68,12 @@ def job_watch(
 
 class JobRunner:
     def __init__(
-        self, store: JobStore, backends: Backends, media_dir: Path, worker_id: str
+        self, store: JobStore, backends: BackendPool, media_dir: Path, worker_id: str
     ) -> None:
         self.store = store
         self.backends = backends
         self.media_dir = media_dir
         self.worker_id = worker_id
-        self.attribution = BackendAttribution(backends)
 
     def __call__(self, job_id: str) -> None:
         job = self.store.claim(job_id, self.worker_id)
@@ -83,38 +81,28 @@ class JobRunner:
             return
         spec = GenerationSpec.from_dict(job.spec)
         cancel = CancelToken()
-        started: list[str] = []
-
-        def on_lease(backend: str) -> None:
-            started.append(backend)
-            self.attribution.record(job_id, backend)
-            self.store.mark_started(job_id, self.worker_id, backend)
-
-        if not self.attribution.hooked and (only := self.attribution.only_backend()):
-            on_lease(only)
-        try:
-            with (
-                self.store.cancellations.running(job_id, cancel),
-                job_watch(self.store, job_id, cancel),
-            ):
-                if self.store.cancel_flag(job_id):
-                    cancel.cancel()
-                self._run(job, spec, cancel, on_lease, started)
-        finally:
-            self.attribution.forget(job_id)
+        with (
+            self.store.cancellations.running(job_id, cancel),
+            job_watch(self.store, job_id, cancel),
+        ):
+            if self.store.cancel_flag(job_id):
+                cancel.cancel()
+            self._run(job, spec, cancel)
 
     def _run(
         self,
         job: JobRow,
         spec: GenerationSpec,
         cancel: CancelToken,
-        on_lease: Callable[[str], None],
-        started: list[str],
     ) -> None:
         job_id = job.id
+
+        def on_lease(engine: Engine) -> None:
+            self.store.mark_started(job_id, self.worker_id, engine.name)
+
         try:
-            result = self.attribution.run(
-                spec, self._progress_recorder(job_id, cancel, on_lease, started), cancel, on_lease
+            result = self.backends.run_with_failover(
+                spec, self._progress_recorder(job_id, cancel), cancel, on_lease=on_lease
             )
         except GenerationCancelled:
             self.store.cancel_running(job_id, self.worker_id)
@@ -134,19 +122,11 @@ class JobRunner:
             return
         self._save(job, spec, result)
 
-    def _progress_recorder(
-        self,
-        job_id: str,
-        cancel: CancelToken,
-        on_lease: Callable[[str], None],
-        started: list[str],
-    ) -> ProgressCallback:
+    def _progress_recorder(self, job_id: str, cancel: CancelToken) -> ProgressCallback:
         last_write = 0.0
 
         def record(fraction: float) -> None:
             nonlocal last_write
-            if not started and (guess := self.attribution.guess(job_id)):
-                on_lease(guess)
             now = time.monotonic()
             if fraction < 1.0 and now - last_write < PROGRESS_WRITE_INTERVAL:
                 return

@@ -11,14 +11,9 @@ from huey.consumer import Consumer
 
 from gaze.jobs.context import JobContext
 from gaze.jobs.housekeeping import prune_old_records
-from gaze.jobs.runner import HEARTBEAT_SECONDS, JobRunner
+from gaze.jobs.runner import JobRunner
 from gaze.jobs.store import RecoveredJobs, stale_cutoff
 from gaze.webhooks.sender import WebhookSender
-
-STALE_AFTER_SECONDS = HEARTBEAT_SECONDS * 6
-"""Default of GAZE_JOB_STALE_SECONDS."""
-SWEEP_SECONDS = 10.0
-"""Default of GAZE_SWEEP_SECONDS."""
 
 log = logging.getLogger(__name__)
 

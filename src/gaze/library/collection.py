@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
-from gaze.db.models import PresetRow, ResourceRow
 from gaze.library.covers import cover_problem
 from gaze.library.fields import describe_errors
 from gaze.library.listing import ListedRow, ListFilter, Page, keyset_page, list_filter
@@ -36,7 +35,6 @@ class Item(CardDocument, Protocol):
     id: str
 
 
-StoredRow = ResourceRow | PresetRow
 MAX_USERS_NAMED = 10
 """How many users of an item a refused delete names."""
 

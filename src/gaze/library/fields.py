@@ -29,7 +29,6 @@ from gaze.library.text_rules import (
 
 FIELD_SEPARATOR = "::"
 IDENTITY_SECTION = "identity"
-BASE_MODELS = ("sd1", "sdxl")
 DEFAULT_SIZE: dict[str, tuple[int, int]] = {"sd1": (512, 512), "sdxl": (1024, 1024)}
 """A checkpoint's default width and height per base model."""
 
@@ -246,14 +245,6 @@ ClipSkip = Annotated[int, Field(ge=1, le=24)]
 Section = dict[SectionName, PromptValue]
 Fields = dict[SectionName, Section]
 Tags = dict[SectionName, TagValue]
-
-
-def split_field_address(address: str) -> tuple[str, str]:
-    """``"section::key"`` -> ``("section", "key")``; ValueError if it is not an address."""
-    section, separator, key = address.partition(FIELD_SEPARATOR)
-    if not separator or not section or not key:
-        raise ValueError(f"not a field address (section{FIELD_SEPARATOR}key): {address!r}")
-    return section, key
 
 
 # --- LoRA ----------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ class UnsafePath(ValueError):
 @dataclass(frozen=True)
 class SavedImage:
     relative_path: str
-    absolute_path: Path
 
     @property
     def url(self) -> str:
@@ -68,7 +67,7 @@ def save_png(media_dir: Path, folder: str, data: bytes, now: float | None = None
             except FileExistsError:
                 suffix += 1
                 continue
-            return SavedImage(str(relative_folder / name), final)
+            return SavedImage(str(relative_folder / name))
     finally:
         temporary.unlink(missing_ok=True)
 
