@@ -59,7 +59,7 @@ class GenerationSpec:
     clip_skip: int | None = None
     workflow_template: dict[str, Any] | None = field(default=None, hash=False)
     """A custom ComfyUI workflow (API format with placeholders, see
-    gaze.engines.comfyui.templates); None = the built-in graph."""
+    gaze.workflow_templates); None = the built-in graph."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

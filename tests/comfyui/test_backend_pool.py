@@ -13,8 +13,10 @@ import pytest
 from PIL import Image
 
 from gaze.engines.base import (
+    BackendHealth,
     BackendUnavailable,
     CancelToken,
+    EngineCapabilities,
     GenerationResult,
     ModelNotFound,
     ProgressCallback,
@@ -45,9 +47,13 @@ def run(pool: BackendPool, job_spec: GenerationSpec) -> GenerationResult:
 
 
 class LocalEngine:
-    """An in-process engine without health(): the pool treats it as always up."""
+    """An in-process engine: always up, runs no custom workflows."""
 
     name = "local"
+    capabilities = EngineCapabilities(samplers=("euler",), schedulers=("normal",))
+
+    def health(self) -> BackendHealth:
+        return BackendHealth(up=True, queue_remaining=None, detail="")
 
     def checkpoints(self) -> list[str]:
         return [SD15]
@@ -212,7 +218,14 @@ def test_concurrent_workers_never_share_a_backend(standin_factory: StandInFactor
     assert sum(len(comfy.stats().executed_prompts) for comfy in backends) == 18
 
 
-def test_an_engine_without_health_is_always_up(standin: ComfyUIStandIn) -> None:
+class BrokenHealthCheck(LocalEngine):
+    name = "broken"
+
+    def health(self) -> BackendHealth:
+        raise RuntimeError("sensor unplugged")
+
+
+def test_an_in_process_engine_is_up_beside_a_comfyui(standin: ComfyUIStandIn) -> None:
     local = LocalEngine()
     with BackendPool([local, engine(standin)], health_interval=60) as pool:
         states = {state.name: state for state in pool.snapshot()}
@@ -220,6 +233,14 @@ def test_an_engine_without_health_is_always_up(standin: ComfyUIStandIn) -> None:
         with pool.lease(spec()) as first, pool.lease(spec()) as second:
             assert {first.name, second.name} == {"local", standin.url}
             assert all(state.busy for state in pool.snapshot())
+
+
+def test_a_health_check_that_raises_counts_as_down(standin: ComfyUIStandIn) -> None:
+    with BackendPool([BrokenHealthCheck(), engine(standin)], health_interval=60) as pool:
+        states = {state.name: state for state in pool.snapshot()}
+        assert not states["broken"].up
+        assert states["broken"].detail == "health check: sensor unplugged"
+        assert run(pool, spec()).backend == standin.url
 
 
 def models(

@@ -2,111 +2,36 @@
 
 from __future__ import annotations
 
-import itertools
 import re
-import threading
 import time
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
-from PIL import ImageChops
 
 from gaze.engines.base import (
     BackendUnavailable,
     CancelToken,
+    EngineCapabilities,
     EngineError,
     GenerationCancelled,
-    GenerationResult,
     ModelNotFound,
 )
 from gaze.engines.comfyui.engine import ComfyUIEngine
-from gaze.generation_spec import GenerationSpec, LoraSpec
-from tests.comfyui.template_examples import (
-    fixed_vae_template,
-    text_to_image_template,
-    with_template,
-)
-from tests.comfyui_standin import ComfyUIStandIn, StandInFactory, expected_image
+from gaze.generation_spec import LoraSpec
+from tests.comfyui.engine_jobs import Job, ProgressLog, same_pixels, spec, state, wait_until
+from tests.comfyui_standin import ComfyUIStandIn, StandInFactory
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 
-def spec(**changes: Any) -> GenerationSpec:
-    values: dict[str, Any] = {
-        "positive": "a lighthouse",
-        "negative": "blurry",
-        "checkpoint": "sd15/base.safetensors",
-        "width": 256,
-        "height": 192,
-        "steps": 8,
-        "seed": 31337,
-    }
-    values.update(changes)
-    return GenerationSpec(**values)
-
-
-class ProgressLog:
-    def __init__(self) -> None:
-        self.fractions: list[float] = []
-        self.first = threading.Event()
-
-    def __call__(self, fraction: float) -> None:
-        self.fractions.append(fraction)
-        self.first.set()
-
-    def assert_monotonic_to_one(self) -> None:
-        assert self.fractions, "no progress reported"
-        assert all(b > a for a, b in itertools.pairwise(self.fractions))
-        assert all(0.0 < f <= 1.0 for f in self.fractions)
-        assert self.fractions[-1] == 1.0
-
-
-def same_pixels(result: GenerationResult, seed: int, width: int, height: int) -> bool:
-    expected = expected_image(seed, width, height)
-    actual = result.image.convert("RGB")
-    return (
-        actual.size == expected.size and ImageChops.difference(actual, expected).getbbox() is None
-    )
-
-
-def state(standin: ComfyUIStandIn) -> dict[str, Any]:
-    return httpx.get(f"{standin.url}/_standin/state", trust_env=False).json()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
-
-
-class Job:
-    """A generate() running on its own thread, as GAZE's workers run it."""
-
-    def __init__(self, engine: ComfyUIEngine, job_spec: GenerationSpec) -> None:
-        self.progress = ProgressLog()
-        self.cancel = CancelToken()
-        self.result: GenerationResult | None = None
-        self.error: BaseException | None = None
-        self.ended_at = 0.0
-        self._thread = threading.Thread(target=self._run, args=(engine, job_spec), daemon=True)
-        self._thread.start()
-
-    def _run(self, engine: ComfyUIEngine, job_spec: GenerationSpec) -> None:
-        try:
-            self.result = engine.generate(job_spec, self.progress, self.cancel)
-        except BaseException as error:
-            self.error = error
-        self.ended_at = time.monotonic()
-
-    def join(self, timeout: float = 10.0) -> None:
-        self._thread.join(timeout)
-        assert not self._thread.is_alive(), "generate() did not return"
-
-
 # -- success ----------------------------------------------------------------------------
+
+
+def test_declares_custom_workflows_and_leaves_sampler_names_to_the_server() -> None:
+    capabilities = ComfyUIEngine("http://127.0.0.1:1").capabilities
+    assert capabilities == EngineCapabilities(
+        samplers=None, schedulers=None, runs_workflow_templates=True
+    )
 
 
 def test_generates_the_image_with_monotonic_progress(standin: ComfyUIStandIn) -> None:
@@ -220,15 +145,14 @@ def test_missing_models_are_found_before_queueing(standin: ComfyUIStandIn) -> No
         loras=(LoraSpec("detail.safetensors"), LoraSpec("gone.safetensors")),
         vae="other_vae.safetensors",
     )
-    assert engine.missing_models(wrong) == [
-        "checkpoint 'nope.safetensors'",
-        "LoRA 'gone.safetensors'",
-        "VAE 'other_vae.safetensors'",
-    ]
-    assert engine.missing_models(spec()) == []
-    with pytest.raises(ModelNotFound, match=r"does not have checkpoint 'nope\.safetensors'"):
+    with pytest.raises(ModelNotFound) as raised:
         engine.generate(wrong, ProgressLog(), CancelToken())
+    assert str(raised.value) == (
+        f"ComfyUI at {standin.url} does not have checkpoint 'nope.safetensors', "
+        "LoRA 'gone.safetensors', VAE 'other_vae.safetensors'"
+    )
     assert standin.history() == {}  # nothing was queued
+    assert same_pixels(engine.generate(spec(), ProgressLog(), CancelToken()), 31337, 256, 192)
 
 
 def test_validation_error_names_node_input_and_value(standin: ComfyUIStandIn) -> None:
@@ -389,66 +313,6 @@ def test_a_server_that_could_not_be_reached_is_not_waited_on_again(
     assert time.monotonic() - started < 0.2
     assert engine.health().up  # a passing check clears the memory at once
     assert "sd15/base.safetensors" in engine.checkpoints()
-
-
-# -- custom workflows --------------------------------------------------------------------
-
-
-def templated(template: dict[str, Any], **changes: Any) -> GenerationSpec:
-    return with_template(spec(**changes), template)
-
-
-def test_a_spec_runs_the_workflow_it_carries(standin: ComfyUIStandIn) -> None:
-    engine = ComfyUIEngine(standin.url)
-    job_spec = templated(
-        text_to_image_template(),
-        loras=(LoraSpec("style/ink.safetensors", 0.7, 0.2),),
-        vae="sdxl_vae.safetensors",
-    )
-    progress = ProgressLog()
-    result = engine.generate(job_spec, progress, CancelToken())
-    progress.assert_monotonic_to_one()
-    assert same_pixels(result, 31337, 256, 192)
-    sent = standin.history()[result.info["prompt_id"]]["prompt"][2]
-    assert set(sent) == {"3", "4", "5", "6", "7", "8", "9", "30"}
-    assert sent["6"]["inputs"]["text"] == "masterpiece, a lighthouse"
-    assert sent["30"]["inputs"]["lora_name"] == "style/ink.safetensors"
-    assert sent["30"]["inputs"]["strength_clip"] == 0.2
-    assert sent["8"]["inputs"]["vae"] == ["4", 2]  # the template decides the VAE
-
-
-def test_the_specs_workflow_replaces_the_engines(standin: ComfyUIStandIn) -> None:
-    engine_template = text_to_image_template()
-    engine_template["9"]["inputs"]["filename_prefix"] = "engine_default"
-    engine = ComfyUIEngine(standin.url, workflow_template=engine_template)
-    plain = engine.generate(spec(), ProgressLog(), CancelToken())
-    assert plain.info["comfyui_image"]["filename"].startswith("engine_default_")
-    own = engine.generate(templated(text_to_image_template(), seed=5), ProgressLog(), CancelToken())
-    assert own.info["comfyui_image"]["filename"].startswith("t_")
-    assert same_pixels(own, 5, 256, 192)
-
-
-def test_model_files_named_by_a_workflow_are_checked_before_queueing(
-    standin: ComfyUIStandIn,
-) -> None:
-    engine = ComfyUIEngine(standin.url)
-    job_spec = templated(fixed_vae_template("missing_vae.safetensors"))
-    assert engine.missing_models(job_spec) == ["VAE 'missing_vae.safetensors'"]
-    with pytest.raises(ModelNotFound, match=r"does not have VAE 'missing_vae\.safetensors'"):
-        engine.generate(job_spec, ProgressLog(), CancelToken())
-    assert standin.history() == {}
-    good = templated(fixed_vae_template("sdxl_vae.safetensors"))
-    assert engine.missing_models(good) == []
-    assert same_pixels(engine.generate(good, ProgressLog(), CancelToken()), 31337, 256, 192)
-
-
-def test_an_unusable_workflow_fails_the_job_saying_why(standin: ComfyUIStandIn) -> None:
-    broken = text_to_image_template()
-    del broken["9"]
-    with pytest.raises(EngineError, match="the template has no output node") as raised:
-        ComfyUIEngine(standin.url).generate(templated(broken), ProgressLog(), CancelToken())
-    assert not isinstance(raised.value, BackendUnavailable)
-    assert standin.history() == {}
 
 
 # -- cancelling -------------------------------------------------------------------------

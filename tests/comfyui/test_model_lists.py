@@ -39,6 +39,10 @@ def lists(
     return ModelLists(frozenset(checkpoints), frozenset(loras), frozenset(vaes), templates)
 
 
+def lacking(backend: ModelLists, spec: GenerationSpec) -> list[str]:
+    return backend.unmet(Requirements.of(spec))
+
+
 def test_the_built_in_graph_needs_checkpoint_loras_and_vae() -> None:
     assert model_needs(SPEC) == [
         ModelNeed("checkpoints", SD15),
@@ -65,9 +69,9 @@ def test_a_template_needs_what_it_uses_and_what_it_names() -> None:
     assert model_needs(SPEC, fixed) == [ModelNeed("checkpoints", SDXL)]
 
 
-def test_lacks_names_each_missing_file() -> None:
-    assert lists().lacks(SPEC) == []
-    assert lists(checkpoints=(SDXL,), loras=("detail.safetensors",), vaes=()).lacks(SPEC) == [
+def test_unmet_names_each_missing_file() -> None:
+    assert lacking(lists(), SPEC) == []
+    assert lacking(lists(checkpoints=(SDXL,), loras=("detail.safetensors",), vaes=()), SPEC) == [
         f"checkpoint {SD15!r}",
         "LoRA 'style/ink.safetensors'",
         "VAE 'sdxl_vae.safetensors'",
@@ -77,14 +81,14 @@ def test_lacks_names_each_missing_file() -> None:
 def test_windows_spelling_in_a_template_matches_posix_lists() -> None:
     doc = fixed_vae_template("sdxl\\vae.safetensors")
     spec = with_template(dataclasses.replace(SPEC, loras=()), doc)
-    assert lists(vaes=("sdxl/vae.safetensors",)).lacks(spec) == []
+    assert lacking(lists(vaes=("sdxl/vae.safetensors",)), spec) == []
 
 
 def test_a_custom_workflow_needs_a_backend_that_runs_templates() -> None:
     spec = with_template(SPEC, text_to_image_template())
     assert Requirements.of(spec).custom_workflow
-    assert lists(templates=False).lacks(spec) == ["support for custom ComfyUI workflows"]
-    assert lists(templates=True).lacks(spec) == []
+    assert lacking(lists(templates=False), spec) == ["support for custom ComfyUI workflows"]
+    assert lacking(lists(templates=True), spec) == []
     assert preflight_problem(spec, [lists(templates=False)]) == (
         "it uses a custom ComfyUI workflow and no ComfyUI backend is reachable"
     )

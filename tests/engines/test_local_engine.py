@@ -16,12 +16,13 @@ from PIL import Image
 from gaze.engines.base import (
     CancelToken,
     Engine,
+    EngineCapabilities,
     EngineError,
     GenerationCancelled,
     ModelNotFound,
 )
-from gaze.engines.local import SAMPLERS, SCHEDULERS
 from gaze.engines.local.engine import LocalEngine
+from gaze.engines.local.samplers import SAMPLERS, SCHEDULERS
 from gaze.engines.local.tiny_checkpoint import tiny_models
 from gaze.generation_spec import GenerationSpec, LoraSpec
 
@@ -52,6 +53,14 @@ def _pixels(image: Image.Image) -> bytes:
 def test_engine_satisfies_the_protocol(engine: LocalEngine) -> None:
     typed: Engine = engine
     assert typed.name == "local"
+
+
+def test_engine_declares_what_it_runs_and_is_always_up(engine: LocalEngine) -> None:
+    assert engine.capabilities == EngineCapabilities(samplers=SAMPLERS, schedulers=SCHEDULERS)
+    assert not engine.capabilities.runs_workflow_templates
+    assert engine.capabilities.second_pass_kinds == ()
+    health = engine.health()
+    assert health.up and health.queue_remaining is None and health.last_checkpoint is None
 
 
 def test_lists_checkpoints_and_loras_as_relative_posix_paths(

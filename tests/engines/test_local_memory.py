@@ -24,7 +24,7 @@ from local_engine_constants import SD1_NAME, SDXL_NAME, TEST_THREADS
 from gaze.engines.base import CancelToken, EngineError
 from gaze.engines.local.checkpoint_cache import default_cache_size
 from gaze.engines.local.engine import LocalEngine
-from gaze.engines.local.out_of_memory import is_out_of_memory
+from gaze.engines.local.out_of_memory import out_of_memory_cause
 from gaze.engines.local.tiny_checkpoint import write_tiny_checkpoint
 from gaze.engines.registry import build_engine
 from gaze.generation_spec import GenerationSpec
@@ -122,18 +122,20 @@ def test_out_of_memory_errors_are_recognised_through_wrapping() -> None:
     cpu = RuntimeError(
         "[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory"
     )
-    assert is_out_of_memory(cpu)
-    assert is_out_of_memory(MemoryError())
-    assert is_out_of_memory(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate"))
+    assert out_of_memory_cause(cpu) is cpu
+    memory = MemoryError()
+    assert out_of_memory_cause(memory) is memory
+    cuda = torch.OutOfMemoryError("CUDA out of memory. Tried to allocate")
+    assert out_of_memory_cause(cuda) is cuda
     try:
         try:
             raise cpu
         except RuntimeError as error:
             raise EngineError("generation failed") from error
     except EngineError as wrapped:
-        assert is_out_of_memory(wrapped)
-    assert not is_out_of_memory(RuntimeError("size mismatch for conv_in.weight"))
-    assert not is_out_of_memory(EngineError("could not load LoRA x"))
+        assert out_of_memory_cause(wrapped) is cpu
+    assert out_of_memory_cause(RuntimeError("size mismatch for conv_in.weight")) is None
+    assert out_of_memory_cause(EngineError("could not load LoRA x")) is None
 
 
 _OUT_OF_MEMORY_JOB = textwrap.dedent(

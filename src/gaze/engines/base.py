@@ -1,4 +1,4 @@
-"""The one interface every backend implements, and the errors it may raise."""
+"""The one interface every backend implements, what it declares it can run, and its errors."""
 
 from __future__ import annotations
 
@@ -45,6 +45,32 @@ class CancelToken:
         return self._event.is_set()
 
 
+@dataclass(frozen=True)
+class EngineCapabilities:
+    """What a backend declares it can run, beyond the model files it lists."""
+
+    samplers: tuple[str, ...] | None
+    """Sampler names it runs; None when the backend checks names itself (a ComfyUI server
+    validates every prompt against its own list)."""
+    schedulers: tuple[str, ...] | None
+    """Scheduler names it runs; None as for ``samplers``."""
+    second_pass_kinds: tuple[str, ...] = ()
+    """Second passes (hires fix, refiner...) it runs after the first image."""
+    runs_workflow_templates: bool = False
+    """Whether it runs specs carrying a custom workflow (``spec.workflow_template``)."""
+
+
+@dataclass(frozen=True)
+class BackendHealth:
+    """What a backend's ``health()`` reports."""
+
+    up: bool
+    queue_remaining: int | None
+    detail: str
+    last_checkpoint: str | None = None
+    """The checkpoint of the last prompt the backend finished, if it can tell."""
+
+
 @dataclass
 class GenerationResult:
     image: Image.Image
@@ -56,6 +82,11 @@ class Engine(Protocol):
     """A backend. `name` is what jobs record as their backend (``local`` or a URL)."""
 
     name: str
+    capabilities: EngineCapabilities
+
+    def health(self) -> BackendHealth:
+        """Whether the backend can take jobs now (an unreachable one reports ``up=False``)."""
+        ...
 
     def checkpoints(self) -> list[str]:
         """Checkpoint names this backend can load, relative posix paths."""

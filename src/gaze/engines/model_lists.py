@@ -3,7 +3,8 @@
 A spec needs its checkpoint, its LoRAs and its VAE. With a custom ComfyUI workflow
 (``spec.workflow_template``) it needs what the template uses instead: the checkpoint
 and LoRAs only where ``{{checkpoint}}`` and ``{{loras}}`` appear, no VAE from the spec,
-plus every model file the template names itself; and a backend that runs templates.
+plus every model file the template names itself; and a backend that runs templates
+(``runs_workflow_templates`` in its capabilities).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gaze.engines.base import Engine, EngineError
-from gaze.engines.comfyui.templates import template_models, template_of
 from gaze.generation_spec import GenerationSpec
+from gaze.workflow_templates import template_models, template_of
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +99,6 @@ class ModelLists:
         missing += [need.describe() for need in requirements.models if not self.has(need)]
         return missing
 
-    def lacks(self, spec: GenerationSpec) -> list[str]:
-        """What the spec needs that this backend does not have."""
-        return self.unmet(Requirements.of(spec))
-
 
 def model_lists(engine: Engine) -> ModelLists | None:
     """The engine's model lists, or None when it cannot be asked (it is down)."""
@@ -110,16 +107,11 @@ def model_lists(engine: Engine) -> ModelLists | None:
             frozenset(engine.checkpoints()),
             frozenset(engine.loras()),
             frozenset(engine.vaes()),
-            runs_workflow_templates=runs_workflow_templates(engine),
+            runs_workflow_templates=engine.capabilities.runs_workflow_templates,
         )
     except EngineError as error:
         log.warning("could not list the models of %s: %s", engine.name, error)
         return None
-
-
-def runs_workflow_templates(engine: Engine) -> bool:
-    """Whether the engine runs specs that carry a custom ComfyUI workflow."""
-    return bool(getattr(engine, "runs_workflow_templates", False))
 
 
 def preflight_problem(spec: GenerationSpec, lists: Sequence[ModelLists]) -> str | None:

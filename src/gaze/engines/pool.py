@@ -6,12 +6,11 @@ has every model the spec needs (its checkpoint, LoRAs and VAE, see
 ``spec.checkpoint`` (no reload), then the one idle longest. A spec no backend that is up
 can run fails at once (NoBackendHasModels) instead of waiting.
 
-Engines with a ``health() -> BackendHealth`` method are checked at ``start()`` and then
-every ``health_interval`` seconds by a background thread; those that fail are skipped
-until a check passes again. Engines without ``health()`` are always up. An engine that
-raises BackendUnavailable inside a lease is marked down at once. Each check also reads
-every backend's model lists, and the checkpoint it ran last (``last_checkpoint``: a
-ComfyUI keeps it loaded, also from prompts GAZE did not send).
+Every engine's ``health()`` is asked at ``start()`` and then every ``health_interval``
+seconds by a background thread; engines that fail are skipped until a check passes again.
+An engine that raises BackendUnavailable inside a lease is marked down at once. Each check
+also reads every backend's model lists, and the checkpoint it ran last (``last_checkpoint``:
+a ComfyUI keeps it loaded, also from prompts GAZE did not send).
 
 ``run_with_failover`` leases, runs, and when the backend dies (BackendUnavailable) or turns
 out to lack a model after all (ModelNotFound), retries once on another backend.
@@ -25,9 +24,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from gaze.engines.base import (
+    BackendHealth,
     BackendUnavailable,
     CancelToken,
     Engine,
@@ -35,27 +35,10 @@ from gaze.engines.base import (
     ModelNotFound,
     ProgressCallback,
 )
-from gaze.engines.model_lists import (
-    CUSTOM_WORKFLOWS,
-    ModelLists,
-    Requirements,
-    model_lists,
-    runs_workflow_templates,
-)
+from gaze.engines.model_lists import CUSTOM_WORKFLOWS, ModelLists, Requirements, model_lists
 from gaze.generation_spec import GenerationSpec
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BackendHealth:
-    """What a backend's ``health()`` reports."""
-
-    up: bool
-    queue_remaining: int | None
-    detail: str
-    last_checkpoint: str | None = None
-    """The checkpoint of the last prompt the backend finished, if it can tell."""
 
 
 @dataclass(frozen=True)
@@ -87,14 +70,13 @@ class _Slot:
     queue_remaining: int | None = None
     detail: str = ""
     last_released: float = 0.0
-    checkable: bool = field(default=False)
     models: ModelLists | None = None
     """Its model lists as last read; None until read (then it may run anything)."""
 
     def unmet(self, requirements: Requirements) -> list[str]:
         if self.models is not None:
             return self.models.unmet(requirements)
-        if requirements.custom_workflow and not runs_workflow_templates(self.engine):
+        if requirements.custom_workflow and not self.engine.capabilities.runs_workflow_templates:
             return [CUSTOM_WORKFLOWS]
         return []
 
@@ -102,8 +84,7 @@ class _Slot:
 @dataclass(frozen=True)
 class _CheckResult:
     started: float
-    health: BackendHealth | None
-    """None for an engine without ``health()``."""
+    health: BackendHealth
     models: ModelLists | None
 
 
@@ -124,10 +105,7 @@ class BackendPool:
     def __init__(self, engines: Sequence[Engine], *, health_interval: float = 5.0) -> None:
         if not engines:
             raise ValueError("a BackendPool needs at least one engine")
-        self._slots = [
-            _Slot(engine=engine, checkable=callable(getattr(engine, "health", None)))
-            for engine in engines
-        ]
+        self._slots = [_Slot(engine=engine) for engine in engines]
         self.health_interval = health_interval
         self._condition = threading.Condition()
         self._stopping = threading.Event()
@@ -178,9 +156,8 @@ class BackendPool:
 
     def _check(self, slot: _Slot) -> _CheckResult:
         started = time.monotonic()
-        health = self._ask_health(slot) if slot.checkable else None
-        up = health is None or health.up
-        return _CheckResult(started, health, self._read_models(slot.engine) if up else None)
+        health = self._ask_health(slot)
+        return _CheckResult(started, health, self._read_models(slot.engine) if health.up else None)
 
     @staticmethod
     def _read_models(engine: Engine) -> ModelLists | None:
@@ -195,9 +172,6 @@ class BackendPool:
         if result.models is not None:
             slot.models = result.models
         health = result.health
-        if health is None:
-            slot.up = True
-            return
         if slot.up and not health.up:
             log.warning("backend %s is down: %s", slot.engine.name, health.detail)
         elif not slot.up and health.up:
@@ -217,16 +191,9 @@ class BackendPool:
     @staticmethod
     def _ask_health(slot: _Slot) -> BackendHealth:
         try:
-            health = slot.engine.health()  # type: ignore[attr-defined]
-        except Exception as error:
+            return slot.engine.health()
+        except Exception as error:  # a failing check must not take the pool down
             return BackendHealth(up=False, queue_remaining=None, detail=f"health check: {error}")
-        if not isinstance(health, BackendHealth):
-            return BackendHealth(
-                up=bool(getattr(health, "up", False)),
-                queue_remaining=None,
-                detail=str(getattr(health, "detail", "")),
-            )
-        return health
 
     def mark_down(self, engine: Engine, detail: str) -> None:
         with self._condition:
@@ -326,19 +293,18 @@ class BackendPool:
         return f"no backend that is up can run {' + '.join(needed)} ({'; '.join(reasons)})"
 
     @contextmanager
-    def lease(self, spec: GenerationSpec, timeout: float | None = None) -> Iterator[Engine]:
-        """An idle, healthy engine for ``spec`` until the block ends.
+    def lease(
+        self,
+        spec: GenerationSpec,
+        timeout: float | None = None,
+        *,
+        exclude: Sequence[Engine] = (),
+    ) -> Iterator[Engine]:
+        """An idle, healthy engine for ``spec`` (none of ``exclude``) until the block ends.
 
         Waits up to ``timeout`` seconds (forever if None) while all are busy; raises
         NoBackendAvailable when none is up or none became free in time.
         """
-        with self._lease(spec, timeout, exclude=()) as engine:
-            yield engine
-
-    @contextmanager
-    def _lease(
-        self, spec: GenerationSpec, timeout: float | None, exclude: Sequence[Engine]
-    ) -> Iterator[Engine]:
         slot = self._acquire(spec, timeout, exclude)
         succeeded = False
         try:
@@ -374,7 +340,7 @@ class BackendPool:
         for _attempt in range(2):
             engine: Engine | None = None
             try:
-                with self._lease(spec, lease_timeout, exclude=failed) as engine:
+                with self.lease(spec, lease_timeout, exclude=failed) as engine:
                     if on_lease is not None:
                         on_lease(engine)
                     result = engine.generate(spec, progress, cancel)

@@ -26,6 +26,7 @@ from gaze.library.text_rules import (
     tag_value_problem,
     text_problem,
 )
+from gaze.workflow_templates import validate_template
 
 FIELD_SEPARATOR = "::"
 IDENTITY_SECTION = "identity"
@@ -198,8 +199,6 @@ def _check_side(value: Any) -> Any:
 
 
 def _check_workflow_template(value: Any) -> Any:
-    from gaze.engines.comfyui.templates import validate_template
-
     problems = validate_template(value)
     if problems:
         raise _error("not a usable ComfyUI workflow: " + "; ".join(problems))
@@ -236,7 +235,7 @@ ImageSide = Annotated[int, BeforeValidator(_check_side)]
 """Pixels: 64 to 4096, a multiple of 8."""
 SamplerName = Annotated[str, BeforeValidator(_check_sampler_name)]
 WorkflowTemplate = Annotated[dict[str, Any], BeforeValidator(_check_workflow_template)]
-"""A ComfyUI API-format workflow with placeholders (see gaze.engines.comfyui.templates)."""
+"""A ComfyUI API-format workflow with placeholders (see gaze.workflow_templates)."""
 Steps = Annotated[int, Field(ge=1, le=200)]
 Cfg = Annotated[float, Field(ge=0, le=50, allow_inf_nan=False)]
 ClipSkip = Annotated[int, Field(ge=1, le=24)]

@@ -2,15 +2,15 @@
 
 Synchronous by contract (the caller is a worker thread): each call runs the async client
 in an event loop of its own. Model lists are cached for ``model_list_ttl`` seconds and
-used both for the preflight ``missing_models`` and to send model names spelled the way
-the server spells them (a Windows ComfyUI lists ``sdxl\\model.safetensors``). A server
-that could not be reached (by a listing, a health check or a job) counts as unreachable
-for ``unreachable_retry`` seconds, or until a health check finds it up: its model lists
-then raise BackendUnavailable at once, so preflights and leases neither wait on it nor
-trust lists from before it went away.
+used both to refuse a job whose models the server lacks before queueing it and to send
+model names spelled the way the server spells them (a Windows ComfyUI lists
+``sdxl\\model.safetensors``). A server that could not be reached (by a listing, a
+health check or a job) counts as unreachable for ``unreachable_retry`` seconds, or until a
+health check finds it up: its model lists then raise BackendUnavailable at once, so
+preflights and leases neither wait on it nor trust lists from before it went away.
 
 A spec may carry its own workflow (``spec.workflow_template``, see
-`gaze.engines.comfyui.templates`); it replaces the engine's ``workflow_template``, which
+`gaze.workflow_templates`); it replaces the engine's ``workflow_template``, which
 replaces the built-in text-to-image graph.
 """
 
@@ -27,8 +27,10 @@ from typing import Any, TypeVar
 from PIL import Image, UnidentifiedImageError
 
 from gaze.engines.base import (
+    BackendHealth,
     BackendUnavailable,
     CancelToken,
+    EngineCapabilities,
     EngineError,
     GenerationCancelled,
     GenerationResult,
@@ -36,17 +38,12 @@ from gaze.engines.base import (
     ProgressCallback,
 )
 from gaze.engines.comfyui.client import ComfyUIClient, Timeouts
-from gaze.engines.comfyui.templates import (
-    Template,
-    TemplateError,
-    fill_template,
-    template_of,
-    validate_template,
-)
+from gaze.engines.comfyui.prompt_run import run_prompt
+from gaze.engines.comfyui.template_filling import fill_template
 from gaze.engines.comfyui.workflow import build_workflow, loaded_checkpoint
 from gaze.engines.model_lists import ModelNeed, model_needs
-from gaze.engines.pool import BackendHealth
 from gaze.generation_spec import GenerationSpec, LoraSpec
+from gaze.workflow_templates import Template, TemplateError, template_of, validate_template
 
 T = TypeVar("T")
 
@@ -124,11 +121,11 @@ class ComfyUIEngine:
     ``timeout`` is the longest a prompt may go without any sign of progress before the
     backend counts as unavailable; ``connect_timeout`` and ``request_timeout`` bound each
     connection and HTTP call. ``workflow_template`` replaces the built-in text-to-image
-    graph with a placeholder template (see ``gaze.engines.comfyui.templates``) for specs
-    that carry none of their own.
+    graph with a placeholder template (see ``gaze.workflow_templates``) for specs that
+    carry none of their own.
     """
 
-    runs_workflow_templates = True
+    capabilities = EngineCapabilities(samplers=None, schedulers=None, runs_workflow_templates=True)
 
     def __init__(
         self,
@@ -180,15 +177,6 @@ class ComfyUIEngine:
         except BackendUnavailable as error:
             self._models.mark_unreachable(str(error))
             raise
-
-    # -- preflight and health --------------------------------------------------------
-
-    def missing_models(self, spec: GenerationSpec) -> list[str]:
-        """What ``spec`` names that this server lacks, e.g. ``["checkpoint 'a.safetensors'"]``.
-
-        Uses the model lists cached for a few seconds; empty when the server cannot list
-        its models (the prompt's own validation will then report them)."""
-        return self._run(self._missing_models_once(spec))
 
     def health(self) -> BackendHealth:
         try:
@@ -307,10 +295,6 @@ class ComfyUIEngine:
         )
         return resolved, missing
 
-    async def _missing_models_once(self, spec: GenerationSpec) -> list[str]:
-        async with self._client() as client:
-            return (await self._resolve_models(client, spec))[1]
-
     def _graph(self, spec: GenerationSpec) -> dict[str, Any]:
         template = self._template_for(spec)
         if template is None:
@@ -329,7 +313,8 @@ class ComfyUIEngine:
             if missing:
                 raise ModelNotFound(f"ComfyUI at {self.url} does not have {', '.join(missing)}")
             try:
-                result = await client.run(
+                result = await run_prompt(
+                    client,
                     self._graph(resolved),
                     on_progress=on_progress,
                     cancel_requested=lambda: cancel.cancelled,

@@ -27,7 +27,9 @@ from typing import Any
 import torch
 
 from gaze.engines.base import (
+    BackendHealth,
     CancelToken,
+    EngineCapabilities,
     EngineError,
     GenerationCancelled,
     GenerationResult,
@@ -45,7 +47,12 @@ from gaze.engines.local.lora_loading import DEFAULT_KEPT_ADAPTERS, ResolvedLora,
 from gaze.engines.local.out_of_memory import EngineOutOfMemory, out_of_memory_cause
 from gaze.engines.local.pipeline_loading import LoadedPipeline, load_pipeline, load_vae
 from gaze.engines.local.prompt_encoding import encode_prompts
-from gaze.engines.local.samplers import check_sampler_and_scheduler, make_scheduler
+from gaze.engines.local.samplers import (
+    SAMPLERS,
+    SCHEDULERS,
+    check_sampler_and_scheduler,
+    make_scheduler,
+)
 from gaze.generation_spec import MAX_SEED, GenerationSpec
 from gaze.prompts.chunking import CHUNK_POSITIONS
 
@@ -87,6 +94,7 @@ class LocalEngine:
     """The in-process diffusers backend (see the module docstring)."""
 
     name = "local"
+    capabilities = EngineCapabilities(samplers=SAMPLERS, schedulers=SCHEDULERS)
 
     def __init__(
         self,
@@ -112,6 +120,10 @@ class LocalEngine:
             self._load_checkpoint,
             self.device,
         )
+
+    def health(self) -> BackendHealth:
+        """Up while this process runs: the engine has no server to lose."""
+        return BackendHealth(up=True, queue_remaining=None, detail="")
 
     # -- listing ---------------------------------------------------------------------------
 
@@ -144,12 +156,6 @@ class LocalEngine:
     def loaded_checkpoints(self) -> list[Path]:
         """The checkpoint files held in memory, least recently used first."""
         return self._cache.checkpoints
-
-    @property
-    def loaded_checkpoint(self) -> Path | None:
-        """The checkpoint file of the last job, if it is still in memory."""
-        current = self._cache.most_recent
-        return current.loaded.checkpoint if current else None
 
     @property
     def pipeline(self) -> Any:

@@ -42,11 +42,6 @@ def out_of_memory_cause(error: BaseException) -> BaseException | None:
     return None
 
 
-def is_out_of_memory(error: BaseException) -> bool:
-    """Whether ``error``, or an error it was raised from, is an out-of-memory failure."""
-    return out_of_memory_cause(error) is not None
-
-
 def release_memory(device: str) -> None:
     """Collect garbage and give cached device memory back (CUDA's caching allocator)."""
     gc.collect()

@@ -22,7 +22,6 @@ import torch
 from gaze.engines.base import EngineError
 from gaze.engines.local.checkpoint_config import (
     ModelFamily,
-    PipelineConfig,
     UnsupportedCheckpoint,
     infer_pipeline_config,
     infer_vae_config,
@@ -40,8 +39,6 @@ class LoadedPipeline:
 
     pipeline: Any
     family: ModelFamily
-    config: PipelineConfig
-    config_folder: Path
     checkpoint: Path
 
 
@@ -134,7 +131,7 @@ def load_pipeline(
     pipeline.set_progress_bar_config(disable=True)
     if device.startswith("cuda"):
         save_device_memory(pipeline)
-    return LoadedPipeline(pipeline, config.family, config, folder, checkpoint)
+    return LoadedPipeline(pipeline, config.family, checkpoint)
 
 
 def save_device_memory(pipeline: Any) -> None:

@@ -33,13 +33,6 @@ _MERGES_FILE_NAME = "bpe_simple_vocab_16e6.txt.gz"
 # The file holds more merges than CLIP uses; CLIP keeps the first 49152 - 256 - 2 of them.
 _MERGE_COUNT = 49152 - 256 - 2
 
-TOKENIZER_FILE_NAMES = (
-    "vocab.json",
-    "merges.txt",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-)
-
 
 class TokenizerSourceMissing(RuntimeError):
     """The BPE merges file (shipped by the open_clip_torch package) cannot be found."""

@@ -1,51 +1,39 @@
-"""Custom ComfyUI workflows for power users: API-format JSON with named placeholders.
+"""Custom workflow templates as documents: what a valid one looks like and what it loads.
 
-A template is a workflow exported from ComfyUI with "Export (API)" -- an object mapping
-node ids to ``{"class_type": ..., "inputs": {...}}`` -- in which some input values are
-placeholders that GAZE fills from the job's GenerationSpec:
+A template is a workflow in ComfyUI's API format ("Export (API)"): an object mapping node ids
+to ``{"class_type": ..., "inputs": {...}}``, in which some input values are placeholders that
+a backend fills from the job's GenerationSpec when it runs the job:
 
-==================  ===================  ==========================================
-placeholder         filled with          type when it is the whole value
-==================  ===================  ==========================================
-``{{prompt}}``      spec.positive        string
-``{{negative}}``    spec.negative        string
-``{{checkpoint}}``  spec.checkpoint      string
-``{{sampler}}``     spec.sampler         string
-``{{scheduler}}``   spec.scheduler       string
-``{{seed}}``        spec.seed            int
-``{{width}}``       spec.width           int
-``{{height}}``      spec.height          int
-``{{steps}}``       spec.steps           int
-``{{cfg}}``         spec.cfg             float
-==================  ===================  ==========================================
+==================  ===================
+placeholder         filled with
+==================  ===================
+``{{prompt}}``      spec.positive
+``{{negative}}``    spec.negative
+``{{checkpoint}}``  spec.checkpoint
+``{{sampler}}``     spec.sampler
+``{{scheduler}}``   spec.scheduler
+``{{seed}}``        spec.seed
+``{{width}}``       spec.width
+``{{height}}``      spec.height
+``{{steps}}``       spec.steps
+``{{cfg}}``         spec.cfg
+==================  ===================
 
-An input whose whole value is ``"{{seed}}"`` becomes the integer seed; a placeholder
-inside longer text (``"masterpiece, {{prompt}}"``) is replaced by its text. Only direct
-input values are filled, not values nested inside them. ``{{prompt}}`` and ``{{seed}}``
-are required; a template without them would ignore the job.
-
-LoRAs: put the marker ``"{{loras}}"`` as the ``lora_name`` of one ``LoraLoader`` node
-whose ``model`` and ``clip`` inputs are links. Downstream nodes link to that node as
-usual (``[id, 0]`` for the model, ``[id, 1]`` for the CLIP). When filled, the node becomes
-a chain of one LoraLoader per spec LoRA (with that LoRA's ``strength_model`` and
-``strength_clip``; the marker node's own strengths are ignored). The last LoraLoader of
-the chain keeps the marker node's id, the others get ids ``<id>_lora1``, ``<id>_lora2``...
-With no LoRAs the node is removed and its consumers are linked straight to the marker
-node's model and clip sources. At most one marker per template.
-
-With a template, the template decides VAE and CLIP skip: spec.vae and spec.clip_skip are
-not applied. Images are taken from the template's SaveImage or PreviewImage nodes.
+``{{prompt}}`` and ``{{seed}}`` are required; a template without them would ignore the job.
+The marker ``"{{loras}}"`` stands for the spec's LoRAs: it must be the whole ``lora_name`` of
+one ``LoraLoader`` node whose ``model`` and ``clip`` inputs are links. A template needs an
+output node (SaveImage or PreviewImage).
 
 Model files a template names itself (a literal ``ckpt_name``, ``lora_name`` or ``vae_name``,
-e.g. an upscaler pass's second checkpoint) are checked against the backend's model lists
-like the spec's own, see `template_models`.
+e.g. an upscaler pass's second checkpoint) are loaded besides the spec's, see
+`template_models`. A job carries its template in the spec (``spec.workflow_template``);
+`template_of` reads it.
 
-A job carries its template in the spec (``spec.workflow_template``); `template_of` reads it.
+These are the rules of the document alone; filling it belongs to the backend that runs it.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -69,7 +57,7 @@ MODEL_INPUT_FOLDERS: dict[str, str] = {
     "lora_name": "loras",
     "vae_name": "vae",
 }
-"""Loader inputs whose value is a file of a ComfyUI model folder."""
+"""Loader inputs whose value is a file of a model folder."""
 
 
 class TemplateError(ValueError):
@@ -80,7 +68,8 @@ class TemplateError(ValueError):
         self.problems = problems
 
 
-def _is_link(value: Any) -> bool:
+def is_link(value: Any) -> bool:
+    """Whether an input value links to another node's output (``[node_id, index]``)."""
     return isinstance(value, list)
 
 
@@ -137,7 +126,7 @@ def validate_template(doc: Any) -> list[str]:
         if class_type in OUTPUT_NODE_TYPES:
             has_output = True
         for name, value in inputs.items():
-            if _is_link(value):
+            if is_link(value):
                 problem = _link_problem(value, doc)
                 if problem:
                     problems.append(f"{where} input {name} {problem}")
@@ -179,64 +168,9 @@ def validate_template(doc: Any) -> list[str]:
     for node_id in markers:
         inputs = doc[node_id]["inputs"]
         for name in ("model", "clip"):
-            if not _is_link(inputs.get(name)):
+            if not is_link(inputs.get(name)):
                 problems.append(f"node {node_id} ({{{{loras}}}}): input {name} must be a link")
     return problems
-
-
-def _placeholder_values(spec: GenerationSpec) -> dict[str, str | int | float]:
-    return {
-        "prompt": spec.positive,
-        "negative": spec.negative,
-        "checkpoint": spec.checkpoint,
-        "sampler": spec.sampler,
-        "scheduler": spec.scheduler,
-        "seed": int(spec.seed),
-        "width": int(spec.width),
-        "height": int(spec.height),
-        "steps": int(spec.steps),
-        "cfg": float(spec.cfg),
-    }
-
-
-def _substitute(value: str, values: dict[str, str | int | float]) -> Any:
-    whole = PLACEHOLDER.fullmatch(value.strip())
-    if whole and whole.group(1) in values:
-        return values[whole.group(1)]
-    return PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), match.group(0))), value)
-
-
-def _expand_loras(graph: Template, marker_id: str, spec: GenerationSpec) -> None:
-    marker = graph[marker_id]
-    model_source = marker["inputs"]["model"]
-    clip_source = marker["inputs"]["clip"]
-    if not spec.loras:
-        del graph[marker_id]
-        replacements = {0: model_source, 1: clip_source}
-        for node in graph.values():
-            for name, value in node["inputs"].items():
-                if _is_link(value) and value[0] == marker_id and value[1] in replacements:
-                    node["inputs"][name] = list(replacements[value[1]])
-        return
-
-    count = len(spec.loras)
-    ids = [f"{marker_id}_lora{index + 1}" for index in range(count - 1)] + [marker_id]
-    clashes = [node_id for node_id in ids[:-1] if node_id in graph]
-    if clashes:
-        raise TemplateError([f"node ids {clashes} are reserved for the {{{{loras}}}} chain"])
-    model, clip = list(model_source), list(clip_source)
-    for node_id, lora in zip(ids, spec.loras, strict=True):
-        graph[node_id] = {
-            "class_type": "LoraLoader",
-            "inputs": {
-                "model": model,
-                "clip": clip,
-                "lora_name": lora.name,
-                "strength_model": float(lora.model_weight),
-                "strength_clip": float(lora.clip_weight),
-            },
-        }
-        model, clip = [node_id, 0], [node_id, 1]
 
 
 def loras_marker_node(doc: Template) -> str | None:
@@ -246,25 +180,6 @@ def loras_marker_node(doc: Template) -> str | None:
         if isinstance(inputs, dict) and _is_loras_marker(inputs.get("lora_name")):
             return node_id
     return None
-
-
-def fill_template(doc: Template, spec: GenerationSpec) -> Template:
-    """A ready-to-queue graph: ``doc`` with placeholders filled from ``spec``."""
-    problems = validate_template(doc)
-    if problems:
-        raise TemplateError(problems)
-    graph: Template = copy.deepcopy(doc)
-    values = _placeholder_values(spec)
-    marker_id = loras_marker_node(graph)
-    for node_id, node in graph.items():
-        for name, value in node["inputs"].items():
-            if node_id == marker_id and name == "lora_name":
-                continue
-            if isinstance(value, str):
-                node["inputs"][name] = _substitute(value, values)
-    if marker_id is not None:
-        _expand_loras(graph, marker_id, spec)
-    return graph
 
 
 @dataclass(frozen=True)
@@ -301,19 +216,5 @@ def template_models(doc: Template) -> TemplateModels:
 
 def template_of(spec: GenerationSpec) -> Template | None:
     """The custom workflow ``spec`` carries (``spec.workflow_template``), or None."""
-    template = getattr(spec, "workflow_template", None)
+    template = spec.workflow_template
     return template if isinstance(template, dict) else None
-
-
-def template_to_use(
-    checkpoint_template: Template | None, preset_template: Template | None
-) -> Template | None:
-    """The workflow for a generation: the preset's template, else its checkpoint's, else None
-    (GAZE's built-in graph). Raises TemplateError when the chosen one cannot be used."""
-    chosen = preset_template if preset_template is not None else checkpoint_template
-    if chosen is None:
-        return None
-    problems = validate_template(chosen)
-    if problems:
-        raise TemplateError(problems)
-    return chosen
