@@ -41,19 +41,19 @@ run: $(VENV)/.run-deps
 	$(BIN)/gaze serve --host "$(GAZE_HOST)" --port "$(GAZE_PORT)" --data-dir "$(GAZE_DATA_DIR)"
 
 test: $(VENV)/.test-deps browser
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench devkit
+	$(BIN)/ruff format --check src tests bench devkit
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench devkit
+	$(BIN)/ruff format --check src tests bench devkit
 	$(BIN)/mypy src
 
 format: $(VENV)/.test-deps
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench devkit
+	$(BIN)/ruff check --fix src tests bench devkit
 
 bench: $(VENV)/.test-deps
 	for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

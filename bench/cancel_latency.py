@@ -15,7 +15,6 @@ job every 5 ms until it is cancelled. Target: under 500 ms.
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
@@ -28,10 +27,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.comfyui_standin import ComfyUIStandIn
-from tests.support.server import GAZE, GazeServer, gaze_env, run_gaze
-
-DEMO = "gaze-demo-sd15-tiny.safetensors"
+from devkit.server import GAZE, GazeServer, copy_data, gaze_env, init_data, running_server
+from devkit.standin_process import standin_processes
+from gaze.examples import DEMO_CHECKPOINT
 
 
 def status(server: GazeServer, job_id: str) -> dict[str, object]:
@@ -65,41 +63,29 @@ def one_trial(server: GazeServer, seed: int) -> float:
 
 
 @contextmanager
-def embedded(data: Path) -> Iterator[GazeServer]:
-    server = GazeServer(data).start()
-    server.regenerate_key()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@contextmanager
 def comfyui(data: Path) -> Iterator[GazeServer]:
-    with ComfyUIStandIn(models={"checkpoints": [DEMO]}, step_delay=0.05) as standin:
-        server = GazeServer(data, env={"GAZE_BACKENDS": standin.url}).start()
-        server.regenerate_key()
-        try:
+    models = {"checkpoints": [DEMO_CHECKPOINT]}
+    with standin_processes(1, step_delay=0.05, models=models) as [standin]:
+        with running_server(data, env={"GAZE_BACKENDS": standin.url}) as server:
             yield server
-        finally:
-            server.stop()
-        interrupted = len(standin.stats().interrupted_prompts)
+        interrupted = len(standin.state()["interrupted_prompts"])
         print(f"  (the stand-in interrupted {interrupted} prompts)")
 
 
 @contextmanager
 def separate_worker(data: Path) -> Iterator[GazeServer]:
-    server = GazeServer(data, extra_args=("--no-worker",)).start()
-    server.regenerate_key()
-    worker = subprocess.Popen(
-        [GAZE, "worker"], env=gaze_env(data), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        yield server
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        server.stop()
+    with running_server(data, "--no-worker") as server:
+        worker = subprocess.Popen(
+            [GAZE, "worker"],
+            env=gaze_env(data),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            yield server
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 def main() -> None:
@@ -107,15 +93,13 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        prepared = Path(tmp) / "prepared"
-        run_gaze(prepared, "init")
+        prepared = init_data(Path(tmp) / "prepared")
         for name, setup in (
-            ("embedded", embedded),
+            ("embedded", running_server),
             ("comfyui", comfyui),
             ("worker", separate_worker),
         ):
-            data = Path(tmp) / name
-            shutil.copytree(prepared, data)
+            data = copy_data(prepared, Path(tmp) / name)
             with setup(data) as server:
                 latencies = [one_trial(server, seed) for seed in range(args.trials)]
             print(

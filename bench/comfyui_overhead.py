@@ -1,6 +1,6 @@
 """Overhead of ComfyUIEngine.generate over talking to ComfyUI directly.
 
-The same ~1 s job (20 steps x 50 ms on the stand-in) is run alternately:
+The same ~1 s job (20 steps x 50 ms on a stand-in ComfyUI process) is run alternately:
 
 * raw:    a minimal protocol client, connections kept open across jobs -- submit, read
           frames until the prompt's ``executing: null``, GET /view, decode the PNG;
@@ -30,9 +30,7 @@ from PIL import Image
 from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.comfyui_standin import ComfyUIStandIn
-
+from devkit.standin_process import standin_processes
 from gaze.engines.base import CancelToken
 from gaze.engines.comfyui.engine import ComfyUIEngine
 from gaze.engines.comfyui.workflow import build_workflow
@@ -96,7 +94,7 @@ def main() -> None:
     parser.add_argument("--step-delay", type=float, default=0.05)
     args = parser.parse_args()
 
-    with ComfyUIStandIn(step_delay=args.step_delay) as standin:
+    with standin_processes(1, step_delay=args.step_delay) as [standin]:
         engine = ComfyUIEngine(standin.url)
         raw = RawClient(standin.url)
         loop = asyncio.new_event_loop()
@@ -121,7 +119,8 @@ def main() -> None:
             )
             returned = time.monotonic()
             engine_times.append(time.perf_counter() - started)
-            completed = standin.stats().completed_at[result.info["prompt_id"]]
+            # the stand-in's time.monotonic(): one clock for every process on Linux
+            completed = standin.state()["completed_at"][result.info["prompt_id"]]
             completion_to_return.append(returned - completed)
         loop.run_until_complete(raw.close())
         loop.close()

@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import copy
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,14 +41,12 @@ from typing import Any
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
-sys.path.insert(0, str(REPO_ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from comfyui_overhead import RawClient
 
-from comfyui_overhead import RawClient  # noqa: E402
-from tests.support.server import GazeServer, run_gaze  # noqa: E402
-
-from gaze.examples import DEMO_CHECKPOINT  # noqa: E402
+from devkit.server import init_data, run_gaze, running_server
+from devkit.standin_process import standin_processes
+from gaze.examples import DEMO_CHECKPOINT
 
 PRESET = "example_01"
 PRESET_STEPS = 20
@@ -67,53 +64,16 @@ STAGES = (
 
 
 @contextmanager
-def standin_processes(count: int, step_delay: float) -> Iterator[list[str]]:
-    """``count`` stand-in ComfyUI servers, each its own process; yields their URLs."""
-    processes: list[subprocess.Popen[str]] = []
-    urls: list[str] = []
-    try:
-        for _ in range(count):
-            process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.comfyui_standin",
-                    "--port",
-                    "0",
-                    "--step-delay",
-                    str(step_delay),
-                    "--models",
-                    f"checkpoints={DEMO_CHECKPOINT}",
-                ],
-                cwd=REPO_ROOT,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            processes.append(process)
-            assert process.stdout is not None
-            line = process.stdout.readline()
-            if "listening on" not in line:
-                raise RuntimeError(f"stand-in did not start: {line!r}")
-            urls.append(line.rsplit(" ", 1)[1].strip())
-        yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
-
-
-@contextmanager
 def gaze_server(data_dir: Path, api_key: str, backends: list[str]) -> Iterator[httpx.Client]:
     """A running `gaze serve` with these backends, and an HTTP client holding the key."""
-    server = GazeServer(data_dir, env={"GAZE_BACKENDS": ",".join(backends)}).start()
-    try:
-        with httpx.Client(
-            base_url=server.url, headers={"X-API-Key": api_key}, trust_env=False, timeout=30
-        ) as client:
-            yield client
-    finally:
-        server.stop()
+    env = {"GAZE_BACKENDS": ",".join(backends)}
+    with (
+        running_server(data_dir, env=env, api_key=api_key) as server,
+        httpx.Client(
+            base_url=server.url, headers=server.headers, trust_env=False, timeout=30
+        ) as client,
+    ):
+        yield client
 
 
 def queue(client: httpx.Client, **body: Any) -> list[str]:
@@ -287,9 +247,13 @@ def main() -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as scratch, standin_processes(3, args.step_delay) as urls:
-        data_dir = Path(scratch) / "data"
-        run_gaze(data_dir, "init")
+    models = {"checkpoints": [DEMO_CHECKPOINT]}
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        standin_processes(3, args.step_delay, models) as standins,
+    ):
+        urls = [standin.url for standin in standins]
+        data_dir = init_data(Path(scratch) / "data")
         api_key = run_gaze(data_dir, "apikey", "regenerate").stdout.strip()
         latency(urls[0], data_dir, api_key, args)
         if not args.skip_throughput:

@@ -13,43 +13,18 @@ Prints wall time, jobs/s, per-backend job counts and the speed-up (target >= 2.7
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
-
-from gaze.engines.base import CancelToken  # noqa: E402
-from gaze.engines.comfyui.engine import ComfyUIEngine  # noqa: E402
-from gaze.engines.pool import BackendPool  # noqa: E402
-from gaze.generation_spec import GenerationSpec  # noqa: E402
-
-
-def start_standin(step_delay: float) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.comfyui_standin",
-            "--port",
-            "0",
-            "--step-delay",
-            str(step_delay),
-        ],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if "listening on" not in line:
-        process.kill()
-        raise RuntimeError(f"stand-in did not start: {line!r}")
-    return process, line.rsplit(" ", 1)[1].strip()
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from devkit.standin_process import standin_processes
+from gaze.engines.base import CancelToken
+from gaze.engines.comfyui.engine import ComfyUIEngine
+from gaze.engines.pool import BackendPool
+from gaze.generation_spec import GenerationSpec
 
 
 def burst(urls: list[str], jobs: int, workers: int, steps: int) -> tuple[float, Counter[str]]:
@@ -98,13 +73,8 @@ def main() -> None:
     parser.add_argument("--step-delay", type=float, default=0.03)
     args = parser.parse_args()
 
-    processes: list[subprocess.Popen[str]] = []
-    try:
-        urls = []
-        for _ in range(3):
-            process, url = start_standin(args.step_delay)
-            processes.append(process)
-            urls.append(url)
+    with standin_processes(3, args.step_delay) as standins:
+        urls = [standin.url for standin in standins]
         per_job = args.steps * args.step_delay
         print(
             f"burst of {args.jobs} jobs, {args.workers} worker threads, "
@@ -114,11 +84,6 @@ def main() -> None:
         burst(urls, 3, 3, 1)
         one_time, _ = burst(urls[:1], args.jobs, args.workers, args.steps)
         three_time, three_done = burst(urls, args.jobs, args.workers, args.steps)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
 
     ideal_one = args.jobs * per_job
     print(

@@ -27,13 +27,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from devkit.tiny_lora import LORA_NAMINGS, write_tiny_lora
 from gaze.engines.base import CancelToken
 from gaze.engines.local.engine import LocalEngine
 from gaze.engines.local.prompt_encoding import tokenize_prompt
 from gaze.engines.local.tiny_checkpoint import write_tiny_checkpoint
-from gaze.engines.local.tiny_lora import LORA_NAMINGS, write_tiny_lora
 from gaze.generation_spec import GenerationSpec, LoraSpec
 
 PROMPT_TOKENS = 225

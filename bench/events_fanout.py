@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.server import GazeServer, run_gaze
+from devkit.server import GazeServer, init_data, running_server
 
 SETTLE_SECONDS = 1.0
 
@@ -116,20 +116,15 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--size", type=int, default=128, help="image width and height")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        run_gaze(data, "init")
-        server = GazeServer(data).start()
-        server.regenerate_key()
-        try:
-            # one image first, so that the model is loaded before the clock starts
-            warm = server.post("/api/v1/generate/example_01", json={"width": 64, "height": 64})
-            server.wait_for_job(warm.json()["jobs"][0]["job_id"])
-            started = time.monotonic()
-            watchers = asyncio.run(run(server, args.clients, args.count, args.size))
-            elapsed = time.monotonic() - started
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(init_data(Path(tmp) / "data")) as server,
+    ):
+        # one image first, so that the model is loaded before the clock starts
+        server.generate_and_wait(width=64, height=64)
+        started = time.monotonic()
+        watchers = asyncio.run(run(server, args.clients, args.count, args.size))
+        elapsed = time.monotonic() - started
     settled = max(client.connected_at for client in watchers) + SETTLE_SECONDS
     latencies = sorted(
         (arrived - recorded) * 1000

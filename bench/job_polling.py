@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.server import GazeServer, free_port, run_gaze
+from devkit.server import free_port, init_data, running_server
 
 BARE_APP = textwrap.dedent(
     """
@@ -73,20 +73,12 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        run_gaze(data, "init")
-        server = GazeServer(data).start()
-        server.regenerate_key()
-        try:
-            job_id = server.post("/api/v1/generate/example_01", json={"seed": 1}).json()["jobs"][0][
-                "job_id"
-            ]
-            body = server.wait_for_job(job_id)
+        with running_server(init_data(Path(tmp) / "data")) as server:
+            body = server.generate_and_wait(seed=1)
+            job_id = body["id"]
             gaze_rps, gaze_p99 = wrk(
                 f"{server.url}/api/v1/job/{job_id}", args.seconds, args.connections, server.headers
             )
-        finally:
-            server.stop()
 
         port = free_port()
         script = Path(tmp) / "bare.py"

@@ -19,14 +19,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.server import GazeServer, run_gaze
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+from devkit.server import GazeServer, init_data, running_server
 
 
 async def soak(server: GazeServer, seconds: float, clients: int, burst_every: float) -> None:
@@ -77,20 +70,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--burst-every", type=float, default=20)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        run_gaze(data, "init")
-        server = GazeServer(data, env={"GAZE_LOG_LEVEL": "warning"}).start()
-        server.regenerate_key()
-        assert server.process is not None
-        try:
-            warm = server.post("/api/v1/generate/example_01", json={"width": 64, "height": 64})
-            server.wait_for_job(warm.json()["jobs"][0]["job_id"])
-            before = rss_mib(server.process.pid)
-            asyncio.run(soak(server, args.seconds, args.clients, args.burst_every))
-            after = rss_mib(server.process.pid)
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(init_data(Path(tmp) / "data")) as server,
+    ):
+        server.generate_and_wait(width=64, height=64)
+        before = server.memory_mib()
+        asyncio.run(soak(server, args.seconds, args.clients, args.burst_every))
+        after = server.memory_mib()
     print(f"server RSS: before {before:.0f} MiB, after {after:.0f} MiB ({after - before:+.0f} MiB)")
 
 

@@ -23,8 +23,7 @@ import httpx
 from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.server import GazeServer, run_gaze
-
+from devkit.server import init_data, running_server
 from gaze.db.connection import Database
 from gaze.db.models import PresetRow, ResourceRow, utcnow
 from gaze.library.schema import CATEGORIES, resource_model_for
@@ -130,48 +129,45 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        data_dir = Path(folder) / "data"
-        run_gaze(data_dir, "init")
+        data_dir = init_data(Path(folder) / "data")
         started = time.perf_counter()
         fill(data_dir, arguments.presets, arguments.resources)
         print(
             f"inserted {arguments.presets:,} presets and {arguments.resources:,} resources "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        server = GazeServer(data_dir).start()
-        try:
-            server.regenerate_key()
-            with httpx.Client(base_url=server.url, headers=server.headers, timeout=60) as client:
-                body = client.get("/api/v1/presets").json()
-                print(f"GET /api/v1/presets lists {len(body['presets']):,} presets")
-                whole = report(
-                    "GET /api/v1/presets (all)",
-                    timings(client, "/api/v1/presets", arguments.requests),
-                )
-                report(
-                    "GET /api/v1/presets?limit=50 (second page)",
-                    timings(
-                        client,
-                        "/api/v1/presets",
-                        arguments.requests,
-                        limit=50,
-                        cursor=client.get("/api/v1/presets", params={"limit": 50}).json()[
-                            "next_cursor"
-                        ],
-                    ),
-                )
-                report(
-                    "GET /api/v1/characters?tag=kind:formal&limit=50",
-                    timings(
-                        client,
-                        "/api/v1/characters",
-                        arguments.requests,
-                        tag="kind:formal",
-                        limit=50,
-                    ),
-                )
-        finally:
-            server.stop()
+        with (
+            running_server(data_dir) as server,
+            httpx.Client(base_url=server.url, headers=server.headers, timeout=60) as client,
+        ):
+            body = client.get("/api/v1/presets").json()
+            print(f"GET /api/v1/presets lists {len(body['presets']):,} presets")
+            whole = report(
+                "GET /api/v1/presets (all)",
+                timings(client, "/api/v1/presets", arguments.requests),
+            )
+            report(
+                "GET /api/v1/presets?limit=50 (second page)",
+                timings(
+                    client,
+                    "/api/v1/presets",
+                    arguments.requests,
+                    limit=50,
+                    cursor=client.get("/api/v1/presets", params={"limit": 50}).json()[
+                        "next_cursor"
+                    ],
+                ),
+            )
+            report(
+                "GET /api/v1/characters?tag=kind:formal&limit=50",
+                timings(
+                    client,
+                    "/api/v1/characters",
+                    arguments.requests,
+                    tag="kind:formal",
+                    limit=50,
+                ),
+            )
     ratio = whole / TARGET_P50_MS
     print(f"target: p50 under {TARGET_P50_MS:.0f} ms for the whole list; ratio {ratio:.2f}")
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.server import GazeServer, run_gaze
+from devkit.server import init_data, running_server
 
 
 def parse(moment: str) -> datetime:
@@ -26,24 +26,16 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10)
     args = parser.parse_args()
     latencies: list[float] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        run_gaze(data, "init")
-        server = GazeServer(data).start()
-        server.regenerate_key()
-        try:
-            for index in range(args.jobs):
-                time.sleep(1.5)  # let the workers back off to their idle polling delay
-                body = {"seed": index, "width": 64, "height": 64}
-                job_id = server.post("/api/v1/generate/example_01", json=body).json()["jobs"][0][
-                    "job_id"
-                ]
-                job = server.wait_for_job(job_id)
-                latencies.append(
-                    (parse(job["started_at"]) - parse(job["created_at"])).total_seconds() * 1000
-                )
-        finally:
-            server.stop()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(init_data(Path(tmp) / "data")) as server,
+    ):
+        for index in range(args.jobs):
+            time.sleep(1.5)  # let the workers back off to their idle polling delay
+            job = server.generate_and_wait(seed=index, width=64, height=64)
+            latencies.append(
+                (parse(job["started_at"]) - parse(job["created_at"])).total_seconds() * 1000
+            )
     print(f"pickup latency over {len(latencies)} jobs on an idle server:")
     print(f"  median {statistics.median(latencies):6.1f} ms   max {max(latencies):6.1f} ms")
 

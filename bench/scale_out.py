@@ -15,12 +15,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.scale.cluster import Cluster, open_cluster
-from tests.support.server import GazeServer, run_gaze
-from tests.support.services import scratch_postgres_database
+from devkit.cluster import Cluster, open_cluster
+from devkit.server import init_data, running_server
+from devkit.services import scratch_postgres_database
+from devkit.standin_process import StandInProcess, standin_processes
+from gaze.examples import DEMO_CHECKPOINT
 
 
-def burst(cluster: Cluster, jobs: int) -> float:
+def burst(cluster: Cluster[StandInProcess], jobs: int) -> float:
     api = cluster.apis[0]
     started = time.perf_counter()
     job_ids: list[str] = []
@@ -36,9 +38,11 @@ def burst(cluster: Cluster, jobs: int) -> float:
 
 
 def throughput(workers: int, jobs: int, step_delay: float) -> float:
+    models = {"checkpoints": [DEMO_CHECKPOINT]}
     with (
         tempfile.TemporaryDirectory() as tmp,
-        open_cluster(Path(tmp), workers, step_delay) as cluster,
+        standin_processes(workers, step_delay, models) as standins,
+        open_cluster(Path(tmp), standins) as cluster,
     ):
         cluster.start_api()
         for standin in cluster.standins:
@@ -49,12 +53,8 @@ def throughput(workers: int, jobs: int, step_delay: float) -> float:
 
 
 def polling_rps(env: dict[str, str], data: Path) -> float:
-    server = GazeServer(data, env=env).start()
-    server.regenerate_key()
-    try:
-        job = server.post("/api/v1/generate/example_01", json={"width": 64, "height": 64}).json()
-        job_id = job["jobs"][0]["job_id"]
-        server.wait_for_job(job_id)
+    with running_server(data, env=env) as server:
+        job_id = server.generate_and_wait(width=64, height=64)["id"]
         output = subprocess.run(
             [
                 "wrk",
@@ -69,8 +69,6 @@ def polling_rps(env: dict[str, str], data: Path) -> float:
             text=True,
             check=True,
         ).stdout
-    finally:
-        server.stop()
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
 
 
@@ -88,9 +86,8 @@ def main() -> None:
         )
 
     with tempfile.TemporaryDirectory() as tmp, scratch_postgres_database() as database_url:
-        sqlite_data, pg_data = Path(tmp) / "sqlite", Path(tmp) / "pg"
-        run_gaze(sqlite_data, "init")
-        run_gaze(pg_data, "init", GAZE_DATABASE_URL=database_url)
+        sqlite_data = init_data(Path(tmp) / "sqlite")
+        pg_data = init_data(Path(tmp) / "pg", GAZE_DATABASE_URL=database_url)
         on_sqlite = polling_rps({}, sqlite_data)
         on_postgres = polling_rps({"GAZE_DATABASE_URL": database_url}, pg_data)
     print(

@@ -12,53 +12,33 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.server import GazeServer, run_gaze
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def hwm_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+from devkit.server import init_data, running_server
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        run_gaze(data, "init")
-        server = GazeServer(data).start()
-        server.regenerate_key()
-        assert server.process is not None
-        pid = server.process.pid
-        try:
-            time.sleep(2)
-            idle = rss_mib(pid)
-            peak_during = 0.0
-            stop = threading.Event()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_server(init_data(Path(tmp) / "data")) as server,
+    ):
+        time.sleep(2)
+        idle = server.memory_mib()
+        peak_during = 0.0
+        stop = threading.Event()
 
-            def sample() -> None:
-                nonlocal peak_during
-                while not stop.wait(0.05):
-                    peak_during = max(peak_during, rss_mib(pid))
+        def sample() -> None:
+            nonlocal peak_during
+            while not stop.wait(0.05):
+                peak_during = max(peak_during, server.memory_mib())
 
-            sampler = threading.Thread(target=sample)
-            sampler.start()
-            jobs = server.post("/api/v1/generate/example_01", json={"count": 2, "seed": 5}).json()
-            for job in jobs["jobs"]:
-                server.wait_for_job(job["job_id"])
-            stop.set()
-            sampler.join()
-            after = rss_mib(pid)
-            high_water = hwm_mib(pid)
-        finally:
-            server.stop()
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        jobs = server.post("/api/v1/generate/example_01", json={"count": 2, "seed": 5}).json()
+        for job in jobs["jobs"]:
+            server.wait_for_job(job["job_id"])
+        stop.set()
+        sampler.join()
+        after = server.memory_mib()
+        high_water = server.memory_mib("VmHWM")
     print(f"gaze serve idle RSS        : {idle:7.1f} MiB")
     print(f"peak RSS during 2 jobs     : {peak_during:7.1f} MiB")
     print(f"RSS after the jobs         : {after:7.1f} MiB")

@@ -24,13 +24,12 @@ from typing import Any
 import httpx
 from sqlalchemy import insert
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from devkit.server import init_data, running_server
 from gaze.db.connection import Database
 from gaze.db.models import ImageRow, JobRow, utcnow
 from gaze.presets.schema import Preset
 from gaze.presets.store import upsert_preset
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.server import GazeServer, run_gaze
 
 PRESETS = 1_000
 IMAGES = 10_000
@@ -162,13 +161,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="gaze-web-bench-") as folder:
-        data_dir = Path(folder) / "data"
-        run_gaze(data_dir, "init")
+        data_dir = init_data(Path(folder) / "data")
         started = time.perf_counter()
         ids = seed_library(data_dir)
         print(f"seeded {PRESETS} presets, {IMAGES} images in {time.perf_counter() - started:.1f} s")
-        server = GazeServer(data_dir, extra_args=("--no-worker",)).start()
-        try:
+        with running_server(data_dir, "--no-worker") as server:
             middle = ids[len(ids) // 2]
             pages = {
                 "presets grid": "/",
@@ -208,8 +205,6 @@ def main() -> None:
             )
             if total_kb >= TARGET_GRID_KB:
                 failures.append("grid weight")
-        finally:
-            server.stop()
     if failures:
         raise SystemExit(f"over target: {', '.join(failures)}")
 

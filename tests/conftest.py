@@ -1,38 +1,52 @@
-"""Shared fixtures: one prepared data folder per session, and real servers on it."""
+"""Shared fixtures: one prepared data folder per session, and real servers on copies of it.
+
+A folder's conftest states only what its servers change: `gaze_servers.running(...)` in a
+fixture of any scope, or `gaze_server_factory(...)` for servers of one test.
+"""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support.server import GazeServer, run_gaze
+from devkit.server import GazeServer, copy_data, init_data
+from tests.support.gaze_servers import SHARED_SERVER_ENV, GazeServers, ServerFactory
 
 
 @pytest.fixture(scope="session")
 def prepared_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder after `gaze init`: database, demo checkpoint, example library."""
-    data_dir = tmp_path_factory.mktemp("prepared") / "data"
-    run_gaze(data_dir, "init")
-    return data_dir
+    return init_data(tmp_path_factory.mktemp("prepared") / "data")
 
 
 @pytest.fixture
 def fresh_data(prepared_data: Path, tmp_path: Path) -> Path:
     """A private copy of the prepared data folder for a test that changes it."""
-    target = tmp_path / "data"
-    shutil.copytree(prepared_data, target, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
-    return target
+    return copy_data(prepared_data, tmp_path / "data")
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, prepared_data: Path) -> Iterator[GazeServer]:
+def gaze_servers(prepared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> GazeServers:
+    return GazeServers(prepared_data, tmp_path_factory)
+
+
+@pytest.fixture
+def gaze_server_factory(gaze_servers: GazeServers) -> Iterator[ServerFactory]:
+    """Starts servers as `gaze_servers.running` does; all are stopped after the test."""
+    with ExitStack() as started:
+
+        def start(*extra_args: str, **options: Any) -> GazeServer:
+            return started.enter_context(gaze_servers.running(*extra_args, **options))
+
+        yield start
+
+
+@pytest.fixture(scope="session")
+def server(gaze_servers: GazeServers) -> Iterator[GazeServer]:
     """A running `gaze serve` shared by the tests that only add jobs."""
-    data_dir = tmp_path_factory.mktemp("shared") / "data"
-    shutil.copytree(prepared_data, data_dir)
-    running = GazeServer(data_dir, env={"GAZE_AUTH_FAILURE_LIMIT": "1000"}).start()
-    running.regenerate_key()
-    yield running
-    running.stop()
+    with gaze_servers.running(name="shared", env=SHARED_SERVER_ENV) as running:
+        yield running

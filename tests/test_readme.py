@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from devkit.server import REPO
 from gaze.settings import Settings
-from tests.support.server import REPO
 
 README = (REPO / "README.md").read_text()
 

@@ -9,6 +9,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -18,11 +19,16 @@ from gaze.db.connection import Database
 from gaze.db.migrate import upgrade_to_head
 from gaze.engines.base import Engine
 from gaze.engines.model_lists import ModelLists, model_lists
-from gaze.engines.pool import BackendPool
+from gaze.engines.pool import BackendPool, BackendState
 from gaze.engines.registry import build_engines
+from gaze.gallery.service import GalleryService
 from gaze.jobs.queue import JobQueue
 from gaze.jobs.store import JobStore
-from gaze.library.checkpoint_catalogue import CheckpointCatalogue
+from gaze.library.checkpoint_catalogue import (
+    BackendModels,
+    CheckpointCatalogue,
+    backend_model_lists,
+)
 from gaze.library.service import LibraryService
 from gaze.presets.service import PresetService
 from gaze.presets.usage import presets_using
@@ -53,6 +59,16 @@ class Runtime:
         """The model lists of every backend that answers."""
         return [lists for engine in self.engines if (lists := model_lists(engine)) is not None]
 
+    def backend_models(self, names: Collection[str] | None = None) -> list[BackendModels]:
+        """The model lists of every backend that answers, by backend name; only of the
+        backends in `names` when given (the others are not asked)."""
+        engines = self.engines if names is None else [e for e in self.engines if e.name in names]
+        return backend_model_lists(engines)
+
+    def backend_states(self) -> list[BackendState]:
+        """Every backend as the pool last saw it: up, busy, loaded checkpoint, queue."""
+        return self.backends.snapshot()
+
     def library_service(self) -> LibraryService:
         return LibraryService(
             self.database, self.settings.resolved_media_dir, outside_users=presets_using
@@ -67,6 +83,9 @@ class Runtime:
 
     def checkpoint_catalogue(self) -> CheckpointCatalogue:
         return CheckpointCatalogue(self.database, self.settings.checkpoints_dir)
+
+    def gallery_service(self) -> GalleryService:
+        return GalleryService(self.database, self.settings.resolved_media_dir)
 
     def close(self) -> None:
         if "backends" in self.__dict__:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.server import GazeServer, run_gaze
+from devkit.server import GazeServer, run_gaze
 
 ROUTES = [
     ("GET", "/api/v1/presets"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 SLOW = {"width": 512, "height": 512}
 

@@ -9,7 +9,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 IMAGE_URL = re.compile(r"^/static/uploads/presets/example_01/gen_\d{10}(_\d+)?\.png$")

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 MAX_SEED = 2**64 - 1
 

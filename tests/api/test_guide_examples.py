@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.server import REPO, GazeServer
+from devkit.server import REPO, GazeServer
 
 SHARED_GUIDE = REPO.parent / "shared" / "spec" / "API_GUIDE.md"
 GUIDE = SHARED_GUIDE if SHARED_GUIDE.exists() else REPO / "docs" / "API_GUIDE.md"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 
 def test_presets_list_has_the_guide_shape(server: GazeServer) -> None:

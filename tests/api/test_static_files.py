@@ -6,7 +6,7 @@ import os
 
 import httpx
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 
 def test_no_directory_listing(server: GazeServer) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.support.server import GAZE, GazeServer, free_port
+from devkit.server import GAZE, GazeServer, free_port
 
 SMALL = ["--width", "64", "--height", "64"]
 

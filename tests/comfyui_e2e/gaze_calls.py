@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from PIL import Image, ImageChops
 
+from devkit.server import GazeServer
 from tests.comfyui_standin import ComfyUIStandIn, expected_image
-from tests.support.server import GazeServer
 
 IMAGE_URL = re.compile(r"^/static/uploads/presets/(?P<slug>[a-z0-9_]+)/gen_\d{10}(_\d+)?\.png$")
 

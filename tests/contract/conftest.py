@@ -3,37 +3,25 @@ and no limit on wrong keys (schemathesis sends many on purpose)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
+from tests.support.gaze_servers import GazeServers
+
+CONTRACT_ENV = {"GAZE_AUTH_FAILURE_LIMIT": "1000000"}
 
 
 @pytest.fixture(scope="module")
-def contract_server(
-    tmp_path_factory: pytest.TempPathFactory, prepared_data: Path
-) -> Iterator[GazeServer]:
+def contract_server(gaze_servers: GazeServers) -> Iterator[GazeServer]:
     """Shared by the read-only checks."""
-    yield from _server(tmp_path_factory, prepared_data)
+    with gaze_servers.running("--no-worker", name="contract", env=CONTRACT_ENV) as server:
+        yield server
 
 
 @pytest.fixture
-def fuzzed_server(
-    tmp_path_factory: pytest.TempPathFactory, prepared_data: Path
-) -> Iterator[GazeServer]:
+def fuzzed_server(gaze_servers: GazeServers) -> Iterator[GazeServer]:
     """A server of its own for schemathesis, which changes and deletes library data."""
-    yield from _server(tmp_path_factory, prepared_data)
-
-
-def _server(tmp_path_factory: pytest.TempPathFactory, prepared_data: Path) -> Iterator[GazeServer]:
-    data_dir = tmp_path_factory.mktemp("contract") / "data"
-    shutil.copytree(prepared_data, data_dir, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
-    server = GazeServer(
-        data_dir, env={"GAZE_AUTH_FAILURE_LIMIT": "1000000"}, extra_args=("--no-worker",)
-    ).start()
-    server.regenerate_key()
-    yield server
-    server.stop()
+    with gaze_servers.running("--no-worker", name="contract", env=CONTRACT_ENV) as server:
+        yield server

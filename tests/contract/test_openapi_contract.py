@@ -14,10 +14,10 @@ import httpx
 import jsonschema_rs
 import pytest
 
+from devkit.server import GazeServer
 from gaze.api.schemas import GUIDE_JOB_EXAMPLE
 from gaze.client.models import Event
 from gaze.client.sse import SseParser
-from tests.support.server import GazeServer
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 CHECKS = ",".join(

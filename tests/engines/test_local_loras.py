@@ -16,11 +16,7 @@ import torch.nn.functional as F
 from local_engine_constants import SD1_NAME, SDXL_NAME, TEST_THREADS
 from safetensors.torch import save_file
 
-from gaze.engines.base import CancelToken, EngineError
-from gaze.engines.local.engine import LocalEngine
-from gaze.engines.local.lora_loading import LoraDoesNotFit, loaded_adapter_names
-from gaze.engines.local.prompt_encoding import encode_prompts
-from gaze.engines.local.tiny_lora import (
+from devkit.tiny_lora import (
     LORA_NAMINGS,
     LORA_RANK,
     LoraNaming,
@@ -29,6 +25,10 @@ from gaze.engines.local.tiny_lora import (
     tiny_lora_layers,
     write_lora_file,
 )
+from gaze.engines.base import CancelToken, EngineError
+from gaze.engines.local.engine import LocalEngine
+from gaze.engines.local.lora_loading import LoraDoesNotFit, loaded_adapter_names
+from gaze.engines.local.prompt_encoding import encode_prompts
 from gaze.generation_spec import GenerationSpec, LoraSpec
 
 pytestmark = pytest.mark.filterwarnings(

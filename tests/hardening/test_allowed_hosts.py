@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from devkit.server import GazeServer
 from gaze.security.allowed_hosts import AllowedHosts, UnreadableHost, host_name
 from gaze.settings import Settings
 from tests.hardening.raw_http import exchange, status_of
-from tests.support.server import GazeServer
 
 PATHS = ["/settings", "/api/v1/presets", "/static/uploads/none.png", "/assets/gaze.css", "/docs"]
 HOSTILE = [

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devkit.server import GAZE, GazeServer, gaze_env
 from gaze.security.client_address import limiter_key, trusted_proxies
 from gaze.security.failed_keys import FailedKeyLimiter
 from gaze.security.failure_window import RecentFailures
-from tests.support.server import GAZE, GazeServer, gaze_env
 
 
 class FakeClock:

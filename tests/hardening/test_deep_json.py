@@ -8,8 +8,8 @@ import base64
 import httpx
 import pytest
 
+from devkit.server import GazeServer
 from gaze.outside_json import InvalidJson, load_json
-from tests.support.server import GazeServer
 
 DEEP = "[" * 100_000 + "]" * 100_000
 CONTENT_TYPES = [

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from devkit.server import GazeServer
 from gaze.library.text_rules import MAX_TAG_LENGTH
 from gaze.web.row_ids import MAX_ROW_ID
-from tests.support.server import GazeServer
 
 SURROGATE = '"a\\ud800"'
 """A lone surrogate as JSON writes it; httpx cannot encode one, so bodies are sent as bytes."""

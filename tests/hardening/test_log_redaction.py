@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
+from devkit.server import GazeServer
 from gaze.logging_setup import RedactApiKeys, redact
-from tests.support.server import GazeServer
 
 SPELLINGS = ["api_key", "api%5Fkey", "api%5fkey", "%61pi_key", "API_KEY", "Api%5FKey", "api_key+"]
 

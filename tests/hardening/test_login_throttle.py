@@ -6,8 +6,8 @@ import time
 
 import httpx
 
+from devkit.server import GazeServer
 from tests.hardening.conftest import PROXIED_PASSWORD
-from tests.support.server import GazeServer
 
 
 def _attempt(server: GazeServer, password: str, address: str) -> httpx.Response:

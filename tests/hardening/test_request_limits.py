@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 import httpx
 from PIL import Image
 
+from devkit.server import GazeServer
 from tests.hardening.conftest import EDGE_TIMEOUT
 from tests.hardening.raw_http import status_of
-from tests.support.server import GazeServer
 
 
 def _trickle(

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
+from devkit.server import GazeServer
 from gaze.client.models import Event
 from gaze.client.sse import SseParser
-from tests.support.server import GazeServer
 
 SLOW = {"width": 512, "height": 512}
 """On the tiny demo model a 512 px image takes seconds: time to watch or cancel it."""

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
+from devkit.server import GAZE, GazeServer, gaze_env
 from tests.comfyui_standin import ComfyUIStandIn, StandInFactory
-from tests.jobs_api.conftest import ServerFactory
 from tests.jobs_api.job_calls import (
     FAST,
     SLOW,
@@ -23,7 +23,7 @@ from tests.jobs_api.job_calls import (
     wait_until,
     wait_until_sampling,
 )
-from tests.support.server import GAZE, GazeServer, gaze_env
+from tests.support.gaze_servers import ServerFactory
 
 DEMO = "gaze-demo-sd15-tiny.safetensors"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 
+from devkit.services import scratch_postgres_database
 from gaze.db.connection import Database
 from gaze.db.migrate import alembic_config, upgrade_to_head
 from gaze.db.models import ImageRow, utcnow
@@ -18,7 +19,6 @@ from gaze.events.stream import follow_events
 from gaze.events.types import JOB_DONE, JOB_PROGRESS, JOB_QUEUED, JOB_STARTED, JobEvent
 from gaze.generation_spec import GenerationSpec
 from gaze.jobs.store import JobStore, NewJob
-from tests.support.services import scratch_postgres_database
 
 SPEC = GenerationSpec("a lighthouse", "blurry", "gaze-demo-sd15-tiny.safetensors", seed=3)
 

@@ -6,6 +6,7 @@ import time
 
 import httpx
 
+from devkit.server import GazeServer
 from gaze.client.models import Event
 from tests.jobs_api.job_calls import (
     FAST,
@@ -15,7 +16,6 @@ from tests.jobs_api.job_calls import (
     queue_jobs,
     wait_for_status,
 )
-from tests.support.server import GazeServer
 
 LIFECYCLE = ["job.queued", "job.started", "job.progress", "job.done"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from devkit.server import GazeServer
 from tests.jobs_api.job_calls import FAST
-from tests.support.server import GazeServer
 
 
 def generate(server: GazeServer, key: str, **body: object):  # type: ignore[no-untyped-def]

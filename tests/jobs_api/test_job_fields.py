@@ -7,6 +7,7 @@ from datetime import datetime
 
 import httpx
 
+from devkit.server import GazeServer
 from tests.jobs_api.job_calls import (
     SLOW,
     job,
@@ -15,7 +16,6 @@ from tests.jobs_api.job_calls import (
     wait_for_status,
     wait_until_sampling,
 )
-from tests.support.server import GazeServer
 
 GUIDE_FIELDS = ["id", "label", "status", "error"]
 ADDED_FIELDS = {

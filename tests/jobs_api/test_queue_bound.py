@@ -11,15 +11,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devkit.server import GazeServer
+from devkit.services import scratch_postgres_database
 from gaze.db.connection import Database
 from gaze.db.migrate import upgrade_to_head
 from gaze.generation_spec import GenerationSpec
 from gaze.jobs.queue_bound import QueueFull, retry_after_seconds
 from gaze.jobs.store import JobStore, NewJob
-from tests.jobs_api.conftest import ServerFactory
 from tests.jobs_api.job_calls import FAST, job_ids, queue_jobs
-from tests.support.server import GazeServer
-from tests.support.services import scratch_postgres_database
+from tests.support.gaze_servers import ServerFactory
 
 LIMIT = 5
 

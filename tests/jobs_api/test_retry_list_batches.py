@@ -8,6 +8,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
+from devkit.server import GazeServer
 from tests.jobs_api.job_calls import (
     FAST,
     SLOW,
@@ -17,7 +18,6 @@ from tests.jobs_api.job_calls import (
     wait_for_status,
     wait_until_sampling,
 )
-from tests.support.server import GazeServer
 
 
 def pixels(server: GazeServer, body: dict) -> np.ndarray:  # type: ignore[type-arg]

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from devkit.server import GazeServer
 from gaze.db.connection import Database
 from gaze.webhooks.secret import regenerate_webhook_secret, webhook_secret
 from gaze.webhooks.signing import verify_signature
 from tests.jobs_api.job_calls import FAST, job_ids, queue_jobs, wait_for_status, wait_until
 from tests.jobs_api.webhook_receiver import WebhookReceiver
-from tests.support.server import GazeServer
 
 
 def secret_of(server: GazeServer) -> str:

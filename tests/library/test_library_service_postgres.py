@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from devkit.services import scratch_postgres_database
 from gaze.db.connection import Database
 from gaze.db.migrate import upgrade_to_head
 from gaze.examples import example_library_path
@@ -16,7 +17,6 @@ from gaze.library.service import LibraryService
 from gaze.presets.service import PresetService
 from gaze.presets.usage import presets_using
 from gaze.service_errors import Conflict
-from tests.support.services import scratch_postgres_database
 
 
 @pytest.fixture(scope="module")

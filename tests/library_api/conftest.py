@@ -6,27 +6,20 @@ The tests share it, so each one works on resources and presets with ids of its o
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
+from tests.support.gaze_servers import SHARED_SERVER_ENV, GazeServers
 
 
 @pytest.fixture(scope="package")
-def library_server(
-    tmp_path_factory: pytest.TempPathFactory, prepared_data: Path
-) -> Iterator[GazeServer]:
-    data_dir = tmp_path_factory.mktemp("library_api") / "data"
-    shutil.copytree(prepared_data, data_dir, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
-    running = GazeServer(data_dir, env={"GAZE_AUTH_FAILURE_LIMIT": "1000"}).start()
-    running.regenerate_key()
-    yield running
-    running.stop()
+def library_server(gaze_servers: GazeServers) -> Iterator[GazeServer]:
+    with gaze_servers.running(name="library_api", env=SHARED_SERVER_ENV) as running:
+        yield running
 
 
 @pytest.fixture(scope="package")

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
+from devkit.server import GazeServer
 from tests.library_api.conftest import unique_id
-from tests.support.server import GazeServer
 
 DEMO = "gaze-demo-sd15-tiny.safetensors"
 DEMO_PREFIX = "masterpiece, best quality"

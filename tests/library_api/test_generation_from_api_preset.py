@@ -8,9 +8,9 @@ import io
 import httpx
 from PIL import Image
 
+from devkit.server import GazeServer
 from gaze.media.png_metadata import read_gaze_metadata
 from tests.library_api.conftest import unique_id
-from tests.support.server import GazeServer
 
 
 def test_a_generated_png_records_the_choices_of_its_seed(

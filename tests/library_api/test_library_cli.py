@@ -8,11 +8,11 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from devkit.server import GAZE, gaze_env
 from gaze.db.connection import Database
 from gaze.library.service import LibraryService
 from gaze.presets.service import PresetService
 from gaze.presets.usage import presets_using
-from tests.support.server import GAZE, gaze_env
 
 
 def gaze(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
+from devkit.server import GazeServer
 from gaze.library.schema import CATEGORIES
 from tests.library_api.conftest import unique_id
-from tests.support.server import GazeServer
 
 
 def scene(scene_id: str, **extra: Any) -> dict[str, Any]:

@@ -7,11 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.scale.cluster import Cluster, open_cluster
+from devkit.cluster import Cluster, open_cluster
+from gaze.examples import DEMO_CHECKPOINT
+from tests.comfyui_standin import ComfyUIStandIn, StandInFactory
+from tests.comfyui_standin.fixtures import standin_factory
+
+__all__ = ["cluster", "standin_factory"]
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
+def cluster(tmp_path: Path, standin_factory: StandInFactory) -> Iterator[Cluster[ComfyUIStandIn]]:
     """PostgreSQL + Redis + three ComfyUI stand-ins, data prepared; start APIs and workers."""
-    with open_cluster(tmp_path) as running:
+    standins = [
+        standin_factory(models={"checkpoints": [DEMO_CHECKPOINT]}, step_delay=0.01)
+        for _ in range(3)
+    ]
+    with open_cluster(tmp_path, standins) as running:
         yield running

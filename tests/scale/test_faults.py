@@ -10,8 +10,8 @@ import time
 
 import httpx
 
-from tests.scale.cluster import Cluster
-from tests.support.services import ensure_postgres, ensure_redis
+from devkit.cluster import Cluster
+from devkit.services import ensure_postgres, ensure_redis
 
 FAST_SWEEP = {"GAZE_JOB_STALE_SECONDS": "4", "GAZE_SWEEP_SECONDS": "1"}
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.support.server import GazeServer, run_gaze
-from tests.support.services import scratch_postgres_database
+from devkit.server import GazeServer, run_gaze
+from devkit.services import scratch_postgres_database
 
 TABLES = ("settings", "presets", "resources", "checkpoints", "jobs", "images")
 

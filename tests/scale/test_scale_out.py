@@ -6,7 +6,7 @@ import itertools
 
 from sqlalchemy import create_engine, text
 
-from tests.scale.cluster import Cluster
+from devkit.cluster import Cluster
 
 JOBS = 60
 PER_REQUEST = 10

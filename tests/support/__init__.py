@@ -1,1 +1,1 @@
-"""Test support: running real GAZE servers and waiting for jobs."""
+"""What only the tests share: fixtures' helpers for real GAZE servers on copies of test data."""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
+from tests.support.gaze_servers import SHARED_SERVER_ENV, GazeServers
 from tests.web.browser import chromium
 
 NETWORK_NOISE = ("Failed to load resource", "EventSource")
@@ -17,16 +16,10 @@ NETWORK_NOISE = ("Failed to load resource", "EventSource")
 
 
 @pytest.fixture(scope="module")
-def ui_server(
-    prepared_data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[GazeServer]:
+def ui_server(gaze_servers: GazeServers) -> Iterator[GazeServer]:
     """A `gaze serve` of this module alone (UI tests change data: keys, presets, images)."""
-    data_dir = tmp_path_factory.mktemp("ui") / "data"
-    shutil.copytree(prepared_data, data_dir, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
-    running = GazeServer(data_dir, env={"GAZE_AUTH_FAILURE_LIMIT": "1000"}).start()
-    running.regenerate_key()
-    yield running
-    running.stop()
+    with gaze_servers.running(name="ui", env=SHARED_SERVER_ENV) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
-from tests.support.server import REPO, GazeServer, run_gaze
+from devkit.server import REPO, GazeServer, run_gaze
 from tests.web.browser import chromium
 
 OUT = REPO / "docs" / "screenshots"

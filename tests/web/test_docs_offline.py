@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import httpx
 from playwright.sync_api import Browser, Route, expect
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 
 def test_the_api_docs_render_with_the_network_blocked(

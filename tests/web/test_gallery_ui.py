@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 SEEDS = (101, 102, 103, 104)
 

@@ -10,7 +10,7 @@ import httpx
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 
 def png_file(tmp_path: Path, name: str = "cover.png") -> Path:

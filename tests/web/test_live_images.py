@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 
 def _queue(ui_server: GazeServer, slug: str, seed: int) -> str:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.support.server import GAZE, GazeServer, gaze_env, run_gaze
+from devkit.server import GAZE, GazeServer, gaze_env, run_gaze
 
 PASSWORD = "correct horse battery"
 

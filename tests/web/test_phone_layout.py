@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
+from devkit.server import GazeServer
 from gaze.library.schema import CATEGORIES
-from tests.support.server import GazeServer
 
 PHONE = {"width": 390, "height": 844}
 DEMO = "gaze-demo-sd15-tiny.safetensors"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 DEMO_CHECKPOINT = "gaze-demo-sd15-tiny.safetensors"
 

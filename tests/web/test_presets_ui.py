@@ -8,7 +8,7 @@ import time
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 # Records every state a result tile goes through (its class names), from page start.
 TILE_RECORDER = """() => {

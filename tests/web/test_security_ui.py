@@ -6,7 +6,7 @@ import httpx
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 SCRIPT_NAME = "<script>alert(1)</script>"
 IMAGE_NAME = '<img src=x onerror="alert(2)">'

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.server import GazeServer
+from devkit.server import GazeServer
 
 SIZE = {"width": 64, "height": 64}
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery
 
+from gaze.api.deps import failed_keys_of, runtime_of
 from gaze.api.errors import ApiError
-from gaze.runtime import Runtime
 from gaze.security.api_keys import api_key_matches, stored_key_hash
 from gaze.security.client_address import client_address
-from gaze.security.failed_keys import FailedKeyLimiter
 
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="REST API key")
 API_KEY_QUERY = APIKeyQuery(name="api_key", auto_error=False, description="REST API key")
@@ -24,10 +23,9 @@ def require_api_key(
     key = header_key or query_key or None
     if key is None:
         raise ApiError(401, "missing_api_key", "Missing API key: send the X-API-Key header.")
-    runtime: Runtime = request.app.state.runtime
-    if api_key_matches(key, stored_key_hash(runtime.database)):
+    if api_key_matches(key, stored_key_hash(runtime_of(request).database)):
         return
-    limiter: FailedKeyLimiter = request.app.state.failed_keys
+    limiter = failed_keys_of(request)
     address = client_address(request)
     wait = limiter.retry_after(address)
     if wait is not None:

@@ -50,10 +50,6 @@ def bad_request(code: str, message: str) -> ApiError:
     return ApiError(400, code, message)
 
 
-def not_found(code: str, message: str) -> ApiError:
-    return ApiError(404, code, message)
-
-
 _STATUS_CODES = {
     401: "unauthorized",
     403: "forbidden",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from gaze.runtime import Runtime
 from gaze.security.admin_auth import (
     SESSION_SECONDS,
     AdminPassword,
@@ -14,6 +13,7 @@ from gaze.security.admin_auth import (
     session_secret,
     session_valid,
 )
+from gaze.web.deps import runtime_of
 
 SESSION_COOKIE = "gaze_session"
 
@@ -26,21 +26,16 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 def _secret(request: Request) -> bytes:
     cached: bytes | None = getattr(request.app.state, "ui_session_secret", None)
     if cached is None:
-        cached = session_secret(_runtime(request).database)
+        cached = session_secret(runtime_of(request).database)
         request.app.state.ui_session_secret = cached
     return cached
 
 
 def current_password(request: Request) -> AdminPassword:
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     return admin_password(runtime.settings, runtime.database)
 
 
@@ -55,7 +50,7 @@ def is_logged_in(request: Request) -> bool:
 
 def require_login(request: Request) -> None:
     """Dependency of every UI route (but /login): a valid session when login is required."""
-    if not login_required(_runtime(request).settings):
+    if not login_required(runtime_of(request).settings):
         return
     if not is_logged_in(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")

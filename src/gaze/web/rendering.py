@@ -16,8 +16,8 @@ from gaze.library.schema import CATEGORIES
 from gaze.media.storage import STATIC_URL_PREFIX
 from gaze.security.admin_auth import login_required
 from gaze.web.csrf import CSRF_FIELD, csrf_token, remember_csrf_token
+from gaze.web.deps import runtime_of
 from gaze.web.flash import clear_notice, read_notice
-from gaze.web.services import runtime_of
 from gaze.web.views.navbar_status import navbar_status
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

@@ -24,6 +24,16 @@ async def request_values(request: Request) -> dict[str, Any]:
     return {}
 
 
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """Every text field of the form, each with all its values (file uploads left out)."""
+    form = await request.form()
+    values: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            values.setdefault(key, []).append(value)
+    return values
+
+
 def truthy(value: Any) -> bool | None:
     """A flag from JSON (true/false) or a form ("1"/"0", "on"); None when absent or blank."""
     if value is None or value == "":

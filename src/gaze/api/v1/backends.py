@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from gaze.api.auth import require_api_key
+from gaze.api.deps import RuntimeDep
 from gaze.api.schemas import ERROR_RESPONSES
-from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["backends"])
 
@@ -31,6 +31,5 @@ class BackendList(BaseModel):
 @router.get(
     "/backends", summary="List backends", response_model=BackendList, responses=ERROR_RESPONSES
 )
-def list_backends(request: Request) -> dict[str, Any]:
-    runtime: Runtime = request.app.state.runtime
-    return {"backends": [asdict(state) for state in runtime.backends.snapshot()]}
+def list_backends(runtime: RuntimeDep) -> dict[str, Any]:
+    return {"backends": [asdict(state) for state in runtime.backend_states()]}

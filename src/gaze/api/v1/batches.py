@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
+from gaze.api.deps import RuntimeDep
 from gaze.api.schemas import BATCH_NOT_FOUND, ERROR_RESPONSES, BatchStatus
 from gaze.jobs import service
-from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["batches"])
 
@@ -22,8 +22,7 @@ router = APIRouter(dependencies=[Depends(require_api_key)], tags=["batches"])
     response_model=BatchStatus,
     responses={200: {"description": "The batch"}, 404: BATCH_NOT_FOUND, **ERROR_RESPONSES},
 )
-def get_batch(batch_id: str, request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
+def get_batch(batch_id: str, runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(service.batch_view(runtime, batch_id).to_json())
 
 
@@ -40,7 +39,6 @@ def get_batch(batch_id: str, request: Request) -> JSONResponse:
         **ERROR_RESPONSES,
     },
 )
-async def cancel_batch(batch_id: str, request: Request) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
+async def cancel_batch(batch_id: str, runtime: RuntimeDep) -> JSONResponse:
     view = await run_in_threadpool(service.cancel_batch, runtime, batch_id)
     return JSONResponse(view.to_json())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -10,15 +10,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
+from gaze.api.deps import BackendModelsDep, CatalogueDep
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
-from gaze.library.checkpoint_catalogue import (
-    BackendModels,
-    CheckpointCatalogue,
-    backend_model_lists,
-)
 from gaze.library.json_input import parse_json_document
 from gaze.library.schema import CheckpointSettings
-from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["checkpoints"])
 
@@ -78,20 +73,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def catalogue(request: Request) -> CheckpointCatalogue:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.checkpoint_catalogue()
-
-
-def backends(request: Request) -> list[BackendModels]:
-    runtime: Runtime = request.app.state.runtime
-    return backend_model_lists(runtime.engines)
-
-
-Catalogue = Annotated[CheckpointCatalogue, Depends(catalogue)]
-Backends = Annotated[list[BackendModels], Depends(backends)]
-
-
 @router.get(
     "/checkpoints",
     summary="List checkpoints",
@@ -100,7 +81,7 @@ Backends = Annotated[list[BackendModels], Depends(backends)]
     response_model=CheckpointList,
     responses=ERROR_RESPONSES,
 )
-def list_checkpoints(service: Catalogue, found: Backends) -> JSONResponse:
+def list_checkpoints(service: CatalogueDep, found: BackendModelsDep) -> JSONResponse:
     return JSONResponse({"checkpoints": service.list(found)})
 
 
@@ -110,7 +91,7 @@ def list_checkpoints(service: Catalogue, found: Backends) -> JSONResponse:
     response_model=CheckpointEntry,
     responses={**NOT_FOUND, **ERROR_RESPONSES},
 )
-def get_checkpoint(path: str, service: Catalogue, found: Backends) -> JSONResponse:
+def get_checkpoint(path: str, service: CatalogueDep, found: BackendModelsDep) -> JSONResponse:
     return JSONResponse(service.get(path, found))
 
 
@@ -122,7 +103,7 @@ def get_checkpoint(path: str, service: Catalogue, found: Backends) -> JSONRespon
     openapi_extra=SETTINGS_BODY,
 )
 async def replace_checkpoint(
-    path: str, request: Request, service: Catalogue, found: Backends
+    path: str, request: Request, service: CatalogueDep, found: BackendModelsDep
 ) -> JSONResponse:
     document = parse_json_document(await request.body())
     return JSONResponse(await run_in_threadpool(service.replace, path, document, found))
@@ -136,7 +117,7 @@ async def replace_checkpoint(
     openapi_extra=MERGE_PATCH_BODY,
 )
 async def patch_checkpoint(
-    path: str, request: Request, service: Catalogue, found: Backends
+    path: str, request: Request, service: CatalogueDep, found: BackendModelsDep
 ) -> JSONResponse:
     changes = parse_json_document(await request.body())
     return JSONResponse(await run_in_threadpool(service.patch, path, changes, found))
@@ -149,5 +130,5 @@ async def patch_checkpoint(
     response_model=LoraList,
     responses=ERROR_RESPONSES,
 )
-def list_loras(service: Catalogue, found: Backends) -> JSONResponse:
+def list_loras(service: CatalogueDep, found: BackendModelsDep) -> JSONResponse:
     return JSONResponse({"loras": service.loras(found)})

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.errors import bad_request, not_found
+from gaze.api.deps import RuntimeDep
+from gaze.api.errors import bad_request
 from gaze.api.schemas import ERROR_RESPONSES, EVENT_STREAM_ITEM, error_response
 from gaze.events.sse_format import HEARTBEAT, sse_job_events, sse_message, sse_retry
 from gaze.events.store import EventStore
@@ -101,7 +102,7 @@ def _opening(
     },
 )
 async def events(
-    request: Request,
+    runtime: RuntimeDep,
     job: Annotated[str | None, Query(max_length=100, description="Only this job's events.")] = None,
     batch: Annotated[
         str | None, Query(max_length=100, description="Only this batch's events.")
@@ -123,14 +124,8 @@ async def events(
         ),
     ] = None,
 ) -> StreamingResponse:
-    runtime: Runtime = request.app.state.runtime
     after = _parse_last_event_id(last_event_id_header, last_event_id)
-    try:
-        start_after, snapshot = await run_in_threadpool(_opening, runtime, job, batch, after)
-    except service.JobNotFound:
-        raise not_found("job_not_found", f"No job with id {job!r}.") from None
-    except service.BatchNotFound:
-        raise not_found("batch_not_found", f"No batch with id {batch!r}.") from None
+    start_after, snapshot = await run_in_threadpool(_opening, runtime, job, batch, after)
     settings = runtime.settings
 
     async def stream() -> AsyncIterator[bytes]:

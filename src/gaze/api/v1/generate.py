@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
+from gaze.api.deps import RuntimeDep
 from gaze.api.errors import bad_request
 from gaze.api.generate_body import REQUEST_SCHEMA, parse_generate_body
 from gaze.api.schemas import (
@@ -22,7 +23,6 @@ from gaze.api.schemas import (
 )
 from gaze.generation.submit import submit_once
 from gaze.jobs.idempotency import MAX_KEY_LENGTH, key_problem
-from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
 
@@ -140,6 +140,7 @@ async def generate(
         ),
     ],
     request: Request,
+    runtime: RuntimeDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -154,7 +155,6 @@ async def generate(
     options = parse_generate_body(await request.body())
     if idempotency_key is not None and (problem := key_problem(idempotency_key)):
         raise bad_request("invalid_idempotency_key", problem)
-    runtime: Runtime = request.app.state.runtime
     answer = await run_in_threadpool(submit_once, runtime, preset_slug, options, idempotency_key)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import API_KEY_HEADER, API_KEY_QUERY, require_api_key
+from gaze.api.deps import RuntimeDep, runtime_of
 from gaze.api.schemas import (
     ERROR_RESPONSES,
     JOB_NOT_FOUND,
@@ -45,11 +46,6 @@ class StatusName(StrEnum):
     cancelled = "cancelled"
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
-
-
 @router.get(
     "/job/{job_id}",
     summary="Check job status",
@@ -67,7 +63,7 @@ def _runtime(request: Request) -> Runtime:
 async def get_job(job_id: str, request: Request) -> Response:
     # the hot path of every polling client: headers read directly (no dependency
     # resolution), the key checked against the hash read with the job
-    runtime = _runtime(request)
+    runtime = runtime_of(request)
     poller = runtime.jobs.poller
     if poller.inline:
         polled = poller.poll_on_loop(job_id)
@@ -102,7 +98,7 @@ def _live_job(runtime: Runtime, job_id: str) -> dict[str, Any]:
     responses={200: {"description": "A page of jobs"}, **ERROR_RESPONSES},
 )
 def list_jobs(
-    request: Request,
+    runtime: RuntimeDep,
     status: Annotated[
         list[StatusName] | None, Query(description="Only jobs in this status.")
     ] = None,
@@ -118,7 +114,7 @@ def list_jobs(
     ] = None,
 ) -> JSONResponse:
     page = service.list_jobs(
-        _runtime(request),
+        runtime,
         status=[name.value for name in status] if status else None,
         preset=preset,
         batch_id=batch_id,
@@ -142,8 +138,7 @@ def list_jobs(
         **ERROR_RESPONSES,
     },
 )
-async def cancel_job(job_id: str, request: Request) -> JSONResponse:
-    runtime = _runtime(request)
+async def cancel_job(job_id: str, runtime: RuntimeDep) -> JSONResponse:
     job = await run_in_threadpool(service.cancel_job, runtime, job_id)
     deadline = time.monotonic() + CANCEL_WAIT_SECONDS
     while job.status == PROCESSING and time.monotonic() < deadline:
@@ -174,8 +169,8 @@ async def cancel_job(job_id: str, request: Request) -> JSONResponse:
         429: QUEUE_FULL_RESPONSE,
     },
 )
-async def retry_job(job_id: str, request: Request) -> JSONResponse:
-    submission = await run_in_threadpool(service.retry_job, _runtime(request), job_id)
+async def retry_job(job_id: str, runtime: RuntimeDep) -> JSONResponse:
+    submission = await run_in_threadpool(service.retry_job, runtime, job_id)
     return JSONResponse(submission.to_json(), status_code=202)
 
 
@@ -189,8 +184,8 @@ async def retry_job(job_id: str, request: Request) -> JSONResponse:
     response_model=WebhookDeliveries,
     responses={200: {"description": "The delivery log"}, 404: JOB_NOT_FOUND, **ERROR_RESPONSES},
 )
-def job_webhooks(job_id: str, request: Request) -> JSONResponse:
-    deliveries = service.webhook_deliveries(_runtime(request), job_id)
+def job_webhooks(job_id: str, runtime: RuntimeDep) -> JSONResponse:
+    deliveries = service.webhook_deliveries(runtime, job_id)
     return JSONResponse({"deliveries": deliveries})
 
 
@@ -202,5 +197,5 @@ def job_webhooks(job_id: str, request: Request) -> JSONResponse:
     response_model=QueueOverview,
     responses={200: {"description": "How many jobs wait and run"}, **ERROR_RESPONSES},
 )
-def queue(request: Request) -> JSONResponse:
-    return JSONResponse(service.queue_overview(_runtime(request)).to_json())
+def queue(runtime: RuntimeDep) -> JSONResponse:
+    return JSONResponse(service.queue_overview(runtime).to_json())

@@ -13,13 +13,13 @@ from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
+from gaze.api.deps import LibraryServiceDep, runtime_of
 from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.library.json_input import parse_json_document
 from gaze.library.listing import MAX_LIMIT, tag_filter_from
 from gaze.library.schema import CATEGORIES, resource_model_for
-from gaze.library.service import LibraryService, with_warnings
-from gaze.runtime import Runtime
+from gaze.library.service import with_warnings
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 
@@ -60,18 +60,10 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
 Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 
 
-def library_service(request: Request) -> LibraryService:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.library_service()
-
-
-Service = Annotated[LibraryService, Depends(library_service)]
-
-
 async def _warned(request: Request, saved: dict[str, Any]) -> dict[str, Any]:
     """The saved document, with ``warnings`` when a LoRA file is on no backend."""
-    runtime: Runtime = request.app.state.runtime
-    return with_warnings(saved, await run_in_threadpool(runtime.model_lists))
+    lists = await run_in_threadpool(runtime_of(request).model_lists)
+    return with_warnings(saved, lists)
 
 
 def _saved_model(model: type[BaseModel]) -> type[BaseModel]:
@@ -127,7 +119,7 @@ def add_category_routes(category: str) -> None:
     }
 
     def list_resources(
-        service: Service,
+        service: LibraryServiceDep,
         q: Q = None,
         tag: TagParam = [],  # noqa: B006 - FastAPI copies query defaults
         favourite: Favourite = None,
@@ -146,13 +138,13 @@ def add_category_routes(category: str) -> None:
         )
         return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
-    def get_resource(resource_id: str, service: Service) -> JSONResponse:
+    def get_resource(resource_id: str, service: LibraryServiceDep) -> JSONResponse:
         document = service.get(category, resource_id)
         if document is None:
             raise ApiError(404, f"{noun}_not_found", f"No {noun} with id {resource_id!r}.")
         return JSONResponse(document)
 
-    async def create_resource(request: Request, service: Service) -> JSONResponse:
+    async def create_resource(request: Request, service: LibraryServiceDep) -> JSONResponse:
         document = parse_json_document(await request.body())
         created = await run_in_threadpool(service.create, category, document)
         location = f"{request.url.path}/{quote(created['id'], safe='')}"
@@ -161,18 +153,20 @@ def add_category_routes(category: str) -> None:
         )
 
     async def replace_resource(
-        resource_id: str, request: Request, service: Service
+        resource_id: str, request: Request, service: LibraryServiceDep
     ) -> JSONResponse:
         document = parse_json_document(await request.body())
         saved = await run_in_threadpool(service.replace, category, resource_id, document)
         return JSONResponse(await _warned(request, saved))
 
-    async def patch_resource(resource_id: str, request: Request, service: Service) -> JSONResponse:
+    async def patch_resource(
+        resource_id: str, request: Request, service: LibraryServiceDep
+    ) -> JSONResponse:
         changes = parse_json_document(await request.body())
         saved = await run_in_threadpool(service.patch, category, resource_id, changes)
         return JSONResponse(await _warned(request, saved))
 
-    def delete_resource(resource_id: str, service: Service) -> Response:
+    def delete_resource(resource_id: str, service: LibraryServiceDep) -> Response:
         service.delete(category, resource_id)
         return Response(status_code=204)
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
+from gaze.api.deps import PresetServiceDep, RuntimeDep
 from gaze.api.errors import ApiError
 from gaze.api.schemas import (
     BODY_ERROR_RESPONSES,
@@ -22,8 +23,7 @@ from gaze.generation_spec import MAX_SEED
 from gaze.library.json_input import parse_json_document
 from gaze.library.listing import MAX_LIMIT, tag_filter_from
 from gaze.presets.schema import Preset
-from gaze.presets.service import MAX_EXTRA_PROMPT, PresetService
-from gaze.runtime import Runtime
+from gaze.presets.service import MAX_EXTRA_PROMPT
 from gaze.service_errors import Invalid
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["presets"])
@@ -109,14 +109,6 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def preset_service(request: Request) -> PresetService:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.preset_service()
-
-
-Service = Annotated[PresetService, Depends(preset_service)]
-
-
 @router.get(
     "/presets",
     summary="List presets",
@@ -125,7 +117,7 @@ Service = Annotated[PresetService, Depends(preset_service)]
     responses={200: {"model": PresetListing, "description": "The presets"}, **ERROR_RESPONSES},
 )
 def list_presets(
-    service: Service,
+    service: PresetServiceDep,
     q: Annotated[
         str | None, Query(max_length=200, description="Case-insensitive search in names and ids.")
     ] = None,
@@ -166,7 +158,7 @@ def list_presets(
     },
     openapi_extra=PRESET_BODY,
 )
-async def create_preset(request: Request, service: Service) -> JSONResponse:
+async def create_preset(request: Request, service: PresetServiceDep) -> JSONResponse:
     document = parse_json_document(await request.body())
     created = await run_in_threadpool(service.create, document)
     location = f"{request.url.path}/{quote(created['slug'], safe='')}"
@@ -178,7 +170,7 @@ async def create_preset(request: Request, service: Service) -> JSONResponse:
     summary="Get a preset",
     responses={200: {"model": Preset, "description": "The preset"}, **NOT_FOUND},
 )
-def get_preset(slug: str, service: Service) -> JSONResponse:
+def get_preset(slug: str, service: PresetServiceDep) -> JSONResponse:
     document = service.get(slug)
     if document is None:
         raise ApiError(404, "preset_not_found", f"No preset with slug {slug!r}.")
@@ -196,7 +188,7 @@ def get_preset(slug: str, service: Service) -> JSONResponse:
     },
     openapi_extra=PRESET_BODY,
 )
-async def replace_preset(slug: str, request: Request, service: Service) -> JSONResponse:
+async def replace_preset(slug: str, request: Request, service: PresetServiceDep) -> JSONResponse:
     document = parse_json_document(await request.body())
     return JSONResponse(await run_in_threadpool(service.replace, slug, document))
 
@@ -212,7 +204,7 @@ async def replace_preset(slug: str, request: Request, service: Service) -> JSONR
     },
     openapi_extra=MERGE_PATCH_BODY,
 )
-async def patch_preset(slug: str, request: Request, service: Service) -> JSONResponse:
+async def patch_preset(slug: str, request: Request, service: PresetServiceDep) -> JSONResponse:
     changes = parse_json_document(await request.body())
     return JSONResponse(await run_in_threadpool(service.patch, slug, changes))
 
@@ -224,7 +216,7 @@ async def patch_preset(slug: str, request: Request, service: Service) -> JSONRes
     response_class=Response,
     responses={204: {"description": "Deleted"}, **NOT_FOUND, **ERROR_RESPONSES},
 )
-def delete_preset(slug: str, service: Service) -> Response:
+def delete_preset(slug: str, service: PresetServiceDep) -> Response:
     service.delete(slug)
     return Response(status_code=204)
 
@@ -242,8 +234,9 @@ def delete_preset(slug: str, service: Service) -> Response:
     },
     openapi_extra=RESOLVE_BODY,
 )
-async def resolve_preset(slug: str, request: Request, service: Service) -> JSONResponse:
-    runtime: Runtime = request.app.state.runtime
+async def resolve_preset(
+    slug: str, request: Request, service: PresetServiceDep, runtime: RuntimeDep
+) -> JSONResponse:
     body = parse_json_document(await request.body(), required=False)
     if not isinstance(body, dict):
         raise Invalid(["(body): must be a JSON object"], code="invalid_request")

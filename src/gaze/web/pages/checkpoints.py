@@ -9,13 +9,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
+from gaze.web.deps import BackendModelsDep, CatalogueDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.page_errors import PageError
 from gaze.web.rendering import render
 from gaze.web.request_values import request_values
 from gaze.web.service_errors import as_page_errors, problems_of
-from gaze.web.services import backend_models, checkpoint_catalogue
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -24,17 +24,17 @@ INTEGER_FIELDS = ("width", "height", "steps", "clip_skip")
 
 
 @router.get("/checkpoints", response_class=HTMLResponse)
-def checkpoints_page(request: Request) -> HTMLResponse:
-    backends = backend_models(request)
-    entries = checkpoint_catalogue(request).list(backends)
+def checkpoints_page(
+    request: Request, catalogue: CatalogueDep, backends: BackendModelsDep
+) -> HTMLResponse:
     return render(
         request,
         "checkpoints/index.html",
         {
             "active": "checkpoints",
-            "entries": entries,
+            "entries": catalogue.list(backends),
             "backends": [backend.backend for backend in backends],
-            "loras": checkpoint_catalogue(request).loras(backends),
+            "loras": catalogue.loras(backends),
         },
     )
 
@@ -71,16 +71,18 @@ def _editor(
 
 
 @router.get("/checkpoints/edit", response_class=HTMLResponse)
-def edit_checkpoint(request: Request, path: str) -> HTMLResponse:
+def edit_checkpoint(
+    request: Request, path: str, catalogue: CatalogueDep, backends: BackendModelsDep
+) -> HTMLResponse:
     with as_page_errors():
-        entry = checkpoint_catalogue(request).get(path, backend_models(request))
+        entry = catalogue.get(path, backends)
     return _editor(request, entry, entry["settings"], [])
 
 
 @router.post("/checkpoints/edit", dependencies=[Depends(verify_csrf)])
-async def save_checkpoint(request: Request, path: str) -> Response:
-    backends = backend_models(request)
-    catalogue = checkpoint_catalogue(request)
+async def save_checkpoint(
+    request: Request, path: str, catalogue: CatalogueDep, backends: BackendModelsDep
+) -> Response:
     with as_page_errors():
         entry = catalogue.get(path, backends)
     document = settings_document(await request_values(request), path)

@@ -19,9 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from gaze.events.stream import follow_events
 from gaze.events.types import JOB_DONE, JOB_PROGRESS, JobEvent, event_id_or_none
 from gaze.runtime import Runtime
+from gaze.web.deps import RuntimeDep
 from gaze.web.login_session import require_login
-from gaze.web.services import runtime_of
-from gaze.web.views.job_images import image_facts_of_jobs
 from gaze.web.views.navbar_status import navbar_status
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
@@ -46,7 +45,8 @@ def browser_job(runtime: Runtime, event: JobEvent) -> dict[str, Any]:
     job = dict(event.job)
     job["event"] = event.type
     if event.type == JOB_DONE:
-        facts = image_facts_of_jobs(runtime.database, [event.job_id]).get(event.job_id) or {}
+        images = runtime.gallery_service().images_of_jobs([event.job_id])
+        facts = images.get(event.job_id) or {}
         job["image_id"] = facts.get("image_id")
         job["picks"] = facts.get("picks", [])
     return job
@@ -94,15 +94,15 @@ async def event_stream(request: Request, runtime: Runtime) -> AsyncIterator[str]
 
 
 @router.get("/ui/events")
-async def events(request: Request) -> StreamingResponse:
+async def events(request: Request, runtime: RuntimeDep) -> StreamingResponse:
     return StreamingResponse(
-        event_stream(request, runtime_of(request)),
+        event_stream(request, runtime),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
 @router.get("/ui/status")
-def status(request: Request) -> JSONResponse:
+def status(runtime: RuntimeDep) -> JSONResponse:
     """The navbar status, for scripts that cannot use the event stream."""
-    return JSONResponse(navbar_status(runtime_of(request)).to_json())
+    return JSONResponse(navbar_status(runtime).to_json())

@@ -9,27 +9,24 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from gaze.gallery.detail import ImageDetail
+from gaze.gallery.filters import GalleryFilter
+from gaze.gallery.service import GalleryService
 from gaze.generation.options import GenerationOptions
 from gaze.generation.submit import PresetNotFound, submit_preset_generation
 from gaze.jobs.service import JobNotFound, retry_job
 from gaze.library.schema import CATEGORIES
-from gaze.service_errors import ServiceError
+from gaze.runtime import Runtime
 from gaze.web.csrf import verify_csrf
+from gaze.web.deps import GalleryServiceDep, LibraryServiceDep, PresetServiceDep, RuntimeDep
 from gaze.web.flash import redirect_with_notice
-from gaze.web.image_changes import delete_gallery_image, set_image_flags
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import PageError, page_error_of, wants_json
+from gaze.web.page_errors import PageError, wants_json
 from gaze.web.rendering import render, render_fragment
 from gaze.web.request_values import request_values, truthy
 from gaze.web.row_ids import row_id_or_none
-from gaze.web.services import library_service, preset_service, runtime_of
-from gaze.web.views.gallery_images import (
-    GalleryFilter,
-    ImageDetail,
-    gallery_page,
-    image_detail,
-)
-from gaze.web.views.gallery_options import gallery_options
+from gaze.web.service_errors import as_page_errors
+from gaze.web.views.image_details import image_details
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -49,10 +46,9 @@ def gallery_filter(request: Request) -> GalleryFilter:
 
 
 @router.get("/gallery", response_class=HTMLResponse)
-def gallery(request: Request) -> HTMLResponse:
-    runtime = runtime_of(request)
+def gallery(request: Request, images: GalleryServiceDep) -> HTMLResponse:
     selection = gallery_filter(request)
-    page = gallery_page(runtime.database, selection)
+    page = images.page(selection)
     context: dict[str, Any] = {
         "active": "gallery",
         "images": page.items,
@@ -61,12 +57,12 @@ def gallery(request: Request) -> HTMLResponse:
     }
     if request.query_params.get("fragment"):
         return render_fragment(request, "gallery/_fragment.html", context)
-    context["options"] = gallery_options(runtime.database, selection)
+    context["options"] = images.options(selection)
     return render(request, "gallery/index.html", context)
 
 
-def _image(request: Request, image_id: int) -> ImageDetail:
-    detail = image_detail(runtime_of(request).database, image_id)
+def _image(images: GalleryService, image_id: int) -> ImageDetail:
+    detail = images.image(image_id)
     if detail is None:
         raise PageError(
             404,
@@ -77,19 +73,19 @@ def _image(request: Request, image_id: int) -> ImageDetail:
 
 
 @router.get("/gallery/{image_id:row_id}", response_class=HTMLResponse)
-def image_page(request: Request, image_id: int) -> HTMLResponse:
+def image_page(request: Request, image_id: int, images: GalleryServiceDep) -> HTMLResponse:
     """One image with its details and actions: the lightbox without script."""
-    detail = _image(request, image_id)
+    detail = _image(images, image_id)
     return render(
         request,
         "gallery/image.html",
-        {"active": "gallery", "image": detail.to_json()},
+        {"active": "gallery", "image": image_details(detail)},
     )
 
 
 @router.get("/ui/images/{image_id:row_id}")
-def image_json(request: Request, image_id: int) -> JSONResponse:
-    return JSONResponse(_image(request, image_id).to_json())
+def image_json(image_id: int, images: GalleryServiceDep) -> JSONResponse:
+    return JSONResponse(image_details(_image(images, image_id)))
 
 
 def _answer(request: Request, url: str, message: str, data: dict[str, Any]) -> Response:
@@ -99,11 +95,10 @@ def _answer(request: Request, url: str, message: str, data: dict[str, Any]) -> R
 
 
 @router.post("/gallery/{image_id:row_id}/flags", dependencies=[Depends(verify_csrf)])
-async def image_flags(request: Request, image_id: int) -> Response:
+async def image_flags(request: Request, image_id: int, images: GalleryServiceDep) -> Response:
     """``favourite`` and/or ``nsfw``: true/false ("1"/"0" from forms)."""
     values = await request_values(request)
-    flags = set_image_flags(
-        runtime_of(request).database,
+    flags = images.set_flags(
         image_id,
         favourite=truthy(values.get("favourite")),
         nsfw=truthy(values.get("nsfw")),
@@ -119,9 +114,8 @@ async def image_flags(request: Request, image_id: int) -> Response:
 
 
 @router.post("/gallery/{image_id:row_id}/delete", dependencies=[Depends(verify_csrf)])
-def delete_image(request: Request, image_id: int) -> Response:
-    runtime = runtime_of(request)
-    if not delete_gallery_image(runtime.database, runtime.settings.resolved_media_dir, image_id):
+def delete_image(request: Request, image_id: int, images: GalleryServiceDep) -> Response:
+    if not images.delete(image_id):
         raise PageError(404, f"No image {image_id} in the gallery.", code="image_not_found")
     return _answer(request, "/gallery", "Image deleted.", {"deleted": image_id})
 
@@ -137,31 +131,34 @@ def _queued(request: Request, job_ids: list[str], batch_id: str, what: str) -> R
 
 
 @router.post("/gallery/{image_id:row_id}/reproduce", dependencies=[Depends(verify_csrf)])
-async def reproduce(request: Request, image_id: int) -> Response:
-    """The same generation again: the job's exact spec and seed when the job is known."""
-    detail = _image(request, image_id)
-    runtime = runtime_of(request)
+async def reproduce(
+    request: Request, image_id: int, images: GalleryServiceDep, runtime: RuntimeDep
+) -> Response:
+    """The same generation again: the job's exact spec and seed when the job is known, else
+    (the job was deleted) the image's preset with its seed."""
+    detail = _image(images, image_id)
     if detail.job_id:
-        try:
-            submission = await run_in_threadpool(retry_job, runtime, detail.job_id)
-        except JobNotFound:
-            submission = None
-        except ServiceError as error:
-            raise page_error_of(error) from None
+        with as_page_errors():
+            try:
+                submission = await run_in_threadpool(retry_job, runtime, detail.job_id)
+            except JobNotFound:
+                submission = None
         if submission is not None:
             return _queued(request, submission.job_ids, submission.batch_id, "Reproduce")
     seed = int(detail.card.seed) if detail.card.seed.isdigit() else None
-    return await _from_preset(request, detail, seed, "Reproduce")
+    return await _from_preset(request, runtime, detail, seed, "Reproduce")
 
 
 @router.post("/gallery/{image_id:row_id}/vary", dependencies=[Depends(verify_csrf)])
-async def vary(request: Request, image_id: int) -> Response:
+async def vary(
+    request: Request, image_id: int, images: GalleryServiceDep, runtime: RuntimeDep
+) -> Response:
     """The image's preset, checkpoint and size with a new seed."""
-    return await _from_preset(request, _image(request, image_id), None, "Variation")
+    return await _from_preset(request, runtime, _image(images, image_id), None, "Variation")
 
 
 async def _from_preset(
-    request: Request, detail: ImageDetail, seed: int | None, what: str
+    request: Request, runtime: Runtime, detail: ImageDetail, seed: int | None, what: str
 ) -> Response:
     if not detail.preset_slug:
         raise PageError(400, "This image's preset no longer exists.", code="preset_not_found")
@@ -172,35 +169,40 @@ async def _from_preset(
         width=detail.card.width,
         height=detail.card.height,
     )
-    try:
-        submission = await run_in_threadpool(
-            submit_preset_generation, runtime_of(request), detail.preset_slug, options
-        )
-    except PresetNotFound:
-        raise PageError(
-            400, "This image's preset no longer exists.", code="preset_not_found"
-        ) from None
-    except ServiceError as error:
-        raise page_error_of(error) from None
+    with as_page_errors():
+        try:
+            submission = await run_in_threadpool(
+                submit_preset_generation, runtime, detail.preset_slug, options
+            )
+        except PresetNotFound:
+            raise PageError(
+                400, "This image's preset no longer exists.", code="preset_not_found"
+            ) from None
     return _queued(request, submission.job_ids, submission.batch_id, what)
 
 
 @router.post("/gallery/{image_id:row_id}/cover", dependencies=[Depends(verify_csrf)])
-async def use_as_cover(request: Request, image_id: int) -> Response:
+async def use_as_cover(
+    request: Request,
+    image_id: int,
+    images: GalleryServiceDep,
+    library: LibraryServiceDep,
+    presets: PresetServiceDep,
+) -> Response:
     """Make the image the cover of its preset, or (``category`` and ``resource_id``) of a
     library resource."""
-    detail = _image(request, image_id)
+    detail = _image(images, image_id)
     values = await request_values(request)
     category = str(values.get("category") or "")
     resource_id = str(values.get("resource_id") or "")
     path = detail.card.relative_path
-    try:
+    with as_page_errors():
         if category:
             if category not in CATEGORIES or not resource_id:
                 raise PageError(
                     400, "Name the resource whose cover this becomes.", code="no_resource_named"
                 )
-            document = library_service(request).set_cover(category, resource_id, path)
+            document = library.set_cover(category, resource_id, path)
             url = f"/library/{category}/{document['slug']}"
             message = f"Cover of {document['name']} set."
         else:
@@ -208,9 +210,7 @@ async def use_as_cover(request: Request, image_id: int) -> Response:
                 raise PageError(
                     400, "This image's preset no longer exists.", code="preset_not_found"
                 )
-            document = preset_service(request).set_cover(detail.preset_slug, path)
+            document = presets.set_cover(detail.preset_slug, path)
             url = f"/presets/{document['slug']}"
             message = f"Cover of {document['name']} set."
-    except ServiceError as error:
-        raise page_error_of(error) from None
     return _answer(request, url, message, {"cover": path, "url": url})

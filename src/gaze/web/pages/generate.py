@@ -7,16 +7,21 @@ from fastapi.responses import HTMLResponse
 
 from gaze.presets.schema import ORIENTATION_SIZES
 from gaze.service_errors import ServiceError
+from gaze.web.deps import CatalogueDep, PresetServiceDep, RuntimeDep
 from gaze.web.login_session import require_login
 from gaze.web.rendering import render
-from gaze.web.services import backend_models, checkpoint_catalogue, preset_service
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
 
 @router.get("/generate", response_class=HTMLResponse)
-def generate_page(request: Request, preset: str = "") -> HTMLResponse:
-    service = preset_service(request)
+def generate_page(
+    request: Request,
+    service: PresetServiceDep,
+    catalogue: CatalogueDep,
+    runtime: RuntimeDep,
+    preset: str = "",
+) -> HTMLResponse:
     presets = service.list(limit=None).items
     chosen = service.get(preset) if preset else None
     if chosen is None and presets:
@@ -29,7 +34,7 @@ def generate_page(request: Request, preset: str = "") -> HTMLResponse:
             resolution = service.resolve(chosen["slug"])
         except ServiceError as error:
             resolution_error = error.message
-        checkpoints = checkpoint_catalogue(request).list(backend_models(request))
+        checkpoints = catalogue.list(runtime.backend_models())
     return render(
         request,
         "generate.html",

@@ -11,8 +11,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from gaze.library.fields import slug_from_id
 from gaze.library.schema import CATEGORIES
+from gaze.library.service import LibraryService
+from gaze.presets.resource_users import ResourceUser, resource_users
 from gaze.web.cover_choice import chosen_cover
 from gaze.web.csrf import verify_csrf
+from gaze.web.deps import (
+    CatalogueDep,
+    GalleryServiceDep,
+    LibraryServiceDep,
+    RuntimeDep,
+)
 from gaze.web.flash import redirect_with_notice
 from gaze.web.list_filters import card_filters
 from gaze.web.login_session import require_login
@@ -21,10 +29,6 @@ from gaze.web.rendering import CATEGORY_TITLES, render, render_fragment
 from gaze.web.request_values import request_values, truthy
 from gaze.web.resource_form import resource_editor_state
 from gaze.web.service_errors import as_page_errors
-from gaze.web.services import backend_models, checkpoint_catalogue, library_service, runtime_of
-from gaze.web.views.gallery_images import GalleryFilter, gallery_page
-from gaze.web.views.recent_images import latest_image_per_resource
-from gaze.web.views.resource_users import resource_users
 from gaze.web.views.wardrobe_choices import outfit_choices
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
@@ -44,13 +48,15 @@ def library_home() -> RedirectResponse:
 
 
 @router.get("/library/{category}", response_class=HTMLResponse)
-def library_index(request: Request, category: str) -> HTMLResponse:
+def library_index(
+    request: Request, category: str, library: LibraryServiceDep, images: GalleryServiceDep
+) -> HTMLResponse:
     checked_category(category)
     filters = card_filters(request)
     with as_page_errors():
-        page = library_service(request).list(category, **filters.service_arguments())
+        page = library.list(category, **filters.service_arguments())
     missing = [item["id"] for item in page.items if not item["cover"]]
-    recent = latest_image_per_resource(runtime_of(request).database, category, missing)
+    recent = images.latest_per_resource(category, missing)
     context: dict[str, Any] = {
         "active": "library",
         "active_category": category,
@@ -65,8 +71,8 @@ def library_index(request: Request, category: str) -> HTMLResponse:
     return render(request, "library/index.html", context)
 
 
-def stored_resource(request: Request, category: str, slug: str) -> dict[str, Any]:
-    document = library_service(request).get(checked_category(category), slug)
+def stored_resource(library: LibraryService, category: str, slug: str) -> dict[str, Any]:
+    document = library.get(checked_category(category), slug)
     if document is None:
         singular = category[:-1]
         raise PageError(404, f"No {singular} {slug!r} in the library.", code="resource_not_found")
@@ -74,14 +80,17 @@ def stored_resource(request: Request, category: str, slug: str) -> dict[str, Any
 
 
 @router.get("/library/{category}/{slug}", response_class=HTMLResponse)
-def resource_page(request: Request, category: str, slug: str) -> HTMLResponse:
-    document = stored_resource(request, category, slug)
-    runtime = runtime_of(request)
-    images = gallery_page(
-        runtime.database, GalleryFilter(resource=f"{category}:{document['id']}"), IMAGES_SHOWN
-    ).items
-    loras = checkpoint_catalogue(request).loras(backend_models(request))
-    characters = library_service(request).list("characters", limit=None).items
+def resource_page(
+    request: Request,
+    category: str,
+    slug: str,
+    library: LibraryServiceDep,
+    images: GalleryServiceDep,
+    catalogue: CatalogueDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
+    document = stored_resource(library, category, slug)
+    characters = library.list("characters", limit=None).items
     return render(
         request,
         "library/detail.html",
@@ -91,10 +100,10 @@ def resource_page(request: Request, category: str, slug: str) -> HTMLResponse:
             "category": category,
             "resource": document,
             "state": resource_editor_state(category, document),
-            "images": images,
-            "loras": loras,
+            "images": images.resource_images(category, document["id"], IMAGES_SHOWN),
+            "loras": catalogue.loras(runtime.backend_models()),
             "characters": characters,
-            "outfits": outfit_choices(request, category),
+            "outfits": outfit_choices(library, category),
             "creating": False,
             "problems": [],
             "document_json": json.dumps(document, indent=2, ensure_ascii=False),
@@ -109,10 +118,12 @@ def _answer(request: Request, url: str, message: str, data: dict[str, Any]) -> R
 
 
 @router.post("/library/{category}/{slug}/flags", dependencies=[Depends(verify_csrf)])
-async def set_flags(request: Request, category: str, slug: str) -> Response:
+async def set_flags(
+    request: Request, category: str, slug: str, library: LibraryServiceDep
+) -> Response:
     values = await request_values(request)
     with as_page_errors():
-        document = library_service(request).set_flags(
+        document = library.set_flags(
             checked_category(category),
             slug,
             favourite=truthy(values.get("favourite")),
@@ -131,6 +142,8 @@ async def set_cover(
     request: Request,
     category: str,
     slug: str,
+    library: LibraryServiceDep,
+    runtime: RuntimeDep,
     image: str | None = Form(None),
     upload: UploadFile | None = File(None),
     remove: str | None = Form(None),
@@ -138,7 +151,7 @@ async def set_cover(
     """``image`` (a path in the media folder, "use this image"), an ``upload``, or ``remove``."""
     checked_category(category)
     cover = await chosen_cover(
-        runtime_of(request).settings.resolved_media_dir,
+        runtime.settings.resolved_media_dir,
         category,
         slug,
         image=image,
@@ -147,7 +160,7 @@ async def set_cover(
         fallback_stem="resource",
     )
     with as_page_errors():
-        document = library_service(request).set_cover(category, slug, cover)
+        document = library.set_cover(category, slug, cover)
     return _answer(
         request,
         f"/library/{category}/{document['slug']}",
@@ -157,9 +170,14 @@ async def set_cover(
 
 
 @router.post("/library/{category}/{slug}/duplicate", dependencies=[Depends(verify_csrf)])
-def duplicate(request: Request, category: str, slug: str, new_id: str = Form("")) -> Response:
-    service = library_service(request)
-    document = stored_resource(request, category, slug)
+def duplicate(
+    request: Request,
+    category: str,
+    slug: str,
+    service: LibraryServiceDep,
+    new_id: str = Form(""),
+) -> Response:
+    document = stored_resource(service, category, slug)
     new_id = new_id.strip()
     if not new_id:
         for number in range(1, 1000):
@@ -178,15 +196,18 @@ def duplicate(request: Request, category: str, slug: str, new_id: str = Form("")
 
 
 @router.post("/library/{category}/{slug}/delete", dependencies=[Depends(verify_csrf)])
-def delete(request: Request, category: str, slug: str) -> Response:
-    document = stored_resource(request, category, slug)
+def delete(
+    request: Request, category: str, slug: str, library: LibraryServiceDep, runtime: RuntimeDep
+) -> Response:
+    document = stored_resource(library, category, slug)
     try:
         with as_page_errors():
-            library_service(request).delete(category, document["id"])
+            library.delete(category, document["id"])
     except PageError as error:
         if error.code != "in_use" or wants_json(request):
             raise
-        return still_in_use_page(request, category, document, error.message)
+        users = resource_users(runtime.database, category, document["id"])
+        return still_in_use_page(request, category, document, error.message, users)
     return _answer(
         request,
         f"/library/{category}",
@@ -195,26 +216,39 @@ def delete(request: Request, category: str, slug: str) -> Response:
     )
 
 
+USER_PAGES = {"preset": "/presets/{slug}/edit", "character": "/library/characters/{slug}"}
+
+
 def still_in_use_page(
-    request: Request, category: str, document: dict[str, Any], message: str
+    request: Request,
+    category: str,
+    document: dict[str, Any],
+    message: str,
+    users: list[ResourceUser],
 ) -> HTMLResponse:
     """409: the resource stays; the page links to what uses it and back to the resource."""
-    users = resource_users(runtime_of(request).database, category, document["id"])
     context = {
         "active": "library",
         "active_category": category,
         "category": category,
         "resource": document,
-        "users": users,
+        "users": [
+            {
+                "kind": user.kind,
+                "name": user.name,
+                "url": USER_PAGES[user.kind].format(slug=user.slug),
+            }
+            for user in users
+        ],
         "message": message,
     }
     return render(request, "library/in_use.html", context, 409)
 
 
 @router.get("/library/{category}/{slug}/export")
-def export(request: Request, category: str, slug: str) -> Response:
+def export(category: str, slug: str, library: LibraryServiceDep) -> Response:
     """The resource's JSON document as a file, ready for a library folder or an import."""
-    document = stored_resource(request, category, slug)
+    document = stored_resource(library, category, slug)
     name = f"{slug_from_id(document['id']) or 'resource'}.json"
     return Response(
         json.dumps(document, indent=2, ensure_ascii=False) + "\n",

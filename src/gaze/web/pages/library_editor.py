@@ -9,16 +9,18 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gaze.library.json_input import parse_json_document
-from gaze.library.service import every_field_address, with_warnings
+from gaze.library.service import LibraryService, every_field_address, with_warnings
+from gaze.runtime import Runtime
 from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
+from gaze.web.deps import LibraryServiceDep, RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.page_errors import PageError
 from gaze.web.rendering import CATEGORY_TITLES, render
+from gaze.web.request_values import form_lists
 from gaze.web.resource_form import resource_document, resource_editor_state
 from gaze.web.service_errors import problems_of
-from gaze.web.services import backend_models, checkpoint_catalogue, library_service, runtime_of
 from gaze.web.views.wardrobe_choices import outfit_choices
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
@@ -35,17 +37,12 @@ def _category(category: str) -> str:
     return category
 
 
-async def form_values(request: Request) -> dict[str, list[str]]:
-    form = await request.form()
-    values: dict[str, list[str]] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            values.setdefault(key, []).append(value)
-    return values
-
-
 def _new_page(
-    request: Request, category: str, document: dict[str, Any], problems: list[str]
+    request: Request,
+    runtime: Runtime,
+    category: str,
+    document: dict[str, Any],
+    problems: list[str],
 ) -> HTMLResponse:
     return render(
         request,
@@ -55,8 +52,8 @@ def _new_page(
             "active_category": category,
             "category": category,
             "state": resource_editor_state(category, document),
-            "loras": checkpoint_catalogue(request).loras(backend_models(request)),
-            "outfits": outfit_choices(request, category),
+            "loras": runtime.checkpoint_catalogue().loras(runtime.backend_models()),
+            "outfits": outfit_choices(runtime.library_service(), category),
             "creating": True,
             "problems": problems,
         },
@@ -65,31 +62,33 @@ def _new_page(
 
 
 @router.get("/library/{category}/new", response_class=HTMLResponse)
-def new_resource(request: Request, category: str) -> HTMLResponse:
+def new_resource(request: Request, category: str, runtime: RuntimeDep) -> HTMLResponse:
     _category(category)
     template = NEW_SECTIONS.get(category, {"fields": {"main": {"tags": ""}}})
     document = {"id": "", "name": "", **template}
     document["default_fields"] = every_field_address(category, document)
-    return _new_page(request, category, document, [])
+    return _new_page(request, runtime, category, document, [])
 
 
 @router.post("/library/{category}/new", dependencies=[Depends(verify_csrf)])
-async def create_resource(request: Request, category: str) -> Response:
+async def create_resource(
+    request: Request, category: str, runtime: RuntimeDep, library: LibraryServiceDep
+) -> Response:
     _category(category)
-    document = resource_document(category, await form_values(request), None)
+    document = resource_document(category, await form_lists(request), None)
     try:
-        created = library_service(request).create(category, document)
+        created = library.create(category, document)
     except ServiceError as error:
-        return _new_page(request, category, document, problems_of(error))
-    return await _saved_notice(request, category, created, "Created")
+        return _new_page(request, runtime, category, document, problems_of(error))
+    return await _saved_notice(runtime, category, created, "Created")
 
 
 async def _saved_notice(
-    request: Request, category: str, saved: dict[str, Any], done: str
+    runtime: Runtime, category: str, saved: dict[str, Any], done: str
 ) -> Response:
     """Back to the resource, saying what will not work yet (a LoRA file no backend has)."""
     url = f"/library/{category}/{saved['slug']}"
-    lists = await run_in_threadpool(runtime_of(request).model_lists)
+    lists = await run_in_threadpool(runtime.model_lists)
     warnings = with_warnings(saved, lists).get("warnings")
     if warnings:
         return redirect_with_notice(
@@ -98,8 +97,8 @@ async def _saved_notice(
     return redirect_with_notice(url, f"{done} {saved['name']}.")
 
 
-def _stored(request: Request, category: str, slug: str) -> dict[str, Any]:
-    document = library_service(request).get(_category(category), slug)
+def _stored(library: LibraryService, category: str, slug: str) -> dict[str, Any]:
+    document = library.get(_category(category), slug)
     if document is None:
         raise PageError(
             404, f"No {category[:-1]} {slug!r} in the library.", code="resource_not_found"
@@ -107,37 +106,41 @@ def _stored(request: Request, category: str, slug: str) -> dict[str, Any]:
     return document
 
 
-def _refused(request: Request, category: str, slug: str, error: ServiceError) -> Response:
+def _refused(category: str, slug: str, error: ServiceError) -> Response:
     problems = "; ".join(problems_of(error))
     return redirect_with_notice(f"/library/{category}/{slug}", f"Not saved: {problems}", "error")
 
 
 @router.post("/library/{category}/{slug}/edit", dependencies=[Depends(verify_csrf)])
-async def save_resource(request: Request, category: str, slug: str) -> Response:
-    stored = _stored(request, category, slug)
-    document = resource_document(category, await form_values(request), stored)
+async def save_resource(
+    request: Request, category: str, slug: str, runtime: RuntimeDep, library: LibraryServiceDep
+) -> Response:
+    stored = _stored(library, category, slug)
+    document = resource_document(category, await form_lists(request), stored)
     try:
-        saved = library_service(request).replace(category, stored["id"], document)
+        saved = library.replace(category, stored["id"], document)
     except ServiceError as error:
-        return _refused(request, category, stored["slug"], error)
-    return await _saved_notice(request, category, saved, "Saved")
+        return _refused(category, stored["slug"], error)
+    return await _saved_notice(runtime, category, saved, "Saved")
 
 
 @router.post("/library/{category}/{slug}/json", dependencies=[Depends(verify_csrf)])
-async def save_resource_json(request: Request, category: str, slug: str) -> Response:
-    stored = _stored(request, category, slug)
-    text = (await form_values(request)).get("document", [""])[-1]
+async def save_resource_json(
+    request: Request, category: str, slug: str, runtime: RuntimeDep, library: LibraryServiceDep
+) -> Response:
+    stored = _stored(library, category, slug)
+    text = (await form_lists(request)).get("document", [""])[-1]
     try:
         document = parse_json_document(text.encode("utf-8"))
-        saved = library_service(request).replace(category, stored["id"], document)
+        saved = library.replace(category, stored["id"], document)
     except ServiceError as error:
-        return _refused(request, category, stored["slug"], error)
-    return await _saved_notice(request, category, saved, "Saved")
+        return _refused(category, stored["slug"], error)
+    return await _saved_notice(runtime, category, saved, "Saved")
 
 
 @router.post("/library/{category}/import", dependencies=[Depends(verify_csrf)])
 async def import_resources(
-    request: Request, category: str, upload: UploadFile | None = File(None)
+    category: str, service: LibraryServiceDep, upload: UploadFile | None = File(None)
 ) -> Response:
     """A JSON file holding one resource document, or a list of them."""
     _category(category)
@@ -154,7 +157,6 @@ async def import_resources(
         raise PageError(
             400, f"At most {MAX_IMPORT_ITEMS} resources per file.", code="too_many_items"
         )
-    service = library_service(request)
     created: list[str] = []
     refused: list[str] = []
     for index, document in enumerate(documents):

@@ -11,18 +11,18 @@ from starlette.concurrency import run_in_threadpool
 from gaze.security.admin_auth import login_required
 from gaze.security.client_address import client_address
 from gaze.web.csrf import verify_csrf
+from gaze.web.deps import RuntimeDep
 from gaze.web.login_session import current_password, end_session, safe_next_path, start_session
 from gaze.web.login_throttle import LoginThrottle
 from gaze.web.rendering import render
-from gaze.web.services import runtime_of
 
 router = APIRouter(include_in_schema=False)
 throttle = LoginThrottle()
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/") -> Response:
-    if not login_required(runtime_of(request).settings):
+def login_page(request: Request, runtime: RuntimeDep, next: str = "/") -> Response:
+    if not login_required(runtime.settings):
         return RedirectResponse(safe_next_path(next), 303)
     return render(request, "login.html", {"next": safe_next_path(next), "error": None})
 

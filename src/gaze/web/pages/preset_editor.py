@@ -8,17 +8,19 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gaze.library.choices import resource_choices
 from gaze.presets.schema import ORIENTATION_SIZES
+from gaze.runtime import Runtime
 from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
+from gaze.web.deps import PresetServiceDep, RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.page_errors import PageError
 from gaze.web.preset_form import editor_state, keep_unedited, preset_document
 from gaze.web.rendering import render
+from gaze.web.request_values import form_lists
 from gaze.web.service_errors import problems_of
-from gaze.web.services import backend_models, checkpoint_catalogue, preset_service, runtime_of
-from gaze.web.views.resource_choices import resource_choices
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -30,34 +32,25 @@ NEW_PRESET: dict[str, Any] = {
 }
 
 
-async def form_values(request: Request) -> dict[str, list[str]]:
-    form = await request.form()
-    values: dict[str, list[str]] = {}
-    for key, value in form.multi_items():
-        if isinstance(value, str):
-            values.setdefault(key, []).append(value)
-    return values
-
-
 def default_checkpoint(catalogue: list[dict[str, Any]]) -> str:
     """The first checkpoint a backend has, else the first one with stored settings."""
     available = [entry["path"] for entry in catalogue if entry["available"]]
     return (available or [entry["path"] for entry in catalogue] or [""])[0]
 
 
-def available_checkpoints(request: Request) -> set[str] | None:
+def available_checkpoints(runtime: Runtime) -> set[str] | None:
     """The checkpoints some backend has; None when no backend answered."""
-    backends = backend_models(request)
+    backends = runtime.backend_models()
     if not backends:
         return None
     return {path for backend in backends for path in backend.lists.checkpoints}
 
 
-def _saved(request: Request, document: dict[str, Any], done: str) -> Response:
+def _saved(runtime: Runtime, document: dict[str, Any], done: str) -> Response:
     """Back to the preset page, saying why it cannot generate yet when it cannot."""
     url = f"/presets/{document['slug']}"
-    problems = preset_service(request).problems_for_generation(
-        document, available_checkpoints(request)
+    problems = runtime.preset_service().problems_for_generation(
+        document, available_checkpoints(runtime)
     )
     if problems:
         message = f"{done} {document['name']}, but it cannot generate yet: {'; '.join(problems)}"
@@ -67,14 +60,15 @@ def _saved(request: Request, document: dict[str, Any], done: str) -> Response:
 
 def _editor(
     request: Request,
+    runtime: Runtime,
     state: Mapping[str, Any],
     *,
     creating: bool,
     slug: str | None,
     problems: list[str] | None = None,
 ) -> HTMLResponse:
-    catalogue = checkpoint_catalogue(request).list(backend_models(request))
-    choices = resource_choices(runtime_of(request).database)
+    catalogue = runtime.checkpoint_catalogue().list(runtime.backend_models())
+    choices = resource_choices(runtime.database)
     return render(
         request,
         "presets/editor.html",
@@ -94,53 +88,60 @@ def _editor(
 
 
 @router.get("/presets/new", response_class=HTMLResponse)
-def new_preset(request: Request) -> HTMLResponse:
-    catalogue = checkpoint_catalogue(request).list(backend_models(request))
+def new_preset(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    catalogue = runtime.checkpoint_catalogue().list(runtime.backend_models())
     document = {**NEW_PRESET, "checkpoint": default_checkpoint(catalogue) or None}
-    return _editor(request, editor_state(document), creating=True, slug=None)
+    return _editor(request, runtime, editor_state(document), creating=True, slug=None)
 
 
 @router.post("/presets/new", dependencies=[Depends(verify_csrf)])
-async def create_preset(request: Request) -> Response:
-    document = preset_document(await form_values(request))
+async def create_preset(
+    request: Request, runtime: RuntimeDep, service: PresetServiceDep
+) -> Response:
+    document = preset_document(await form_lists(request))
     try:
-        created = preset_service(request).create(document)
+        created = service.create(document)
     except ServiceError as error:
         return _editor(
             request,
+            runtime,
             editor_state(document),
             creating=True,
             slug=None,
             problems=problems_of(error),
         )
-    return _saved(request, created, "Created")
+    return _saved(runtime, created, "Created")
 
 
 @router.get("/presets/{slug}/edit", response_class=HTMLResponse)
-def edit_preset(request: Request, slug: str) -> HTMLResponse:
-    document = preset_service(request).get(slug)
+def edit_preset(
+    request: Request, slug: str, runtime: RuntimeDep, service: PresetServiceDep
+) -> HTMLResponse:
+    document = service.get(slug)
     if document is None:
         raise PageError(404, f"No preset {slug!r}.", code="preset_not_found")
-    return _editor(request, editor_state(document), creating=False, slug=document["slug"])
+    return _editor(request, runtime, editor_state(document), creating=False, slug=document["slug"])
 
 
 @router.post("/presets/{slug}/edit", dependencies=[Depends(verify_csrf)])
-async def save_preset(request: Request, slug: str) -> Response:
-    service = preset_service(request)
+async def save_preset(
+    request: Request, slug: str, runtime: RuntimeDep, service: PresetServiceDep
+) -> Response:
     stored = service.get(slug)
     if stored is None:
         raise PageError(404, f"No preset {slug!r}.", code="preset_not_found")
     document = keep_unedited(
-        preset_document(await form_values(request), preset_id=stored["id"]), stored
+        preset_document(await form_lists(request), preset_id=stored["id"]), stored
     )
     try:
         saved = service.replace(stored["id"], document)
     except ServiceError as error:
         return _editor(
             request,
+            runtime,
             editor_state(document),
             creating=False,
             slug=stored["slug"],
             problems=problems_of(error),
         )
-    return _saved(request, saved, "Saved")
+    return _saved(runtime, saved, "Saved")

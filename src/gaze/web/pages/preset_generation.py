@@ -11,16 +11,15 @@ from starlette.concurrency import run_in_threadpool
 
 from gaze.generation.options import GenerationOptions, parse_generation_options
 from gaze.generation.submit import submit_preset_generation
+from gaze.jobs.rows import job_rows
 from gaze.jobs.service import jobs_json
 from gaze.outside_json import InvalidJson, load_json
-from gaze.service_errors import ServiceError
+from gaze.runtime import Runtime
 from gaze.web.csrf import verify_csrf
+from gaze.web.deps import PresetServiceDep, RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import page_error_of
-from gaze.web.services import preset_service, runtime_of
-from gaze.web.views.job_images import image_facts_of_jobs
-from gaze.web.views.job_rows import job_rows
+from gaze.web.service_errors import as_page_errors
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -28,13 +27,10 @@ MAX_WATCHED_JOBS = 200
 
 
 @router.get("/ui/presets/{slug}/resolve")
-def resolve(request: Request, slug: str) -> JSONResponse:
+def resolve(request: Request, slug: str, service: PresetServiceDep) -> JSONResponse:
     """What a generation with the panel's values would use (seed blank: a random one)."""
-    params = request.query_params
-    try:
-        wanted = _options(dict(params))
-    except ServiceError as error:
-        return JSONResponse({"error": error.message, "code": error.code}, status_code=400)
+    with as_page_errors():
+        wanted = _options(dict(request.query_params))
     overrides: dict[str, Any] = {
         "extra_positive": wanted.extra_positive,
         "extra_negative": wanted.extra_negative,
@@ -43,10 +39,8 @@ def resolve(request: Request, slug: str) -> JSONResponse:
         overrides["checkpoint"] = wanted.checkpoint
     if wanted.width is not None and wanted.height is not None:
         overrides.update(width=wanted.width, height=wanted.height)
-    try:
-        resolution = preset_service(request).resolve(slug, wanted.seed, overrides)
-    except ServiceError as error:
-        return JSONResponse({"error": error.message, "code": error.code}, status_code=error.status)
+    with as_page_errors():
+        resolution = service.resolve(slug, wanted.seed, overrides)
     return JSONResponse(resolution)
 
 
@@ -56,11 +50,9 @@ def _options(values: dict[str, Any]) -> GenerationOptions:
     return parse_generation_options(values, from_form=True, strict=False)
 
 
-def _submit(request: Request, slug: str, options: GenerationOptions) -> dict[str, Any]:
-    try:
-        submission = submit_preset_generation(runtime_of(request), slug, options)
-    except ServiceError as error:
-        raise page_error_of(error) from None
+def _submit(runtime: Runtime, slug: str, options: GenerationOptions) -> dict[str, Any]:
+    with as_page_errors():
+        submission = submit_preset_generation(runtime, slug, options)
     seeds = options.seeds()
     return {
         "batch_id": submission.batch_id,
@@ -72,7 +64,7 @@ def _submit(request: Request, slug: str, options: GenerationOptions) -> dict[str
 
 
 @router.post("/ui/presets/{slug}/generate", dependencies=[Depends(verify_csrf)])
-async def generate_by_script(request: Request, slug: str) -> JSONResponse:
+async def generate_by_script(request: Request, slug: str, runtime: RuntimeDep) -> JSONResponse:
     try:
         body = load_json(await request.body())
     except InvalidJson:
@@ -81,17 +73,15 @@ async def generate_by_script(request: Request, slug: str) -> JSONResponse:
         return JSONResponse(
             {"error": "Send the generate panel's values as JSON.", "code": "invalid_json"}, 400
         )
-    try:
+    with as_page_errors():
         wanted = _options(body)
-    except ServiceError as error:
-        return JSONResponse({"error": error.message, "code": error.code}, status_code=400)
-    return JSONResponse(await run_in_threadpool(_submit, request, slug, wanted), 202)
+    return JSONResponse(await run_in_threadpool(_submit, runtime, slug, wanted), 202)
 
 
 @router.post("/presets/{slug}/generate", dependencies=[Depends(verify_csrf)])
 def generate_by_form(
-    request: Request,
     slug: str,
+    runtime: RuntimeDep,
     count: str = Form("1"),
     seed: str = Form(""),
     checkpoint: str = Form(""),
@@ -110,11 +100,9 @@ def generate_by_form(
         "extra_positive": extra_positive,
         "extra_negative": extra_negative,
     }
-    try:
+    with as_page_errors():
         wanted = _options(fields)
-    except ServiceError as error:
-        raise page_error_of(error) from None
-    queued = _submit(request, slug, wanted)
+    queued = _submit(runtime, slug, wanted)
     count_queued = len(queued["jobs"])
     return redirect_with_notice(
         f"/presets/{slug}",
@@ -123,13 +111,11 @@ def generate_by_form(
 
 
 @router.get("/ui/jobs")
-def jobs_state(request: Request, ids: str = "") -> JSONResponse:
+def jobs_state(runtime: RuntimeDep, ids: str = "") -> JSONResponse:
     """The jobs a page waits for (``ids`` comma-separated), with the image each made."""
     wanted = [job_id for job_id in ids.split(",") if job_id][:MAX_WATCHED_JOBS]
-    runtime = runtime_of(request)
-    rows = job_rows(runtime.database, wanted)
-    answers = jobs_json(runtime, rows)
-    images = image_facts_of_jobs(runtime.database, [row.id for row in rows])
+    answers = jobs_json(runtime, job_rows(runtime.database, wanted))
+    images = runtime.gallery_service().images_of_jobs([answer["id"] for answer in answers])
     for answer in answers:
         facts = images.get(answer["id"]) or {}
         answer["image_id"] = facts.get("image_id")

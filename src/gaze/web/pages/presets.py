@@ -6,11 +6,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from gaze.library.names import resource_names
 from gaze.presets.schema import ORIENTATION_SIZES
 from gaze.presets.service import PresetService
 from gaze.service_errors import ServiceError
 from gaze.web.cover_choice import chosen_cover
 from gaze.web.csrf import verify_csrf
+from gaze.web.deps import (
+    CatalogueDep,
+    GalleryServiceDep,
+    PresetServiceDep,
+    RuntimeDep,
+)
 from gaze.web.flash import redirect_with_notice
 from gaze.web.list_filters import card_filters
 from gaze.web.login_session import require_login
@@ -18,16 +25,7 @@ from gaze.web.page_errors import PageError, wants_json
 from gaze.web.rendering import render, render_fragment
 from gaze.web.request_values import request_values, truthy
 from gaze.web.service_errors import as_page_errors
-from gaze.web.services import (
-    backend_models,
-    checkpoint_catalogue,
-    preset_service,
-    runtime_of,
-)
-from gaze.web.views.gallery_images import preset_images
 from gaze.web.views.preset_slots import named_ids, preset_slots
-from gaze.web.views.recent_images import latest_image_per_preset
-from gaze.web.views.resource_names import resource_names
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -35,12 +33,14 @@ RECENT_IMAGES = 18
 
 
 @router.get("/", response_class=HTMLResponse)
-def presets_index(request: Request) -> HTMLResponse:
+def presets_index(
+    request: Request, service: PresetServiceDep, images: GalleryServiceDep
+) -> HTMLResponse:
     filters = card_filters(request)
     with as_page_errors():
-        page = preset_service(request).list(**filters.service_arguments())
+        page = service.list(**filters.service_arguments())
     missing = [item["preset_id"] for item in page.items if not item["cover"]]
-    recent = latest_image_per_preset(runtime_of(request).database, missing)
+    recent = images.latest_per_preset(missing)
     context = {
         "active": "presets",
         "items": page.items,
@@ -60,9 +60,14 @@ def presets_alias(request: Request) -> RedirectResponse:
 
 
 @router.get("/presets/{slug}", response_class=HTMLResponse)
-def preset_page(request: Request, slug: str) -> HTMLResponse:
-    runtime = runtime_of(request)
-    service = preset_service(request)
+def preset_page(
+    request: Request,
+    slug: str,
+    service: PresetServiceDep,
+    images: GalleryServiceDep,
+    catalogue: CatalogueDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     document = service.get(slug)
     if document is None:
         raise PageError(404, f"No preset {slug!r}.", code="preset_not_found")
@@ -74,8 +79,8 @@ def preset_page(request: Request, slug: str) -> HTMLResponse:
         resolution = service.resolve(document["slug"])
     except ServiceError as error:
         resolution_error = error.message
-    backends = backend_models(request)
-    checkpoints = checkpoint_catalogue(request).list(backends)
+    backends = runtime.backend_models()
+    checkpoints = catalogue.list(backends)
     available = {path for backend in backends for path in backend.lists.checkpoints}
     generation_problems = service.problems_for_generation(document, available if backends else None)
     return render(
@@ -91,7 +96,7 @@ def preset_page(request: Request, slug: str) -> HTMLResponse:
             "checkpoints": checkpoints,
             "base_models": {entry["path"]: entry["base_model"] for entry in checkpoints},
             "orientation_sizes": ORIENTATION_SIZES,
-            "images": preset_images(runtime.database, document["id"], RECENT_IMAGES),
+            "images": images.preset_images(document["id"], RECENT_IMAGES),
             "recent_limit": RECENT_IMAGES,
         },
     )
@@ -105,12 +110,12 @@ def _done(request: Request, url: str, message: str, data: dict[str, object]) -> 
 
 
 @router.post("/presets/{slug}/flags", dependencies=[Depends(verify_csrf)])
-async def set_flags(request: Request, slug: str) -> Response:
+async def set_flags(request: Request, slug: str, service: PresetServiceDep) -> Response:
     """``favourite`` / ``nsfw``: true or false ("1"/"0" from forms); one left out keeps its
     flag."""
     values = await request_values(request)
     with as_page_errors():
-        document = preset_service(request).set_flags(
+        document = service.set_flags(
             slug, favourite=truthy(values.get("favourite")), nsfw=truthy(values.get("nsfw"))
         )
     return _done(
@@ -125,13 +130,13 @@ async def set_flags(request: Request, slug: str) -> Response:
 async def set_cover(
     request: Request,
     slug: str,
+    service: PresetServiceDep,
+    runtime: RuntimeDep,
     image: str | None = Form(None),
     upload: UploadFile | None = File(None),
     remove: str | None = Form(None),
 ) -> Response:
     """Set the cover: ``image`` (a path in the media folder), an ``upload``, or ``remove``."""
-    service = preset_service(request)
-    runtime = runtime_of(request)
     cover = await chosen_cover(
         runtime.settings.resolved_media_dir,
         "presets",
@@ -152,8 +157,9 @@ async def set_cover(
 
 
 @router.post("/presets/{slug}/duplicate", dependencies=[Depends(verify_csrf)])
-def duplicate_preset(request: Request, slug: str, new_id: str = Form("")) -> Response:
-    service = preset_service(request)
+def duplicate_preset(
+    request: Request, slug: str, service: PresetServiceDep, new_id: str = Form("")
+) -> Response:
     new_id = new_id.strip() or _free_copy_id(service, slug)
     with as_page_errors():
         copy = service.duplicate(slug, new_id)
@@ -174,8 +180,7 @@ def _free_copy_id(service: PresetService, slug: str) -> str:
 
 
 @router.post("/presets/{slug}/delete", dependencies=[Depends(verify_csrf)])
-def delete_preset(request: Request, slug: str) -> Response:
-    service = preset_service(request)
+def delete_preset(request: Request, slug: str, service: PresetServiceDep) -> Response:
     document = service.get(slug)
     if document is None:
         raise PageError(404, f"No preset {slug!r}.", code="preset_not_found")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from gaze.jobs.rows import next_pending_jobs, seeds_of_jobs
 from gaze.jobs.service import (
     cancel_job,
     clear_pending,
@@ -18,15 +19,15 @@ from gaze.jobs.service import (
     retry_job,
 )
 from gaze.jobs.status import CANCELLED, DONE, FAILED, PROCESSING
-from gaze.service_errors import ServiceError
+from gaze.runtime import Runtime
 from gaze.web.csrf import verify_csrf
+from gaze.web.deps import RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import page_error_of, wants_json
+from gaze.web.page_errors import wants_json
 from gaze.web.rendering import render, render_fragment
-from gaze.web.services import runtime_of
-from gaze.web.views.job_images import image_ids_of_jobs
-from gaze.web.views.job_rows import group_by_batch, next_pending_jobs, seeds_of_jobs
+from gaze.web.service_errors import as_page_errors
+from gaze.web.views.batch_groups import group_by_batch
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -34,14 +35,13 @@ PENDING_SHOWN = 100
 FINISHED_SHOWN = 30
 
 
-def queue_context(request: Request) -> dict[str, Any]:
-    runtime = runtime_of(request)
+def queue_context(runtime: Runtime) -> dict[str, Any]:
     overview = queue_overview(runtime)
     running = list_jobs(runtime, status=PROCESSING, limit=50).jobs
     running.sort(key=lambda job: job.get("started_at") or "")
     pending = jobs_json(runtime, next_pending_jobs(runtime.database, PENDING_SHOWN))
     finished = list_jobs(runtime, status=[DONE, FAILED, CANCELLED], limit=FINISHED_SHOWN).jobs
-    images = image_ids_of_jobs(runtime.database, [job["id"] for job in finished])
+    images = runtime.gallery_service().image_ids_of_jobs([job["id"] for job in finished])
     for index, job in enumerate(pending, start=1):
         job["position"] = job.get("queue_position") or index
     shown = [*running, *pending, *finished]
@@ -61,8 +61,8 @@ def queue_context(request: Request) -> dict[str, Any]:
 
 
 @router.get("/queue", response_class=HTMLResponse)
-def queue_page(request: Request) -> HTMLResponse:
-    context = queue_context(request)
+def queue_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
+    context = queue_context(runtime)
     if request.query_params.get("fragment"):
         return render_fragment(request, "queue/_lists.html", context)
     return render(request, "queue/index.html", context)
@@ -75,11 +75,9 @@ def _answer(request: Request, message: str, data: dict[str, Any]) -> Response:
 
 
 @router.post("/queue/{job_id}/cancel", dependencies=[Depends(verify_csrf)])
-def cancel(request: Request, job_id: str) -> Response:
-    try:
-        job = cancel_job(runtime_of(request), job_id)
-    except ServiceError as error:
-        raise page_error_of(error) from None
+def cancel(request: Request, job_id: str, runtime: RuntimeDep) -> Response:
+    with as_page_errors():
+        job = cancel_job(runtime, job_id)
     message = "Cancelled." if job.status == CANCELLED else "Stopping the job…"
     if job.status in (DONE, FAILED):
         message = f"The job had already {'finished' if job.status == DONE else 'failed'}."
@@ -87,8 +85,8 @@ def cancel(request: Request, job_id: str) -> Response:
 
 
 @router.post("/queue/clear", dependencies=[Depends(verify_csrf)])
-def clear(request: Request) -> Response:
-    count = clear_pending(runtime_of(request))
+def clear(request: Request, runtime: RuntimeDep) -> Response:
+    count = clear_pending(runtime)
     return _answer(
         request,
         f"Cleared {count} pending job{'s' if count != 1 else ''}." if count else "Nothing pending.",
@@ -97,11 +95,9 @@ def clear(request: Request) -> Response:
 
 
 @router.post("/queue/{job_id}/retry", dependencies=[Depends(verify_csrf)])
-async def retry(request: Request, job_id: str) -> Response:
-    try:
-        submission = await run_in_threadpool(retry_job, runtime_of(request), job_id)
-    except ServiceError as error:
-        raise page_error_of(error) from None
+async def retry(request: Request, job_id: str, runtime: RuntimeDep) -> Response:
+    with as_page_errors():
+        submission = await run_in_threadpool(retry_job, runtime, job_id)
     return _answer(
         request,
         "Queued again.",

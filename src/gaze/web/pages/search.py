@@ -6,10 +6,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from gaze.service_errors import ServiceError
+from gaze.web.deps import GalleryServiceDep, LibraryServiceDep, PresetServiceDep
 from gaze.web.login_session import require_login
 from gaze.web.rendering import render
-from gaze.web.services import library_service, preset_service, runtime_of
-from gaze.web.views.image_search import images_by_prompt
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -20,18 +19,24 @@ MAX_QUERY = 200
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search(request: Request, q: str = "") -> HTMLResponse:
+def search(
+    request: Request,
+    preset_service: PresetServiceDep,
+    library: LibraryServiceDep,
+    gallery: GalleryServiceDep,
+    q: str = "",
+) -> HTMLResponse:
     query = q.strip()[:MAX_QUERY]
     presets: list[dict[str, object]] = []
     resources: list[dict[str, object]] = []
     images = []
     if query:
         try:
-            presets = preset_service(request).list(q=query, limit=PRESETS_SHOWN).items
-            resources = library_service(request).list(None, q=query, limit=RESOURCES_SHOWN).items
+            presets = preset_service.list(q=query, limit=PRESETS_SHOWN).items
+            resources = library.list(None, q=query, limit=RESOURCES_SHOWN).items
         except ServiceError:
             presets, resources = [], []
-        images = images_by_prompt(runtime_of(request).database, query, IMAGES_SHOWN)
+        images = gallery.search(query, IMAGES_SHOWN)
     return render(
         request,
         "search.html",

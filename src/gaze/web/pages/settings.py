@@ -7,10 +7,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from gaze.security.api_keys import api_key_info, regenerate_api_key
 from gaze.web.csrf import verify_csrf
+from gaze.web.deps import RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.rendering import render
-from gaze.web.services import runtime_of
 from gaze.web.views.settings_facts import settings_facts
 from gaze.webhooks.secret import regenerate_webhook_secret, webhook_secret
 
@@ -22,8 +22,7 @@ NEW_KEY_COOKIE = "gaze_new_api_key"
 
 
 @router.get("/settings", response_class=HTMLResponse)
-def settings_page(request: Request) -> HTMLResponse:
-    runtime = runtime_of(request)
+def settings_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
     new_key = request.cookies.get(NEW_KEY_COOKIE)
     response = render(
         request,
@@ -43,8 +42,8 @@ def settings_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/settings/api-key", dependencies=[Depends(verify_csrf)])
-def regenerate_key(request: Request) -> RedirectResponse:
-    key = regenerate_api_key(runtime_of(request).database)
+def regenerate_key(request: Request, runtime: RuntimeDep) -> RedirectResponse:
+    key = regenerate_api_key(runtime.database)
     response = RedirectResponse("/settings#api-key", status_code=303)
     response.set_cookie(
         NEW_KEY_COOKIE,
@@ -59,8 +58,8 @@ def regenerate_key(request: Request) -> RedirectResponse:
 
 
 @router.post("/settings/webhook-secret", dependencies=[Depends(verify_csrf)])
-def regenerate_webhook_signing_secret(request: Request) -> RedirectResponse:
-    regenerate_webhook_secret(runtime_of(request).database)
+def regenerate_webhook_signing_secret(runtime: RuntimeDep) -> RedirectResponse:
+    regenerate_webhook_secret(runtime.database)
     return redirect_with_notice(
         "/settings#webhooks", "New webhook secret: webhooks are signed with it from now on."
     )

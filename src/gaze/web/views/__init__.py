@@ -1,1 +1,2 @@
-"""What pages show: read-only queries shaped for display (no route code, no changes)."""
+"""What pages show, shaped for display from what the services answer (no route code, no
+queries, no changes)."""

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import distinct, select
-
-from gaze.db.models import JobRow
-from gaze.engines.pool import BackendState
+from gaze.jobs.backend_status import BackendLight, backend_lights
 from gaze.jobs.service import queue_overview
-from gaze.jobs.status import PROCESSING
 from gaze.runtime import Runtime
-
-
-@dataclass(frozen=True)
-class BackendLight:
-    name: str
-    state: str
-    """up, busy or down."""
-    detail: str
-
-    @property
-    def title(self) -> str:
-        return f"{self.name}: {self.state}" + (f" — {self.detail}" if self.detail else "")
 
 
 @dataclass(frozen=True)
@@ -48,32 +31,10 @@ class NavbarStatus:
         }
 
 
-def backend_light(state: BackendState, working: Collection[str] = ()) -> BackendLight:
-    """up, busy or down; `working` names the backends running a job (for workers that run
-    in other processes, whose leases this process does not see)."""
-    if not state.up:
-        label = "down"
-    elif state.busy or state.name in working or (state.queue_remaining or 0) > 0:
-        label = "busy"
-    else:
-        label = "up"
-    return BackendLight(name=state.name, state=label, detail=state.detail)
-
-
-def working_backends(runtime: Runtime) -> set[str]:
-    """The backends the running jobs are on."""
-    with runtime.database.engine.connect() as connection:
-        names = connection.execute(
-            select(distinct(JobRow.backend)).where(JobRow.status == PROCESSING)
-        ).scalars()
-        return {name for name in names if name}
-
-
 def navbar_status(runtime: Runtime) -> NavbarStatus:
     overview = queue_overview(runtime)
-    working = working_backends(runtime) if overview.processing else set()
     return NavbarStatus(
-        backends=[backend_light(state, working) for state in runtime.backends.snapshot()],
+        backends=backend_lights(runtime, jobs_running=bool(overview.processing)),
         pending=overview.pending,
         running=overview.processing,
     )

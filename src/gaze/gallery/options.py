@@ -8,7 +8,7 @@ from sqlalchemy import distinct, select
 
 from gaze.db.connection import Database
 from gaze.db.models import ImageRow, PresetRow, ResourceRow
-from gaze.web.views.gallery_images import GalleryFilter
+from gaze.gallery.filters import GalleryFilter
 
 MAX_RESOURCE_CHOICES = 2000
 

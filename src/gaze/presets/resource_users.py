@@ -1,4 +1,5 @@
-"""What still uses a resource (presets, and characters wearing an outfit), as links."""
+"""What still uses a library resource, for people: the presets whose slots use it and, for an
+outfit, the characters wearing it."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from gaze.presets.schema import Preset
 @dataclass(frozen=True)
 class ResourceUser:
     kind: str
+    """``preset`` or ``character``."""
     name: str
-    url: str
+    slug: str
 
 
 def resource_users(database: Database, category: str, resource_id: str) -> list[ResourceUser]:
@@ -32,7 +34,7 @@ def resource_users(database: Database, category: str, resource_id: str) -> list[
         ).all()
         for preset in presets:
             if uses_resource(Preset.model_validate(preset.document), category, resource_id):
-                found.append(ResourceUser("preset", preset.name, f"/presets/{preset.slug}/edit"))
+                found.append(ResourceUser("preset", preset.name, preset.slug))
         if category != "outfits":
             return found
         characters = session.execute(
@@ -46,9 +48,5 @@ def resource_users(database: Database, category: str, resource_id: str) -> list[
         for character in characters:
             wardrobe = Character.model_validate(character.document).wardrobe
             if any(outfit.outfit_id == resource_id for outfit in wardrobe.values()):
-                found.append(
-                    ResourceUser(
-                        "character", character.name, f"/library/characters/{character.slug}"
-                    )
-                )
+                found.append(ResourceUser("character", character.name, character.slug))
     return found

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 GAZE = str(Path(sys.executable).with_name("gaze"))
 
 
@@ -31,6 +34,12 @@ def gaze_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def copy_data(source: Path, target: Path) -> Path:
+    """A copy of a data folder, without SQLite's write-ahead files."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    return target
+
+
 def run_gaze(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [GAZE, *args],
@@ -40,6 +49,12 @@ def run_gaze(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProc
         timeout=600,
         check=True,
     )
+
+
+def init_data(data_dir: Path, **env: str) -> Path:
+    """`data_dir` after `gaze init`: database, demo checkpoint, example library."""
+    run_gaze(data_dir, "init", **env)
+    return data_dir
 
 
 @dataclass
@@ -111,6 +126,19 @@ class GazeServer:
             except subprocess.TimeoutExpired:
                 self.kill()
 
+    def memory_mib(self, field: str = "VmRSS") -> float:
+        """The server process's memory from /proc: ``VmRSS`` now, ``VmHWM`` its peak."""
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def generate_and_wait(self, preset: str = "example_01", **body: Any) -> dict[str, Any]:
+        """Queues one image of `preset` and waits for it; the finished job."""
+        answer = self.post(f"/api/v1/generate/{preset}", json=body).json()
+        return self.wait_for_job(answer["jobs"][0]["job_id"])
+
     def wait_for_job(self, job_id: str, timeout: float = 300) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -122,3 +150,25 @@ class GazeServer:
                 return body
             time.sleep(0.1)
         raise TimeoutError(f"job {job_id} did not finish within {timeout}s")
+
+
+@contextmanager
+def running_server(
+    data_dir: Path,
+    *extra_args: str,
+    env: Mapping[str, str] | None = None,
+    api_key: str | None = None,
+    timeout: float = 180,
+) -> Iterator[GazeServer]:
+    """`gaze serve` on `data_dir` with an API key (a new one unless `api_key` is given),
+    stopped on exit."""
+    server = GazeServer(data_dir, env=dict(env or {}), extra_args=extra_args)
+    server.start(timeout=timeout)
+    try:
+        if api_key is None:
+            server.regenerate_key()
+        else:
+            server.api_key = api_key
+        yield server
+    finally:
+        server.stop()

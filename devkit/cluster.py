@@ -1,25 +1,32 @@
-"""A scale-out GAZE on this machine: PostgreSQL, Redis, ComfyUI stand-ins, API and worker
-processes. Used by the scale-out tests and the scale-out benchmark."""
+"""A scale-out GAZE on this machine: PostgreSQL, Redis, API and worker processes, in front of
+ComfyUI backends the caller starts. Used by the scale-out tests and the scale-out benchmark."""
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, Protocol, TypeVar
 
-from gaze.examples import DEMO_CHECKPOINT
-from tests.comfyui_standin import ComfyUIStandIn
-from tests.support.server import GAZE, GazeServer, gaze_env, run_gaze
-from tests.support.services import scratch_postgres_database, scratch_redis_url
+from devkit.server import GAZE, GazeServer, gaze_env, run_gaze
+from devkit.services import scratch_postgres_database, scratch_redis_url
+
+
+class Backend(Protocol):
+    @property
+    def url(self) -> str: ...
+
+
+BackendT = TypeVar("BackendT", bound=Backend)
 
 
 @dataclass
-class Cluster:
+class Cluster(Generic[BackendT]):
     root: Path
     env: dict[str, str]
-    standins: list[ComfyUIStandIn]
+    standins: list[BackendT]
     apis: list[GazeServer] = field(default_factory=list)
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     api_key: str = ""
@@ -58,28 +65,20 @@ class Cluster:
 
 
 @contextmanager
-def open_cluster(root: Path, backends: int = 3, step_delay: float = 0.01) -> Iterator[Cluster]:
-    """Scratch PostgreSQL and Redis databases and `backends` stand-ins, the data prepared;
+def open_cluster(root: Path, standins: Sequence[BackendT]) -> Iterator[Cluster[BackendT]]:
+    """Scratch PostgreSQL and Redis databases, the data prepared, `standins` as the backends;
     the caller starts APIs and workers, which are stopped on exit."""
     with scratch_postgres_database() as database_url, scratch_redis_url() as queue_url:
-        standins = [
-            ComfyUIStandIn(models={"checkpoints": [DEMO_CHECKPOINT]}, step_delay=step_delay).start()
-            for _ in range(backends)
-        ]
         env = {
             "GAZE_DATABASE_URL": database_url,
             "GAZE_QUEUE_URL": queue_url,
             "GAZE_MEDIA_DIR": str(root / "media"),
             "GAZE_BACKENDS": ",".join(standin.url for standin in standins),
         }
+        run_gaze(root / "init", "init", **env)
+        key = run_gaze(root / "init", "apikey", "regenerate", **env).stdout.strip()
+        cluster = Cluster(root, env, list(standins), api_key=key)
         try:
-            run_gaze(root / "init", "init", **env)
-            key = run_gaze(root / "init", "apikey", "regenerate", **env).stdout.strip()
-            cluster = Cluster(root, env, standins, api_key=key)
-            try:
-                yield cluster
-            finally:
-                cluster.stop()
+            yield cluster
         finally:
-            for standin in standins:
-                standin.stop()
+            cluster.stop()

@@ -6,7 +6,7 @@ from sqlalchemy import Text, cast, select
 
 from gaze.db.connection import Database
 from gaze.db.models import ImageRow
-from gaze.web.views.gallery_images import ImageCard, card_columns, image_card
+from gaze.gallery.cards import CARD_COLUMNS, ImageCard, image_card
 
 
 def images_by_prompt(database: Database, text: str, limit: int) -> list[ImageCard]:
@@ -16,7 +16,7 @@ def images_by_prompt(database: Database, text: str, limit: int) -> list[ImageCar
         return []
     with database.engine.connect() as connection:
         rows = connection.execute(
-            select(*card_columns())
+            select(*CARD_COLUMNS)
             .where(cast(ImageRow.spec, Text).icontains(needle, autoescape=True))
             .order_by(ImageRow.id.desc())
             .limit(limit)

@@ -1,10 +1,8 @@
-"""Job rows the queue page and the preset page show, their seeds and their batches."""
+"""Job rows read for the UI: by id in the order asked, the next pending ones, their seeds."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 
@@ -45,31 +43,3 @@ def seeds_of_jobs(database: Database, job_ids: Sequence[str]) -> dict[str, int]:
         if isinstance(seed, int):
             seeds[row.id] = seed
     return seeds
-
-
-@dataclass
-class BatchGroup:
-    """Jobs of one generate request, in the order the list shows them."""
-
-    batch_id: str | None
-    jobs: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def short_id(self) -> str:
-        return (self.batch_id or "")[:8]
-
-
-def group_by_batch(jobs: Sequence[dict[str, Any]]) -> list[BatchGroup]:
-    """Jobs grouped by batch, each group where its first job is; jobs without one stand alone."""
-    groups: list[BatchGroup] = []
-    by_batch: dict[str, BatchGroup] = {}
-    for job in jobs:
-        batch_id = job.get("batch_id")
-        if batch_id is None:
-            groups.append(BatchGroup(None, [job]))
-            continue
-        if batch_id not in by_batch:
-            by_batch[batch_id] = BatchGroup(batch_id)
-            groups.append(by_batch[batch_id])
-        by_batch[batch_id].jobs.append(job)
-    return groups

@@ -1,7 +1,4 @@
-"""Changing gallery images: favourite and NSFW flags, and deletion (row and file).
-
-GAZE has no gallery service yet; these few writes live here until one exists.
-"""
+"""Changing gallery images: favourite and NSFW flags, and deletion (row and file)."""
 
 from __future__ import annotations
 

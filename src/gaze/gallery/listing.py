@@ -1,0 +1,85 @@
+"""The gallery's images, newest first, filtered and paged by id."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, Text, cast, select
+
+from gaze.db.connection import Database
+from gaze.db.models import ImageRow
+from gaze.gallery.cards import CARD_COLUMNS, ImageCard, image_card
+from gaze.gallery.filters import GalleryFilter
+
+PAGE_SIZE = 60
+SCAN_BATCH = 300
+"""Rows read at a time while a resource filter looks for a page's images."""
+
+
+@dataclass(frozen=True)
+class GalleryPage:
+    items: list[ImageCard]
+    next_before: int | None
+
+
+def _uses(resolution: dict[str, Any] | None, category: str, resource_id: str) -> bool:
+    picks = (resolution or {}).get(category)
+    if not isinstance(picks, list):
+        picks = []
+    if any(isinstance(pick, dict) and pick.get("id") == resource_id for pick in picks):
+        return True
+    if category == "outfits":  # a wardrobe outfit worn by a character
+        for pick in (resolution or {}).get("characters") or []:
+            outfit = pick.get("outfit") if isinstance(pick, dict) else None
+            if isinstance(outfit, dict) and outfit.get("outfit_id") == resource_id:
+                return True
+    return False
+
+
+def _filtered(statement: Select[Any], selection: GalleryFilter) -> Select[Any]:
+    if selection.preset:
+        statement = statement.where(ImageRow.preset_id == selection.preset)
+    if selection.checkpoint:
+        statement = statement.where(ImageRow.checkpoint == selection.checkpoint)
+    if selection.favourites:
+        statement = statement.where(ImageRow.is_favourite.is_(True))
+    if selection.nsfw == "hide":
+        statement = statement.where(ImageRow.is_nsfw.is_(False))
+    elif selection.nsfw == "only":
+        statement = statement.where(ImageRow.is_nsfw.is_(True))
+    resource = selection.resource_key()
+    if resource is not None:
+        statement = statement.where(
+            cast(ImageRow.resolution, Text).contains(json.dumps(resource[1]), autoescape=True)
+        )
+    return statement
+
+
+def gallery_page(
+    database: Database, selection: GalleryFilter, limit: int = PAGE_SIZE
+) -> GalleryPage:
+    """Up to `limit` images older than `selection.before`, newest first."""
+    resource = selection.resource_key()
+    columns = (*CARD_COLUMNS, ImageRow.resolution) if resource else CARD_COLUMNS
+    statement = _filtered(select(*columns), selection).order_by(ImageRow.id.desc())
+    found: list[ImageCard] = []
+    before = selection.before
+    batch = SCAN_BATCH if resource else limit + 1
+    with database.engine.connect() as connection:
+        while True:
+            query = statement if before is None else statement.where(ImageRow.id < before)
+            rows = connection.execute(query.limit(batch)).all()
+            for row in rows:
+                if resource and not _uses(row.resolution, *resource):
+                    continue
+                found.append(image_card(row))
+                if len(found) > limit:
+                    break
+            if len(found) > limit or len(rows) < batch:
+                break
+            before = rows[-1].id
+    if len(found) > limit:
+        return GalleryPage(found[:limit], found[limit - 1].id)
+    return GalleryPage(found, None)
