@@ -85,13 +85,14 @@ def test_reproduce_gives_the_same_pixels_and_vary_a_new_seed(
     open_lightbox(page)
     with page.expect_response(lambda r: r.url.endswith("/reproduce")) as answer:
         page.click('[data-lb="reproduce"]')
+    # the toast shows for 3.5 s: look for it before waiting for the job
+    expect(page.locator(".toast")).to_contain_text("Reproduce")
     reproduced = ui_server.wait_for_job(answer.value.json()["jobs"][0]["id"])
     assert reproduced["status"] == "done"
     assert reproduced["result"]["seed"] == original["result"]["seed"]
     assert pixels(ui_server, reproduced["result"]["image_url"]) == pixels(
         ui_server, original["result"]["image_url"]
     )
-    expect(page.locator(".toast")).to_contain_text("Reproduce")
     with page.expect_response(lambda r: r.url.endswith("/vary")) as answer:
         page.click('[data-lb="vary"]')
     varied = ui_server.wait_for_job(answer.value.json()["jobs"][0]["id"])
