@@ -7,23 +7,10 @@ from typing import Any
 
 import pytest
 
-from gaze.generation_spec import GenerationSpec
 from gaze.workflow_templates import template_models, template_of, validate_template
+from tests.comfyui.template_examples import EXAMPLE_SPEC as SPEC
 from tests.comfyui.template_examples import fixed_vae_template, with_template
 from tests.comfyui.template_examples import text_to_image_template as template
-
-SPEC = GenerationSpec(
-    positive="a red fox",
-    negative="blurry",
-    checkpoint="sd15/base.safetensors",
-    width=768,
-    height=512,
-    steps=12,
-    cfg=6,
-    sampler="euler_ancestral",
-    scheduler="karras",
-    seed=123456789012,
-)
 
 
 def test_a_good_template_has_no_problems() -> None:

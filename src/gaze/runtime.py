@@ -18,7 +18,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from gaze.db.connection import Database
 from gaze.db.migrate import upgrade_to_head
 from gaze.engines.base import Engine
-from gaze.engines.model_lists import ModelLists, model_lists
+from gaze.engines.model_lists import ModelLists
 from gaze.engines.pool import BackendPool, BackendState
 from gaze.engines.registry import build_engines
 from gaze.gallery.service import GalleryService
@@ -57,7 +57,7 @@ class Runtime:
 
     def model_lists(self) -> list[ModelLists]:
         """The model lists of every backend that answers."""
-        return [lists for engine in self.engines if (lists := model_lists(engine)) is not None]
+        return [backend.lists for backend in self.backend_models()]
 
     def backend_models(self, names: Collection[str] | None = None) -> list[BackendModels]:
         """The model lists of every backend that answers, by backend name; only of the

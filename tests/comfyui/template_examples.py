@@ -7,6 +7,20 @@ from typing import Any
 
 from gaze.generation_spec import GenerationSpec
 
+EXAMPLE_SPEC = GenerationSpec(
+    positive="a red fox",
+    negative="blurry",
+    checkpoint="sd15/base.safetensors",
+    width=768,
+    height=512,
+    steps=12,
+    cfg=6,
+    sampler="euler_ancestral",
+    scheduler="karras",
+    seed=123456789012,
+)
+"""A text-to-image spec the template tests fill and read."""
+
 
 def with_template(spec: GenerationSpec, template: dict[str, Any] | None) -> GenerationSpec:
     """``spec`` carrying ``template``."""

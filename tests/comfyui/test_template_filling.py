@@ -10,20 +10,8 @@ import pytest
 from gaze.engines.comfyui.template_filling import fill_template
 from gaze.generation_spec import GenerationSpec, LoraSpec
 from gaze.workflow_templates import TemplateError
+from tests.comfyui.template_examples import EXAMPLE_SPEC as SPEC
 from tests.comfyui.template_examples import text_to_image_template as template
-
-SPEC = GenerationSpec(
-    positive="a red fox",
-    negative="blurry",
-    checkpoint="sd15/base.safetensors",
-    width=768,
-    height=512,
-    steps=12,
-    cfg=6,
-    sampler="euler_ancestral",
-    scheduler="karras",
-    seed=123456789012,
-)
 
 
 def without(doc: dict[str, Any], node_id: str) -> dict[str, Any]:

@@ -5,13 +5,20 @@ from __future__ import annotations
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery
 
-from gaze.api.deps import failed_keys_of, runtime_of
 from gaze.api.errors import ApiError
+from gaze.route_deps import runtime_of
 from gaze.security.api_keys import api_key_matches, stored_key_hash
 from gaze.security.client_address import client_address
+from gaze.security.failed_keys import FailedKeyLimiter
 
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="REST API key")
 API_KEY_QUERY = APIKeyQuery(name="api_key", auto_error=False, description="REST API key")
+
+
+def failed_keys_of(request: Request) -> FailedKeyLimiter:
+    """The limiter of wrong API keys per client address."""
+    limiter: FailedKeyLimiter = request.app.state.failed_keys
+    return limiter
 
 
 def require_api_key(

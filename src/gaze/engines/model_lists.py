@@ -10,7 +10,7 @@ plus every model file the template names itself; and a backend that runs templat
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +114,19 @@ def model_lists(engine: Engine) -> ModelLists | None:
         return None
 
 
+def checkpoints_on(lists: Iterable[ModelLists]) -> frozenset[str]:
+    """Every checkpoint at least one of these backends has."""
+    return frozenset().union(*(backend.checkpoints for backend in lists))
+
+
+def unavailable_checkpoint_problem(checkpoint: str, available: Collection[str]) -> str | None:
+    """Why a requested checkpoint cannot be used (no backend has it), or None; the answer
+    follows the word "checkpoint"."""
+    if checkpoint in available:
+        return None
+    return f"{checkpoint!r} is not available on any backend"
+
+
 def preflight_problem(spec: GenerationSpec, lists: Sequence[ModelLists]) -> str | None:
     """Why no backend can run this spec, or None when at least one has all its models."""
     if not lists:
@@ -124,7 +137,7 @@ def preflight_problem(spec: GenerationSpec, lists: Sequence[ModelLists]) -> str 
     if requirements.custom_workflow and not any(b.runs_workflow_templates for b in lists):
         return "it uses a custom ComfyUI workflow and no ComfyUI backend is reachable"
     union = ModelLists(
-        frozenset().union(*(backend.checkpoints for backend in lists)),
+        checkpoints_on(lists),
         frozenset().union(*(backend.loras for backend in lists)),
         frozenset().union(*(backend.vaes for backend in lists)),
         runs_workflow_templates=True,

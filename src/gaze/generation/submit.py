@@ -4,11 +4,14 @@ enqueue their ids; with an Idempotency-Key, at most once per request."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gaze.engines.model_lists import preflight_problem
+from gaze.engines.model_lists import (
+    checkpoints_on,
+    preflight_problem,
+    unavailable_checkpoint_problem,
+)
 from gaze.generation.options import GenerationOptions
 from gaze.generation_spec import random_seed
 from gaze.jobs.context import JobContext
@@ -31,13 +34,6 @@ class PresetNotFound(NotFound):
 
 def preset_label(preset_name: str) -> str:
     return f"Preset: {preset_name} – preview"
-
-
-def unknown_checkpoint_problem(checkpoint: str, available: Collection[str]) -> str | None:
-    """Why a requested checkpoint cannot be used: no backend has it."""
-    if checkpoint in available:
-        return None
-    return f"checkpoint {checkpoint!r} is not available on any backend"
 
 
 def check_webhook(context: JobContext, options: GenerationOptions) -> None:
@@ -63,10 +59,9 @@ def submit_preset_generation(
     preset = Preset.model_validate(row.document)
     backends = context.model_lists()
     if options.checkpoint is not None:
-        available = frozenset().union(*(lists.checkpoints for lists in backends))
-        problem = unknown_checkpoint_problem(options.checkpoint, available)
+        problem = unavailable_checkpoint_problem(options.checkpoint, checkpoints_on(backends))
         if problem:
-            raise GenerationRejected(problem, code="unknown_checkpoint")
+            raise GenerationRejected(f"checkpoint {problem}", code="unknown_checkpoint")
     try:
         overrides = Overrides(
             checkpoint=options.checkpoint,

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from gaze.db.connection import Database
 from gaze.db.models import CheckpointRow
 from gaze.engines.base import Engine
-from gaze.engines.model_lists import ModelLists, model_lists
+from gaze.engines.model_lists import ModelLists, checkpoints_on, model_lists
 from gaze.library.checkpoint_files import BaseModel, detect_base_model
 from gaze.library.fields import DEFAULT_SIZE, describe_errors, relative_path_problem
 from gaze.library.merge_patch import apply_merge_patch
@@ -45,6 +45,11 @@ def backend_model_lists(engines: Iterable[Engine]) -> list[BackendModels]:
         for engine in engines
         if (lists := model_lists(engine)) is not None
     ]
+
+
+def available_checkpoints(backends: Iterable[BackendModels]) -> frozenset[str]:
+    """Every checkpoint at least one of these backends has."""
+    return checkpoints_on(backend.lists for backend in backends)
 
 
 @lru_cache(maxsize=1024)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
 from gaze.db.models import PresetRow
+from gaze.engines.model_lists import unavailable_checkpoint_problem
 from gaze.generation_spec import random_seed, seed_problem
 from gaze.library.collection import DocumentCollection, Item
 from gaze.library.covers import cover_url
@@ -265,15 +266,10 @@ class PresetService:
         problem = seed_problem(seed)
         if problem:
             raise Invalid([f"seed: {problem}"], code="invalid_seed")
-        if (
-            overrides.checkpoint
-            and available_checkpoints is not None
-            and overrides.checkpoint not in available_checkpoints
-        ):
-            raise Invalid(
-                [f"checkpoint: {overrides.checkpoint!r} is not available on any backend"],
-                code="unknown_checkpoint",
-            )
+        if overrides.checkpoint and available_checkpoints is not None:
+            problem = unavailable_checkpoint_problem(overrides.checkpoint, available_checkpoints)
+            if problem:
+                raise Invalid([f"checkpoint: {problem}"], code="unknown_checkpoint")
         with self.database.session() as session:
             row = self.presets.required(session, slug)
             preset_id, preset_slug, document = row.id, row.slug, row.document

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
+from gaze.route_deps import runtime_of
 from gaze.security.admin_auth import (
     SESSION_SECONDS,
     AdminPassword,
@@ -13,7 +14,6 @@ from gaze.security.admin_auth import (
     session_secret,
     session_valid,
 )
-from gaze.web.deps import runtime_of
 
 SESSION_COOKIE = "gaze_session"
 

@@ -14,9 +14,9 @@ from fastapi.templating import Jinja2Templates
 from gaze import __version__
 from gaze.library.schema import CATEGORIES
 from gaze.media.storage import STATIC_URL_PREFIX
+from gaze.route_deps import runtime_of
 from gaze.security.admin_auth import login_required
 from gaze.web.csrf import CSRF_FIELD, csrf_token, remember_csrf_token
-from gaze.web.deps import runtime_of
 from gaze.web.flash import clear_notice, read_notice
 from gaze.web.views.navbar_status import navbar_status
 

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from gaze.api.auth import require_api_key
-from gaze.api.deps import RuntimeDep
 from gaze.api.schemas import ERROR_RESPONSES
+from gaze.route_deps import RuntimeDep
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["backends"])
 

@@ -7,9 +7,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.deps import RuntimeDep
 from gaze.api.schemas import BATCH_NOT_FOUND, ERROR_RESPONSES, BatchStatus
 from gaze.jobs import service
+from gaze.route_deps import RuntimeDep
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["batches"])
 

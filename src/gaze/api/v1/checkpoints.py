@@ -10,10 +10,10 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.deps import BackendModelsDep, CatalogueDep
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.library.json_input import parse_json_document
 from gaze.library.schema import CheckpointSettings
+from gaze.route_deps import BackendModelsDep, CatalogueDep
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["checkpoints"])
 

@@ -10,7 +10,6 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.deps import RuntimeDep
 from gaze.api.errors import bad_request
 from gaze.api.schemas import ERROR_RESPONSES, EVENT_STREAM_ITEM, error_response
 from gaze.events.sse_format import HEARTBEAT, sse_job_events, sse_message, sse_retry
@@ -18,6 +17,7 @@ from gaze.events.store import EventStore
 from gaze.events.stream import follow_event_batches
 from gaze.events.types import MAX_EVENT_ID, event_id_or_none
 from gaze.jobs import service
+from gaze.route_deps import RuntimeDep
 from gaze.runtime import Runtime
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["events"])

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.deps import RuntimeDep
 from gaze.api.errors import bad_request
 from gaze.api.generate_body import REQUEST_SCHEMA, parse_generate_body
 from gaze.api.schemas import (
@@ -23,6 +22,7 @@ from gaze.api.schemas import (
 )
 from gaze.generation.submit import submit_once
 from gaze.jobs.idempotency import MAX_KEY_LENGTH, key_problem
+from gaze.route_deps import RuntimeDep
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
 

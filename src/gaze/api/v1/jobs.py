@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import API_KEY_HEADER, API_KEY_QUERY, require_api_key
-from gaze.api.deps import RuntimeDep, runtime_of
 from gaze.api.schemas import (
     ERROR_RESPONSES,
     JOB_NOT_FOUND,
@@ -28,6 +27,7 @@ from gaze.api.v1.generate import QUEUE_FULL_RESPONSE
 from gaze.jobs import service
 from gaze.jobs.listing import DEFAULT_LIMIT, MAX_LIMIT
 from gaze.jobs.status import PROCESSING
+from gaze.route_deps import RuntimeDep, runtime_of
 from gaze.runtime import Runtime
 from gaze.security.api_keys import api_key_matches
 

@@ -13,13 +13,13 @@ from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.deps import LibraryServiceDep, runtime_of
 from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.library.json_input import parse_json_document
 from gaze.library.listing import MAX_LIMIT, tag_filter_from
 from gaze.library.schema import CATEGORIES, resource_model_for
 from gaze.library.service import with_warnings
+from gaze.route_deps import LibraryServiceDep, runtime_of
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
 

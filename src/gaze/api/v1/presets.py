@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
-from gaze.api.deps import PresetServiceDep, RuntimeDep
 from gaze.api.errors import ApiError
 from gaze.api.schemas import (
     BODY_ERROR_RESPONSES,
@@ -20,10 +19,12 @@ from gaze.api.schemas import (
     error_response,
 )
 from gaze.generation_spec import MAX_SEED
+from gaze.library.checkpoint_catalogue import available_checkpoints
 from gaze.library.json_input import parse_json_document
 from gaze.library.listing import MAX_LIMIT, tag_filter_from
 from gaze.presets.schema import Preset
 from gaze.presets.service import MAX_EXTRA_PROMPT
+from gaze.route_deps import PresetServiceDep, RuntimeDep
 from gaze.service_errors import Invalid
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["presets"])
@@ -244,8 +245,7 @@ async def resolve_preset(
     seed = overrides.pop("seed", None)
     available = None
     if overrides.get("checkpoint") is not None:
-        lists = await run_in_threadpool(runtime.model_lists)
-        available = frozenset().union(*(backend.checkpoints for backend in lists))
+        available = available_checkpoints(await run_in_threadpool(runtime.backend_models))
     resolved = await run_in_threadpool(
         service.resolve, slug, seed, overrides, available_checkpoints=available
     )

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gaze.route_deps import BackendModelsDep, CatalogueDep
 from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
-from gaze.web.deps import BackendModelsDep, CatalogueDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.page_errors import PageError

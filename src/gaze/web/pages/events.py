@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from gaze.events.stream import follow_events
 from gaze.events.types import JOB_DONE, JOB_PROGRESS, JobEvent, event_id_or_none
+from gaze.route_deps import RuntimeDep
 from gaze.runtime import Runtime
-from gaze.web.deps import RuntimeDep
 from gaze.web.login_session import require_login
 from gaze.web.views.navbar_status import navbar_status
 

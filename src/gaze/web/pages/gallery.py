@@ -16,9 +16,9 @@ from gaze.generation.options import GenerationOptions
 from gaze.generation.submit import PresetNotFound, submit_preset_generation
 from gaze.jobs.service import JobNotFound, retry_job
 from gaze.library.schema import CATEGORIES
+from gaze.route_deps import GalleryServiceDep, LibraryServiceDep, PresetServiceDep, RuntimeDep
 from gaze.runtime import Runtime
 from gaze.web.csrf import verify_csrf
-from gaze.web.deps import GalleryServiceDep, LibraryServiceDep, PresetServiceDep, RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.page_errors import PageError, wants_json

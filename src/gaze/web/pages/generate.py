@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from gaze.presets.schema import ORIENTATION_SIZES
+from gaze.route_deps import CatalogueDep, PresetServiceDep, RuntimeDep
 from gaze.service_errors import ServiceError
-from gaze.web.deps import CatalogueDep, PresetServiceDep, RuntimeDep
 from gaze.web.login_session import require_login
 from gaze.web.rendering import render
 

@@ -13,14 +13,14 @@ from gaze.library.fields import slug_from_id
 from gaze.library.schema import CATEGORIES
 from gaze.library.service import LibraryService
 from gaze.presets.resource_users import ResourceUser, resource_users
-from gaze.web.cover_choice import chosen_cover
-from gaze.web.csrf import verify_csrf
-from gaze.web.deps import (
+from gaze.route_deps import (
     CatalogueDep,
     GalleryServiceDep,
     LibraryServiceDep,
     RuntimeDep,
 )
+from gaze.web.cover_choice import chosen_cover
+from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.list_filters import card_filters
 from gaze.web.login_session import require_login

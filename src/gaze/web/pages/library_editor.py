@@ -10,10 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from gaze.library.json_input import parse_json_document
 from gaze.library.service import LibraryService, every_field_address, with_warnings
+from gaze.route_deps import LibraryServiceDep, RuntimeDep
 from gaze.runtime import Runtime
 from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
-from gaze.web.deps import LibraryServiceDep, RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.page_errors import PageError

@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from gaze.generation.options import parse_generation_options
 from gaze.generation.previews import submit_resource_preview
 from gaze.library.schema import CATEGORIES
+from gaze.route_deps import CatalogueDep, LibraryServiceDep, RuntimeDep
 from gaze.web.csrf import verify_csrf
-from gaze.web.deps import CatalogueDep, LibraryServiceDep, RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.page_errors import PageError, wants_json

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from gaze.route_deps import RuntimeDep
 from gaze.security.admin_auth import login_required
 from gaze.security.client_address import client_address
 from gaze.web.csrf import verify_csrf
-from gaze.web.deps import RuntimeDep
 from gaze.web.login_session import current_password, end_session, safe_next_path, start_session
 from gaze.web.login_throttle import LoginThrottle
 from gaze.web.rendering import render

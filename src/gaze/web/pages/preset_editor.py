@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gaze.library.checkpoint_catalogue import available_checkpoints
 from gaze.library.choices import resource_choices
 from gaze.presets.schema import ORIENTATION_SIZES
+from gaze.route_deps import PresetServiceDep, RuntimeDep
 from gaze.runtime import Runtime
 from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
-from gaze.web.deps import PresetServiceDep, RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.page_errors import PageError
@@ -38,19 +39,19 @@ def default_checkpoint(catalogue: list[dict[str, Any]]) -> str:
     return (available or [entry["path"] for entry in catalogue] or [""])[0]
 
 
-def available_checkpoints(runtime: Runtime) -> set[str] | None:
+def checkpoints_on_backends(runtime: Runtime) -> frozenset[str] | None:
     """The checkpoints some backend has; None when no backend answered."""
     backends = runtime.backend_models()
     if not backends:
         return None
-    return {path for backend in backends for path in backend.lists.checkpoints}
+    return available_checkpoints(backends)
 
 
 def _saved(runtime: Runtime, document: dict[str, Any], done: str) -> Response:
     """Back to the preset page, saying why it cannot generate yet when it cannot."""
     url = f"/presets/{document['slug']}"
     problems = runtime.preset_service().problems_for_generation(
-        document, available_checkpoints(runtime)
+        document, checkpoints_on_backends(runtime)
     )
     if problems:
         message = f"{done} {document['name']}, but it cannot generate yet: {'; '.join(problems)}"

@@ -14,9 +14,9 @@ from gaze.generation.submit import submit_preset_generation
 from gaze.jobs.rows import job_rows
 from gaze.jobs.service import jobs_json
 from gaze.outside_json import InvalidJson, load_json
+from gaze.route_deps import PresetServiceDep, RuntimeDep
 from gaze.runtime import Runtime
 from gaze.web.csrf import verify_csrf
-from gaze.web.deps import PresetServiceDep, RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.service_errors import as_page_errors

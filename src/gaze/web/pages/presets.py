@@ -6,18 +6,19 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from gaze.library.checkpoint_catalogue import available_checkpoints
 from gaze.library.names import resource_names
 from gaze.presets.schema import ORIENTATION_SIZES
 from gaze.presets.service import PresetService
-from gaze.service_errors import ServiceError
-from gaze.web.cover_choice import chosen_cover
-from gaze.web.csrf import verify_csrf
-from gaze.web.deps import (
+from gaze.route_deps import (
     CatalogueDep,
     GalleryServiceDep,
     PresetServiceDep,
     RuntimeDep,
 )
+from gaze.service_errors import ServiceError
+from gaze.web.cover_choice import chosen_cover
+from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.list_filters import card_filters
 from gaze.web.login_session import require_login
@@ -81,7 +82,7 @@ def preset_page(
         resolution_error = error.message
     backends = runtime.backend_models()
     checkpoints = catalogue.list(backends)
-    available = {path for backend in backends for path in backend.lists.checkpoints}
+    available = available_checkpoints(backends)
     generation_problems = service.problems_for_generation(document, available if backends else None)
     return render(
         request,

@@ -19,9 +19,9 @@ from gaze.jobs.service import (
     retry_job,
 )
 from gaze.jobs.status import CANCELLED, DONE, FAILED, PROCESSING
+from gaze.route_deps import RuntimeDep
 from gaze.runtime import Runtime
 from gaze.web.csrf import verify_csrf
-from gaze.web.deps import RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.page_errors import wants_json

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from gaze.route_deps import GalleryServiceDep, LibraryServiceDep, PresetServiceDep
 from gaze.service_errors import ServiceError
-from gaze.web.deps import GalleryServiceDep, LibraryServiceDep, PresetServiceDep
 from gaze.web.login_session import require_login
 from gaze.web.rendering import render
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from gaze.route_deps import RuntimeDep
 from gaze.security.api_keys import api_key_info, regenerate_api_key
 from gaze.web.csrf import verify_csrf
-from gaze.web.deps import RuntimeDep
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
 from gaze.web.rendering import render

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gaze.jobs.backend_status import BackendFacts, backend_facts
+from gaze.library.checkpoint_catalogue import available_checkpoints
 from gaze.library.fields import DEFAULT_SIZE
 from gaze.presets.schema import ORIENTATION_SIZES
 from gaze.runtime import Runtime
@@ -22,7 +23,7 @@ class SettingsFacts:
 def settings_facts(runtime: Runtime) -> SettingsFacts:
     states = runtime.backend_states()
     found = runtime.backend_models([state.name for state in states if state.up])
-    checkpoints: set[str] = set().union(*(backend.lists.checkpoints for backend in found))
+    checkpoints = available_checkpoints(found)
     return SettingsFacts(
         backends=backend_facts(states, {backend.backend: backend.lists for backend in found}),
         default_checkpoint=min(checkpoints) if checkpoints else None,

@@ -1,8 +1,10 @@
-"""What pages are given: the application's runtime and the services built from it, as
-FastAPI dependencies (``service: LibraryServiceDep``), and `runtime_of` for code that holds
-only the request (rendering, the login session).
+"""What API routes and UI pages are given: the application's runtime and the services built
+from it, as FastAPI dependencies (``service: LibraryServiceDep``), and `runtime_of` for code
+that holds only the request (the API key check, the job-polling hot path, rendering, the
+login session).
 
-The dependencies that only build a service are coroutines: they never wait, so they need no
+Every dependency here takes only the request, so none adds a parameter to the OpenAPI
+document. Those that only build a service are coroutines: they never wait, so they need no
 worker thread. `BackendModelsDep` asks every backend for its model lists, in a worker thread.
 """
 
