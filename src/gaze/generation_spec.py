@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+PromptWeighting = Literal["comfyui", "a1111"]
+PROMPT_WEIGHTINGS: tuple[PromptWeighting, ...] = ("comfyui", "a1111")
+"""How ``(word:1.2)`` emphasis weighs a token's embedding: ComfyUI's rule (move it away from the
+empty prompt's embedding) or A1111's (scale it, then restore the chunk's mean)."""
+DEFAULT_PROMPT_WEIGHTING: PromptWeighting = "comfyui"
 
 MAX_SEED = 2**64 - 1
 RANDOM_SEED_BITS = 53
@@ -57,6 +63,7 @@ class GenerationSpec:
     loras: tuple[LoraSpec, ...] = field(default_factory=tuple)
     vae: str | None = None
     clip_skip: int | None = None
+    prompt_weighting: PromptWeighting = DEFAULT_PROMPT_WEIGHTING
     workflow_template: dict[str, Any] | None = field(default=None, hash=False)
     """A custom ComfyUI workflow (API format with placeholders, see
     gaze.workflow_templates); None = the built-in graph."""
