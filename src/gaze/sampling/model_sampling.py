@@ -31,6 +31,21 @@ def scaled_linear_betas(timesteps: int, linear_start: float, linear_end: float) 
     return torch.linspace(linear_start**0.5, linear_end**0.5, timesteps, dtype=torch.float64) ** 2
 
 
+ZERO_TERMINAL_ALPHA_CUMPROD = 4.8973451890853435e-08
+"""The last alpha_cumprod of a zero-terminal-SNR schedule: not 0, so the last sigma is finite
+(about 4517), as ComfyUI keeps it."""
+
+
+def zero_terminal_snr_alphas_cumprod(alphas_cumprod: Tensor) -> Tensor:
+    """Shift and scale ``sqrt(alphas_cumprod)`` so the first value stays and the last is 0."""
+    root = alphas_cumprod.sqrt()
+    first, last = root[0].clone(), root[-1].clone()
+    root = (root - last) * (first / (first - last))
+    rescaled = root**2
+    rescaled[-1] = ZERO_TERMINAL_ALPHA_CUMPROD
+    return rescaled
+
+
 @dataclass(frozen=True)
 class DiscreteModelSampling:
     """The noise levels of a discrete-time diffusion model and how its output becomes x0."""
@@ -39,6 +54,8 @@ class DiscreteModelSampling:
     timesteps: int = SD_TIMESTEPS
     linear_start: float = SD_LINEAR_START
     linear_end: float = SD_LINEAR_END
+    zero_terminal_snr: bool = False
+    """Rescale the schedule so its last step is (almost) pure noise (Lin et al. 2024)."""
     sigmas: Tensor = field(init=False, repr=False, compare=False)
     log_sigmas: Tensor = field(init=False, repr=False, compare=False)
 
@@ -47,6 +64,8 @@ class DiscreteModelSampling:
             raise ValueError(f"unknown prediction type {self.prediction!r}")
         betas = scaled_linear_betas(self.timesteps, self.linear_start, self.linear_end)
         alphas_cumprod = torch.cumprod(1.0 - betas, dim=0)
+        if self.zero_terminal_snr:
+            alphas_cumprod = zero_terminal_snr_alphas_cumprod(alphas_cumprod)
         sigmas = ((1 - alphas_cumprod) / alphas_cumprod) ** 0.5
         object.__setattr__(self, "sigmas", sigmas.float())
         object.__setattr__(self, "log_sigmas", sigmas.log().float())
