@@ -24,6 +24,13 @@ DATA = Path(__file__).parent / "data" / "comfyui_samplers.json.gz"
 LATENT_SHAPE = (1, 4, 8, 8)
 SIGMA_TOLERANCE = 1e-5
 OUTPUT_TOLERANCE = 1e-4
+STORED_SIGNIFICANT_DIGITS = 7
+"""The file keeps 7 significant digits: a recorded 1253.241 is only good to 5e-4, so the
+tolerance of an element is 1e-4 or a millionth of its size, whichever is larger."""
+UNI_PC_SAMPLERS = ("uni_pc", "uni_pc_bh2")
+UNI_PC_LAST_SIGMA = 0.001
+"""ComfyUI's UniPC overwrites a last sigma of 0 with 0.001 in the caller's tensor, so the
+recorder saw 0.001 where the scheduler had given 0."""
 
 
 @cache
@@ -51,6 +58,13 @@ class Case:
 
     def recorded_sigmas(self) -> Tensor:
         return torch.tensor(self.sigmas, dtype=torch.float32)
+
+    def scheduler_sigmas(self) -> Tensor:
+        """The sigmas ComfyUI's scheduler gave, before UniPC overwrote the last one."""
+        sigmas = self.recorded_sigmas()
+        if self.sampler in UNI_PC_SAMPLERS and float(sigmas[-1]) == UNI_PC_LAST_SIGMA:
+            sigmas[-1] = 0.0
+        return sigmas
 
     def recorded_output(self) -> Tensor:
         return torch.tensor(self.output, dtype=torch.float32).reshape(LATENT_SHAPE)
@@ -107,3 +121,11 @@ def run_case(case: Case, sigmas: Tensor) -> Tensor:
 def max_difference(ours: Tensor, recorded: Tensor) -> float:
     difference = (ours.float() - recorded.float()).abs().max().item()
     return math.inf if math.isnan(difference) else difference
+
+
+def worst_excess(ours: Tensor, recorded: Tensor) -> float:
+    """The largest ``|ours - recorded| / tolerance`` over the elements (<= 1 passes), with the
+    tolerance ``max(1e-4, 1e-6 * |recorded|)`` (see ``STORED_SIGNIFICANT_DIGITS``)."""
+    tolerance = torch.clamp(recorded.float().abs() * 1e-6, min=OUTPUT_TOLERANCE)
+    excess = ((ours.float() - recorded.float()).abs() / tolerance).max().item()
+    return math.inf if math.isnan(excess) else excess
