@@ -1,7 +1,171 @@
-"""(being written)"""
+"""SEEDS: stochastic explicit exponential derivative-free solvers (Gonzalez et al. 2023), in
+data prediction and half log-SNR time, as ComfyUI runs ``seeds_2`` and ``seeds_3``.
+
+Each step evaluates the model at the start and at one (``seeds_2``) or two (``seeds_3``) noise
+levels in between, each stage an exponential step plus fresh noise. The noise of a stage carries
+over, decayed, into the next one, so every step adds one noise path. The noise is ancestral
+(its own generator, seed + 1 on the CPU), one draw per stage, eta 1. A step onto sigma 0 returns
+``denoised``. ComfyUI would use another half log-SNR for flow (CONST) models; this is the
+discrete EPS / v-prediction one.
+"""
 
 from __future__ import annotations
 
-from gaze.sampling.core import Sampler
+from dataclasses import dataclass
+from typing import Literal
 
-SAMPLERS: dict[str, Sampler] = {}
+import torch
+from torch import Tensor
+
+from gaze.sampling.core import Sampler, SamplingRun
+from gaze.sampling.noise import NoiseSampler, ancestral_noise
+
+SecondStage = Literal["phi_1", "phi_2"]
+"""How a two-stage step combines its ``denoised``: a plain mix (``phi_1``) or the
+second-order exponential weights (``phi_2``)."""
+
+
+def h_phi_1(h: Tensor) -> Tensor:
+    """``h * phi_1(h)`` of the exponential integrators: ``exp(h) - 1``."""
+    return torch.expm1(h)
+
+
+def h_phi_2(h: Tensor) -> Tensor:
+    """``h * phi_2(h)`` of the exponential integrators: ``(exp(h) - 1 - h) / h``."""
+    return (torch.expm1(h) - h) / h
+
+
+@dataclass(frozen=True)
+class Stochasticity:
+    """How much fresh noise the stages add: ``eta`` (0 is the ODE) and its scale."""
+
+    eta: float = 1.0
+    s_noise: float = 1.0
+
+    @property
+    def adds_noise(self) -> bool:
+        return self.eta > 0 and self.s_noise > 0
+
+
+def two_stage_seeds(
+    run: SamplingRun,
+    x: Tensor,
+    sigmas: Tensor,
+    stochasticity: Stochasticity,
+    r: float,
+    second_stage: SecondStage,
+) -> Tensor:
+    """SEEDS-2 with its in-between point a fraction ``r`` of the way in lambda (also
+    ``exp_heun_2_x0`` with ``r`` 1, which evaluates the model at the step's end)."""
+    noise = ancestral_noise(x, run.seed)
+    sampling = run.model_sampling
+    eta, s_noise = stochasticity.eta, stochasticity.s_noise
+    mix = 1 / (2 * r)
+    for i in range(len(sigmas) - 1):
+        denoised = run.denoise(x, sigmas[i])
+        run.report(i, x, sigmas[i], denoised)
+        if sigmas[i + 1] == 0:
+            x = denoised
+            continue
+        sigma, sigma_next = sigmas[i], sigmas[i + 1]
+        lambda_s = sampling.half_log_snr(sigma)
+        lambda_t = sampling.half_log_snr(sigma_next)
+        h = lambda_t - lambda_s
+        h_eta = h * (eta + 1)
+        lambda_mid = torch.lerp(lambda_s, lambda_t, r)
+        sigma_mid = sampling.sigma_from_half_log_snr(lambda_mid)
+        alpha_mid = sigma_mid * lambda_mid.exp()
+        alpha_t = sigma_next * lambda_t.exp()
+
+        x_mid = (
+            sigma_mid / sigma * (-r * h * eta).exp() * x
+            - alpha_mid * h_phi_1(-r * h_eta) * denoised
+        )
+        if stochasticity.adds_noise:
+            path = (-2 * r * h * eta).expm1().neg().sqrt() * noise(sigma, sigma_mid)
+            x_mid = x_mid + path * sigma_mid * s_noise
+        denoised_mid = run.denoise(x_mid, sigma_mid)
+
+        decay = sigma_next / sigma * (-h * eta).exp() * x
+        if second_stage == "phi_1":
+            x = decay - alpha_t * h_phi_1(-h_eta) * torch.lerp(denoised, denoised_mid, mix)
+        else:
+            weight_mid = h_phi_2(-h_eta) / r
+            weight = h_phi_1(-h_eta) - weight_mid
+            x = decay - alpha_t * (weight * denoised + weight_mid * denoised_mid)
+        if stochasticity.adds_noise:
+            path = _carried(path, (r - 1) * h * eta, noise, sigma_mid, sigma_next)
+            x = x + path * sigma_next * s_noise
+    return x
+
+
+def _carried(
+    path: Tensor, segment: Tensor, noise: NoiseSampler, sigma_from: Tensor, sigma_to: Tensor
+) -> Tensor:
+    """A stage's noise path decayed over a segment (``-eta`` times its length in lambda) plus
+    the fresh noise of that segment."""
+    path = path * segment.exp()
+    return path + segment.mul(2).expm1().neg().sqrt() * noise(sigma_from, sigma_to)
+
+
+SEEDS_2_MIDPOINT = 0.5
+SEEDS_3_POINTS = (1.0 / 3, 2.0 / 3)
+
+
+def seeds_2(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
+    return two_stage_seeds(run, x, sigmas, Stochasticity(), SEEDS_2_MIDPOINT, "phi_1")
+
+
+def seeds_3(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
+    """Three stages per step, at fractions 1/3 and 2/3 of the way in lambda."""
+    noise = ancestral_noise(x, run.seed)
+    sampling = run.model_sampling
+    eta, s_noise = 1.0, 1.0
+    r_1, r_2 = SEEDS_3_POINTS
+    for i in range(len(sigmas) - 1):
+        denoised = run.denoise(x, sigmas[i])
+        run.report(i, x, sigmas[i], denoised)
+        if sigmas[i + 1] == 0:
+            x = denoised
+            continue
+        sigma, sigma_next = sigmas[i], sigmas[i + 1]
+        lambda_s = sampling.half_log_snr(sigma)
+        lambda_t = sampling.half_log_snr(sigma_next)
+        h = lambda_t - lambda_s
+        h_eta = h * (eta + 1)
+        lambda_1 = torch.lerp(lambda_s, lambda_t, r_1)
+        lambda_2 = torch.lerp(lambda_s, lambda_t, r_2)
+        sigma_1 = sampling.sigma_from_half_log_snr(lambda_1)
+        sigma_2 = sampling.sigma_from_half_log_snr(lambda_2)
+        alpha_1 = sigma_1 * lambda_1.exp()
+        alpha_2 = sigma_2 * lambda_2.exp()
+        alpha_t = sigma_next * lambda_t.exp()
+
+        x_1 = (
+            sigma_1 / sigma * (-r_1 * h * eta).exp() * x
+            - alpha_1 * h_phi_1(-r_1 * h_eta) * denoised
+        )
+        path = (-2 * r_1 * h * eta).expm1().neg().sqrt() * noise(sigma, sigma_1)
+        x_1 = x_1 + path * sigma_1 * s_noise
+        denoised_1 = run.denoise(x_1, sigma_1)
+
+        weight_1 = r_2 / r_1 * h_phi_2(-r_2 * h_eta)
+        weight = h_phi_1(-r_2 * h_eta) - weight_1
+        x_2 = sigma_2 / sigma * (-r_2 * h * eta).exp() * x - alpha_2 * (
+            weight * denoised + weight_1 * denoised_1
+        )
+        path = _carried(path, (r_1 - r_2) * h * eta, noise, sigma_1, sigma_2)
+        x_2 = x_2 + path * sigma_2 * s_noise
+        denoised_2 = run.denoise(x_2, sigma_2)
+
+        weight_2 = h_phi_2(-h_eta) / r_2
+        weight = h_phi_1(-h_eta) - weight_2
+        x = sigma_next / sigma * (-h * eta).exp() * x - alpha_t * (
+            weight * denoised + weight_2 * denoised_2
+        )
+        path = _carried(path, (r_2 - 1) * h * eta, noise, sigma_2, sigma_next)
+        x = x + path * sigma_next * s_noise
+    return x
+
+
+SAMPLERS: dict[str, Sampler] = {"seeds_2": seeds_2, "seeds_3": seeds_3}
