@@ -10,6 +10,7 @@ sigma_max]`` of the run's sigmas, with the seed as its entropy; the tree lives o
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -52,10 +53,14 @@ class BrownianTreeNoise:
 
     def increment(self, t_from: Tensor, t_to: Tensor) -> Tensor:
         t0, t1, sign = _ordered(t_from, t_to)
-        if self.on_cpu:
-            w = self.tree(t0.cpu().float(), t1.cpu().float()).to(t0.dtype).to(t0.device)
-        else:
-            w = self.tree(t0, t1)
+        with warnings.catch_warnings():
+            # torchsde warns when a time rounds a hair past the tree's ends (it clamps them);
+            # ComfyUI gets the same warnings and the same noise. Every step would log them.
+            warnings.filterwarnings("ignore", message="Should have", category=UserWarning)
+            if self.on_cpu:
+                w = self.tree(t0.cpu().float(), t1.cpu().float()).to(t0.dtype).to(t0.device)
+            else:
+                w = self.tree(t0, t1)
         return w * (self.sign * sign)
 
     def __call__(self, sigma: Tensor, sigma_next: Tensor) -> Tensor:
