@@ -62,7 +62,9 @@ class Case:
     def scheduler_sigmas(self) -> Tensor:
         """The sigmas ComfyUI's scheduler gave, before UniPC overwrote the last one."""
         sigmas = self.recorded_sigmas()
-        if self.sampler in UNI_PC_SAMPLERS and float(sigmas[-1]) == UNI_PC_LAST_SIGMA:
+        if self.sampler in UNI_PC_SAMPLERS and math.isclose(
+            float(sigmas[-1]), UNI_PC_LAST_SIGMA, rel_tol=1e-6
+        ):
             sigmas[-1] = 0.0
         return sigmas
 

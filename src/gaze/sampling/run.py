@@ -31,12 +31,14 @@ def sample(
     run_sampler = SAMPLERS.get(sampler)
     if run_sampler is None:
         raise UnknownSampler(f"unknown sampler {sampler!r}")
-    if len(sigmas) <= 1:
+    if len(sigmas) == 0:
         return latent
     noise = start_noise(latent.shape, seed).to(device=latent.device, dtype=latent.dtype)
     first_sigma = float(sigmas[0])
     x = model_sampling.noise_scaling(
         sigmas[0], noise, latent, max_denoise=model_sampling.is_max_denoise(first_sigma)
     )
+    if len(sigmas) == 1:
+        return x  # no step to take: the noised start, as ComfyUI returns it
     run = SamplingRun(model=model, model_sampling=model_sampling, seed=seed, on_step=on_step)
     return run_sampler(run, x, sigmas)
