@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from gaze.generation_spec import PromptWeighting
 from gaze.library.fields import (
     DEFAULT_SIZE,
     FIELD_SEPARATOR,
@@ -324,6 +325,8 @@ class CheckpointSettings(StrictModel):
     sampler: SamplerName = "euler"
     scheduler: SamplerName = "normal"
     clip_skip: ClipSkip | None = None
+    prompt_weighting: PromptWeighting | None = None
+    """How ``(word:1.2)`` emphasis is weighed; null = ComfyUI's rule (the default)."""
     vae: RelativePath | None = None
     prefix: PromptText = ""
     """Prompt text put first in every positive prompt made with this checkpoint."""

@@ -49,6 +49,8 @@ def a1111_parameters(spec: GenerationSpec) -> str:
         settings.append(f"Clip skip: {spec.clip_skip}")
     if spec.vae:
         settings.append(f"VAE: {spec.vae}")
+    if spec.prompt_weighting == "a1111":
+        settings.append("Prompt weighting: a1111")
     return f"{positive}\nNegative prompt: {spec.negative}\n{', '.join(settings)}"
 
 

@@ -26,7 +26,12 @@ from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
 
-from gaze.generation_spec import GenerationSpec, LoraSpec, seed_problem
+from gaze.generation_spec import (
+    DEFAULT_PROMPT_WEIGHTING,
+    GenerationSpec,
+    LoraSpec,
+    seed_problem,
+)
 from gaze.library.schema import (
     PROMPT_ORDER,
     Character,
@@ -354,6 +359,9 @@ def resolve_preset(
         loras=tuple(loras),
         vae=settings.vae,
         clip_skip=preset.clip_skip if preset.clip_skip is not None else settings.clip_skip,
+        prompt_weighting=(
+            preset.prompt_weighting or settings.prompt_weighting or DEFAULT_PROMPT_WEIGHTING
+        ),
         workflow_template=preset.workflow_template or settings.workflow_template,
     )
     return Resolution(spec=spec, choices=choices)

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from gaze.generation_spec import PromptWeighting
 from gaze.library.fields import (
     Cfg,
     ClipSkip,
@@ -217,6 +218,7 @@ class Preset(StrictModel):
     sampler: SamplerName | None = None
     scheduler: SamplerName | None = None
     clip_skip: ClipSkip | None = None
+    prompt_weighting: PromptWeighting | None = None
     """Sampler settings; null = the checkpoint's."""
 
     positive: PromptText = ""

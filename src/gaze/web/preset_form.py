@@ -5,8 +5,9 @@ random), ``.id``, ``.ids`` (detailers, several), ``.outfit`` (characters), ``.po
 list, tag), ``.pool_ids``, ``.pool_key``, ``.pool_value``, ``.count`` (detailers),
 ``.fields_mode`` (default, choose) and ``.fields``; then ``checkpoint``, ``checkpoint_pool``,
 ``size_mode`` (checkpoint, orientation, custom), ``orientation``, ``width``, ``height``,
-``steps``, ``cfg``, ``sampler``, ``scheduler``, ``clip_skip``, ``positive``, ``negative``,
-``tags`` (one ``key: value`` a line), ``is_favourite``, ``is_nsfw``.
+``steps``, ``cfg``, ``sampler``, ``scheduler``, ``clip_skip``, ``prompt_weighting`` (blank
+inherits), ``positive``, ``negative``, ``tags`` (one ``key: value`` a line), ``is_favourite``,
+``is_nsfw``.
 
 Values that cannot be read (a width that is not a number) are passed on as they are, so the
 service reports them with the document's other problems.
@@ -22,7 +23,7 @@ from gaze.library.schema import CATEGORIES
 FormValues = Mapping[str, Sequence[str]]
 """Every value of every field (multi-selects and checkboxes give several)."""
 
-SAMPLING_FIELDS = ("steps", "cfg", "sampler", "scheduler", "clip_skip")
+SAMPLING_FIELDS = ("steps", "cfg", "sampler", "scheduler", "clip_skip", "prompt_weighting")
 
 
 def _one(values: FormValues, name: str) -> str:
@@ -137,7 +138,7 @@ def preset_document(values: FormValues, *, preset_id: str | None = None) -> dict
         number = _number(_one(values, name), kind)
         if number is not None:
             document[name] = number
-    for name in ("sampler", "scheduler"):
+    for name in ("sampler", "scheduler", "prompt_weighting"):
         if _one(values, name):
             document[name] = _one(values, name)
     for name in ("positive", "negative"):

@@ -19,7 +19,16 @@ from gaze.web.service_errors import as_page_errors, problems_of
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
-TEXT_FIELDS = ("name", "description", "sampler", "scheduler", "vae", "prefix", "negative_prefix")
+TEXT_FIELDS = (
+    "name",
+    "description",
+    "sampler",
+    "scheduler",
+    "prompt_weighting",
+    "vae",
+    "prefix",
+    "negative_prefix",
+)
 INTEGER_FIELDS = ("width", "height", "steps", "clip_skip")
 
 

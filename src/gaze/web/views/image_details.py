@@ -9,6 +9,16 @@ from gaze.media.storage import STATIC_URL_PREFIX
 from gaze.web.views.moments import machine_time, readable_time
 
 
+def _parameters(spec: dict[str, Any]) -> dict[str, Any]:
+    """The sampling settings worth showing; the prompt weighting only when it is not the
+    default."""
+    keys = ("steps", "cfg", "sampler", "scheduler", "clip_skip", "vae")
+    parameters = {key: spec.get(key) for key in keys if spec.get(key) is not None}
+    if spec.get("prompt_weighting") == "a1111":
+        parameters["prompt_weighting"] = "A1111"
+    return parameters
+
+
 def image_details(detail: ImageDetail) -> dict[str, Any]:
     spec = detail.spec
     picks = []
@@ -48,10 +58,6 @@ def image_details(detail: ImageDetail) -> dict[str, Any]:
             for lora in spec.get("loras") or []
             if isinstance(lora, dict)
         ],
-        "parameters": {
-            key: spec.get(key)
-            for key in ("steps", "cfg", "sampler", "scheduler", "clip_skip", "vae")
-            if spec.get(key) is not None
-        },
+        "parameters": _parameters(spec),
         "picks": picks,
     }
