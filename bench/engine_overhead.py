@@ -1,13 +1,12 @@
-"""Overhead of LocalEngine.generate over calling the same diffusers pipeline directly.
+"""Overhead of LocalEngine.generate over sampling the same loaded models directly.
 
 A tiny random SD1 (or SDXL) checkpoint is written to a temporary models folder. After a first
 job (which loads the checkpoint), the same spec is run alternately:
 
-* direct: the engine's own pipeline object, called with the same arguments (the prompts encoded
-          as the engine encodes them, size, steps, cfg, seed generator) and the same scheduler,
-          no callbacks;
-* engine: LocalEngine.generate, as a GAZE worker calls it (path checks, scheduler swap, progress
-          and cancel callback every step).
+* direct: the engine's own loaded models, prompts encoded and sampled with the same functions
+          (``encode_prompts``, ``sample_image``), no progress or cancel work;
+* engine: LocalEngine.generate, as a GAZE worker calls it (path checks, cache lookup, LoRA and
+          VAE bookkeeping, progress and cancel callback every step).
 
 Prints the per-job times, medians and the ratio engine/direct (target <= 1.10), checks that both
 produce identical pixels, and shows that jobs after the first did not reload the checkpoint.
@@ -28,11 +27,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from gaze.engines.base import CancelToken
 from gaze.engines.local.engine import LocalEngine
-from gaze.engines.local.samplers import make_scheduler
+from gaze.engines.local.image_sampling import model_sampling_of, sample_image
+from gaze.engines.local.prompt_encoding import encode_prompts
 from gaze.engines.local.tiny_checkpoint import write_tiny_checkpoint
 from gaze.generation_spec import GenerationSpec
 
@@ -73,20 +75,25 @@ def main() -> int:
             f"first job: {time.perf_counter() - started:.3f} s, "
             f"loaded_checkpoint_now={first.info['loaded_checkpoint_now']}"
         )
-        pipeline = engine.pipeline
-        family = first.info["family"]
-        base_scheduler = dict(pipeline.scheduler.config)
+        current = engine.last_loaded
+        assert current is not None
+        pipeline = current.loaded.pipeline
+        family = current.loaded.family
+        model_sampling = model_sampling_of(current.base_scheduler_config)
 
         direct_times: list[float] = []
         engine_times: list[float] = []
         reloads: list[bool] = []
         same_pixels = True
         for run in range(args.runs):
-            pipeline.scheduler = make_scheduler(
-                spec.sampler, spec.scheduler, base_scheduler, spec.seed
-            )
             started = time.perf_counter()
-            direct = pipeline(**engine.pipeline_arguments(pipeline, spec, family)).images[0]
+            with torch.inference_mode():
+                conditioning = encode_prompts(
+                    pipeline, family, spec.positive, spec.negative, spec.clip_skip, "cpu"
+                )
+                direct = sample_image(
+                    pipeline, family, spec, conditioning, model_sampling, lambda step: None
+                )
             direct_times.append(time.perf_counter() - started)
 
             started = time.perf_counter()

@@ -49,11 +49,8 @@ class CancelToken:
 class EngineCapabilities:
     """What a backend declares it can run, beyond the model files it lists."""
 
-    samplers: tuple[str, ...] | None
-    """Sampler names it runs; None when the backend checks names itself (a ComfyUI server
-    validates every prompt against its own list)."""
-    schedulers: tuple[str, ...] | None
-    """Scheduler names it runs; None as for ``samplers``."""
+    prompt_weightings: tuple[str, ...] = ("comfyui",)
+    """How it can weigh ``(word:1.2)`` emphasis (see ``GenerationSpec.prompt_weighting``)."""
     second_pass_kinds: tuple[str, ...] = ()
     """Second passes (hires fix, refiner...) it runs after the first image."""
     runs_workflow_templates: bool = False
@@ -98,6 +95,14 @@ class Engine(Protocol):
 
     def vaes(self) -> list[str]:
         """VAE file names this backend can load, relative posix paths."""
+        ...
+
+    def samplers(self) -> list[str]:
+        """Sampler names (ComfyUI's) this backend runs."""
+        ...
+
+    def schedulers(self) -> list[str]:
+        """Scheduler names (ComfyUI's) this backend runs."""
         ...
 
     def generate(

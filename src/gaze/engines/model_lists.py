@@ -1,4 +1,8 @@
-"""Which checkpoints, LoRAs and VAEs the configured backends have, and what a spec lacks.
+"""Which checkpoints, LoRAs and VAEs the configured backends have, what they can sample
+with, and what a spec lacks.
+
+A spec also needs its sampler and scheduler (by ComfyUI name) and its prompt weighting; a
+backend runs the ones it lists (a ComfyUI server: the choices of its KSampler node).
 
 A spec needs its checkpoint, its LoRAs and its VAE. With a custom ComfyUI workflow
 (``spec.workflow_template``) it needs what the template uses instead: the checkpoint
@@ -64,6 +68,10 @@ class Requirements:
 
     models: tuple[ModelNeed, ...]
     custom_workflow: bool
+    sampler: str | None = None
+    """None with a custom workflow: the template picks its own (and ComfyUI checks it)."""
+    scheduler: str | None = None
+    prompt_weighting: str = "comfyui"
 
     @classmethod
     def of(cls, spec: GenerationSpec) -> Requirements:
@@ -73,17 +81,29 @@ class Requirements:
                 needs = model_needs(spec, template)
             except (KeyError, TypeError, AttributeError):
                 needs = []  # a malformed template; filling it will say what is wrong
-        else:
-            needs = model_needs(spec)
-        return cls(tuple(needs), template is not None)
+            return cls(tuple(needs), True, prompt_weighting=spec.prompt_weighting)
+        return cls(
+            tuple(model_needs(spec)),
+            False,
+            sampler=spec.sampler,
+            scheduler=spec.scheduler,
+            prompt_weighting=spec.prompt_weighting,
+        )
 
 
 @dataclass(frozen=True)
 class ModelLists:
+    """One backend's model files and sampling choices, as last read."""
+
     checkpoints: frozenset[str]
     loras: frozenset[str]
     vaes: frozenset[str]
     runs_workflow_templates: bool = False
+    samplers: frozenset[str] | None = None
+    """None: not known (an engine that could not say); then any name is tried."""
+    schedulers: frozenset[str] | None = None
+    prompt_weightings: frozenset[str] = frozenset({"comfyui"})
+    backend: str = ""
 
     def has(self, need: ModelNeed) -> bool:
         files = {"checkpoints": self.checkpoints, "loras": self.loras, "vae": self.vaes}.get(
@@ -97,6 +117,14 @@ class ModelLists:
         if requirements.custom_workflow and not self.runs_workflow_templates:
             missing.append(CUSTOM_WORKFLOWS)
         missing += [need.describe() for need in requirements.models if not self.has(need)]
+        for label, name, offered in (
+            ("sampler", requirements.sampler, self.samplers),
+            ("scheduler", requirements.scheduler, self.schedulers),
+        ):
+            if name is not None and offered is not None and name not in offered:
+                missing.append(f"{label} {name!r}")
+        if requirements.prompt_weighting not in self.prompt_weightings:
+            missing.append(f"prompt weighting {requirements.prompt_weighting!r}")
         return missing
 
 
@@ -108,6 +136,10 @@ def model_lists(engine: Engine) -> ModelLists | None:
             frozenset(engine.loras()),
             frozenset(engine.vaes()),
             runs_workflow_templates=engine.capabilities.runs_workflow_templates,
+            samplers=frozenset(engine.samplers()),
+            schedulers=frozenset(engine.schedulers()),
+            prompt_weightings=frozenset(engine.capabilities.prompt_weightings),
+            backend=engine.name,
         )
     except EngineError as error:
         log.warning("could not list the models of %s: %s", engine.name, error)
@@ -141,8 +173,22 @@ def preflight_problem(spec: GenerationSpec, lists: Sequence[ModelLists]) -> str 
         frozenset().union(*(backend.loras for backend in lists)),
         frozenset().union(*(backend.vaes for backend in lists)),
         runs_workflow_templates=True,
+        samplers=_union_or_unknown(backend.samplers for backend in lists),
+        schedulers=_union_or_unknown(backend.schedulers for backend in lists),
+        prompt_weightings=frozenset().union(*(b.prompt_weightings for b in lists)),
     )
     missing = union.unmet(requirements)
+    names = ", ".join(backend.backend for backend in lists if backend.backend)
+    on = f" ({names})" if names else ""
     if missing:
-        return f"not available on any backend: {', '.join(missing)}"
-    return "no single backend has all of this generation's models"
+        return f"not available on any backend{on}: {', '.join(missing)}"
+    return f"no single backend{on} has everything this generation needs"
+
+
+def _union_or_unknown(choices: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
+    union: frozenset[str] = frozenset()
+    for offered in choices:
+        if offered is None:
+            return None
+        union |= offered
+    return union

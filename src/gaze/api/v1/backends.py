@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from gaze.api.auth import require_api_key
 from gaze.api.schemas import ERROR_RESPONSES
@@ -22,6 +22,17 @@ class BackendStateBody(BaseModel):
     current_checkpoint: str | None
     queue_remaining: int | None
     detail: str
+    samplers: list[str] | None = Field(
+        default=None,
+        description="Sampler names (ComfyUI's) it runs; null until it has been reached.",
+    )
+    schedulers: list[str] | None = Field(
+        default=None, description="Scheduler names (ComfyUI's) it runs; null as for samplers."
+    )
+    prompt_weightings: list[str] = Field(
+        default_factory=list,
+        description="How it weighs (word:1.2) emphasis: comfyui, a1111.",
+    )
 
 
 class BackendList(BaseModel):

@@ -159,19 +159,24 @@ class ComfyUIClient:
                 return [str(name) for name in files]
         if folder not in LOADER_INPUTS:
             raise EngineError(f"ComfyUI at {self.base_url} cannot list models of '{folder}'")
-        node_class, input_name = LOADER_INPUTS[folder]
+        return await self.node_choices(*LOADER_INPUTS[folder])
+
+    async def node_choices(self, node_class: str, input_name: str) -> list[str]:
+        """The choices of a node's combo input in ``/object_info`` (e.g. KSampler's samplers)."""
         info = await self._get_json(f"/object_info/{node_class}")
         try:
             spec = info[node_class]["input"]["required"][input_name]
         except (KeyError, TypeError) as error:
             raise EngineError(
-                f"ComfyUI at {self.base_url} has no {node_class} node to list '{folder}'"
+                f"ComfyUI at {self.base_url} has no {node_class} node with {input_name!r}"
             ) from error
         choices = spec[0]
         if choices == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict):
             choices = spec[1].get("options", [])
         if not isinstance(choices, list):
-            raise EngineError(f"ComfyUI at {self.base_url} lists '{folder}' in an unknown shape")
+            raise EngineError(
+                f"ComfyUI at {self.base_url} lists {node_class}.{input_name} in an unknown shape"
+            )
         return [str(name) for name in choices]
 
     async def submit(self, graph: dict[str, Any], prompt_id: str, client_id: str) -> None:

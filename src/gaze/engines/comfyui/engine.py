@@ -50,6 +50,12 @@ T = TypeVar("T")
 HEALTH_REQUEST_TIMEOUT = 5.0
 """Seconds a health check or a model listing may wait for each answer."""
 MODEL_FOLDERS = ("checkpoints", "loras", "vae")
+SAMPLING_CHOICES: dict[str, tuple[str, str]] = {
+    "samplers": ("KSampler", "sampler_name"),
+    "schedulers": ("KSampler", "scheduler"),
+}
+"""Lists read like model folders, from a node's choices in ``/object_info``."""
+LISTS = (*MODEL_FOLDERS, *SAMPLING_CHOICES)
 
 
 def _posix(name: str) -> str:
@@ -125,7 +131,7 @@ class ComfyUIEngine:
     carry none of their own.
     """
 
-    capabilities = EngineCapabilities(samplers=None, schedulers=None, runs_workflow_templates=True)
+    capabilities = EngineCapabilities(runs_workflow_templates=True)
 
     def __init__(
         self,
@@ -163,6 +169,12 @@ class ComfyUIEngine:
 
     def vaes(self) -> list[str]:
         return [_posix(name) for name in self._listed("vae")]
+
+    def samplers(self) -> list[str]:
+        return self._listed("samplers")
+
+    def schedulers(self) -> list[str]:
+        return self._listed("schedulers")
 
     def generate(
         self,
@@ -232,17 +244,18 @@ class ComfyUIEngine:
 
     async def _list_all_folders(self) -> dict[str, list[str]]:
         async with self._client(self._quick_timeouts()) as client:
-            listed = await asyncio.gather(
-                *(self._model_files(client, folder) for folder in MODEL_FOLDERS)
-            )
-        return dict(zip(MODEL_FOLDERS, listed, strict=True))
+            listed = await asyncio.gather(*(self._model_files(client, folder) for folder in LISTS))
+        return dict(zip(LISTS, listed, strict=True))
 
     async def _model_files(self, client: ComfyUIClient, folder: str) -> list[str]:
         files = self._models.fresh(folder)
         if files is not None:
             return files
         try:
-            files = await client.model_files(folder)
+            if folder in SAMPLING_CHOICES:
+                files = await client.node_choices(*SAMPLING_CHOICES[folder])
+            else:
+                files = await client.model_files(folder)
         except BackendUnavailable as error:
             self._models.mark_unreachable(str(error))
             raise

@@ -1,14 +1,17 @@
-"""``LocalEngine``: runs SD1.x / SDXL single-file checkpoints in this process with diffusers.
+"""``LocalEngine``: runs SD1.x / SDXL single-file checkpoints in this process.
 
+- diffusers loads the models (text encoders, UNet, VAE); GAZE's sampling core
+  (:mod:`gaze.sampling`) samples as ComfyUI does: its noise schedules, schedulers, samplers and
+  noise, so a seed gives ComfyUI's image (:mod:`image_sampling`).
 - One generation at a time (a lock). Loaded checkpoints stay in a small LRU cache between jobs
   (:mod:`checkpoint_cache`; ``cache_size``, default 1 on CPU and 2 on CUDA): a job on a cached
   checkpoint does not reload it.
-- Prompts are encoded A1111-style (:mod:`prompt_encoding`): ``(tag:1.2)`` emphasis, no 77-token
-  limit (75-token chunks), clip skip; the pipeline samples from those embeddings.
+- Prompts (:mod:`prompt_encoding`): ``(tag:1.2)`` emphasis weighted as ComfyUI does by default,
+  or as A1111 does when the spec asks; no 77-token limit (75-token chunks); clip skip.
 - LoRAs (:mod:`lora_loading`) with separate model and clip weights, several at once, swapped
   between jobs without reloading the checkpoint; an external VAE from ``vae/`` replaces the
   checkpoint's own for the job.
-- Reproducible: the noise comes from a CPU ``torch.Generator`` seeded with the spec's seed (any
+- Reproducible: the start noise comes from a CPU generator seeded with the spec's seed (any
   value up to 2**64-1), whatever the device, and torch runs on a fixed thread count (CPU results
   are byte-identical for a seed only at a fixed thread count).
 - Cancel: the step callback checks the job's :class:`CancelToken` after every sampling step.
@@ -42,19 +45,15 @@ from gaze.engines.local.checkpoint_cache import (
     default_cache_size,
     file_identity,
 )
-from gaze.engines.local.checkpoint_config import ModelFamily
+from gaze.engines.local.image_sampling import model_sampling_of, sample_image
 from gaze.engines.local.lora_loading import DEFAULT_KEPT_ADAPTERS, ResolvedLora, apply_loras
 from gaze.engines.local.out_of_memory import EngineOutOfMemory, out_of_memory_cause
 from gaze.engines.local.pipeline_loading import LoadedPipeline, load_pipeline, load_vae
 from gaze.engines.local.prompt_encoding import encode_prompts
-from gaze.engines.local.samplers import (
-    SAMPLERS,
-    SCHEDULERS,
-    check_sampler_and_scheduler,
-    make_scheduler,
-)
-from gaze.generation_spec import MAX_SEED, GenerationSpec
-from gaze.prompts.chunking import CHUNK_POSITIONS
+from gaze.generation_spec import MAX_SEED, PROMPT_WEIGHTINGS, GenerationSpec
+from gaze.sampling.core import Step
+from gaze.sampling.names import SCHEDULER_NAMES
+from gaze.sampling.registry import SAMPLER_NAMES
 
 MODEL_SUFFIX = ".safetensors"
 SIZE_MULTIPLE = 8
@@ -94,7 +93,7 @@ class LocalEngine:
     """The in-process diffusers backend (see the module docstring)."""
 
     name = "local"
-    capabilities = EngineCapabilities(samplers=SAMPLERS, schedulers=SCHEDULERS)
+    capabilities = EngineCapabilities(prompt_weightings=PROMPT_WEIGHTINGS)
 
     def __init__(
         self,
@@ -148,6 +147,12 @@ class LocalEngine:
     def vaes(self) -> list[str]:
         return list_model_files(self.vae_dir)
 
+    def samplers(self) -> list[str]:
+        return list(SAMPLER_NAMES)
+
+    def schedulers(self) -> list[str]:
+        return list(SCHEDULER_NAMES)
+
     @property
     def cache_size(self) -> int:
         return self._cache.capacity
@@ -156,6 +161,11 @@ class LocalEngine:
     def loaded_checkpoints(self) -> list[Path]:
         """The checkpoint files held in memory, least recently used first."""
         return self._cache.checkpoints
+
+    @property
+    def last_loaded(self) -> LoadedCheckpoint | None:
+        """The last job's checkpoint as loaded (pipeline, family, noise schedule config)."""
+        return self._cache.most_recent
 
     @property
     def pipeline(self) -> Any:
@@ -206,16 +216,13 @@ class LocalEngine:
             raise GenerationCancelled("cancelled before it started")
 
         current, loaded_now = self._cache.get(checkpoint)
-        pipeline = current.loaded.pipeline
         self._apply_vae(current, vae_file)
-        apply_loras(pipeline, current.loras, loras, spec.checkpoint, keep=self.kept_loras)
-        pipeline.scheduler = make_scheduler(
-            spec.sampler, spec.scheduler, current.base_scheduler_config, spec.seed
+        apply_loras(
+            current.loaded.pipeline, current.loras, loras, spec.checkpoint, keep=self.kept_loras
         )
         if cancel.cancelled:  # asked while the checkpoint, VAE or LoRAs were loading
             raise GenerationCancelled("cancelled before sampling started")
-        arguments = self.pipeline_arguments(pipeline, spec, current.loaded.family)
-        image = self._run(pipeline, arguments, on_progress, cancel)
+        image, chunks = self._sample(current, spec, on_progress, cancel)
         return GenerationResult(
             image=image,
             backend=self.name,
@@ -224,62 +231,55 @@ class LocalEngine:
                 "seconds": round(time.perf_counter() - started, 4),
                 "loaded_checkpoint_now": loaded_now,
                 "family": current.loaded.family,
-                "scheduler": type(pipeline.scheduler).__name__,
+                "sampler": spec.sampler,
+                "scheduler": spec.scheduler,
                 "threads": self.threads,
-                "prompt_chunks": arguments["prompt_embeds"].shape[1] // CHUNK_POSITIONS,
+                "prompt_chunks": chunks,
             },
         )
 
-    def pipeline_arguments(
-        self, pipeline: Any, spec: GenerationSpec, family: ModelFamily
-    ) -> dict[str, Any]:
-        """The keyword arguments a job passes to the diffusers pipeline (without callbacks).
-
-        The prompts are passed as embeddings (see :mod:`prompt_encoding`), so they are encoded
-        here with the pipeline's text encoders as they are now (LoRAs included).
-        """
-        conditioning = encode_prompts(
-            pipeline, family, spec.positive, spec.negative, spec.clip_skip, self.device
-        )
-        return {
-            **conditioning.pipeline_arguments(),
-            "width": spec.width,
-            "height": spec.height,
-            "num_inference_steps": spec.steps,
-            "guidance_scale": spec.cfg,
-            "generator": torch.Generator(device="cpu").manual_seed(spec.seed),
-            "output_type": "pil",
-        }
-
-    def _run(
+    def _sample(
         self,
-        pipeline: Any,
-        arguments: dict[str, Any],
+        current: LoadedCheckpoint,
+        spec: GenerationSpec,
         on_progress: ProgressCallback,
         cancel: CancelToken,
-    ) -> Any:
+    ) -> tuple[Any, int]:
+        """The image, and the prompt's chunk count; progress and cancel after every step."""
+        pipeline = current.loaded.pipeline
+        family = current.loaded.family
         reported = [0.0]
 
-        def on_step_end(
-            pipe: Any, step: int, timestep: Any, tensors: dict[str, Any]
-        ) -> dict[str, Any]:
-            total = max(int(pipe.num_timesteps), 1)
-            reported[0] = max(reported[0], min(1.0, (step + 1) / total))
+        def on_step(step: Step) -> None:
+            reported[0] = max(reported[0], min(1.0, (step.index + 1) / max(spec.steps, 1)))
             on_progress(reported[0])
             if cancel.cancelled:
                 raise _Cancelled
-            return tensors
 
         try:
             with torch.inference_mode():
-                output = pipeline(**arguments, callback_on_step_end=on_step_end)
+                conditioning = encode_prompts(
+                    pipeline, family, spec.positive, spec.negative, spec.clip_skip, self.device
+                )
+                image = sample_image(
+                    pipeline,
+                    family,
+                    spec,
+                    conditioning,
+                    model_sampling_of(current.base_scheduler_config),
+                    on_step,
+                )
         except _Cancelled:
             raise GenerationCancelled("cancelled") from None
-        except Exception as error:  # any failure inside diffusers is this job's error
+        except EngineError:
+            raise
+        except Exception as error:  # any failure inside the models is this job's error
+            if out_of_memory_cause(error) is not None:
+                raise
             raise EngineError(f"generation failed: {error}") from error
         if reported[0] < 1.0:
             on_progress(1.0)
-        return output.images[0]
+        return image, conditioning.chunks
 
     def _load_checkpoint(self, checkpoint: Path) -> LoadedPipeline:
         return load_pipeline(checkpoint, self.cache_dir, self.device, self.dtype)
@@ -311,7 +311,14 @@ def _first_line(error: BaseException) -> str:
 
 def _check_spec(spec: GenerationSpec) -> None:
     """Reject what the pipeline would fail on late (after a possibly long checkpoint load)."""
-    check_sampler_and_scheduler(spec.sampler, spec.scheduler)
+    if spec.sampler not in SAMPLER_NAMES:
+        raise EngineError(
+            f"unknown sampler {spec.sampler!r}; valid samplers: {', '.join(SAMPLER_NAMES)}"
+        )
+    if spec.scheduler not in SCHEDULER_NAMES:
+        raise EngineError(
+            f"unknown scheduler {spec.scheduler!r}; valid schedulers: {', '.join(SCHEDULER_NAMES)}"
+        )
     if spec.steps < 1:
         raise EngineError(f"steps must be at least 1, got {spec.steps}")
     for label, size in (("width", spec.width), ("height", spec.height)):
