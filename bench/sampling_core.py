@@ -10,7 +10,8 @@ per path, each path in a process of its own (so each peak resident memory is its
             for euler_ancestral), given the same prompt embeddings.
 
 Both report a timestamp after every step; the figure is the median time between steps (the
-UNet dominates it), and the ratio core / diffusers (target <= 1.02). Peak memory is the
+UNet dominates it), and the ratio core / diffusers (target <= 1.02); the whole run (all steps
+and the VAE decode, prompts already encoded) is printed beside it. Peak memory is the
 process's maximum resident set size after the runs.
 
     .venv/bin/python bench/sampling_core.py [--runs 3] [--steps 12] [--size 256] [--kind sd1]
@@ -84,7 +85,7 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     pipeline = current.loaded.pipeline
     family = current.loaded.family
 
-    def timed_run() -> list[float]:
+    def timed_run() -> tuple[list[float], float]:
         stamps: list[float] = []
         with torch.inference_mode():
             conditioning = encode_prompts(
@@ -119,15 +120,19 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
                     generator=torch.Generator().manual_seed(spec.seed),
                     callback_on_step_end=on_step_end,
                 )
-        return [later - earlier for earlier, later in itertools.pairwise(stamps)]
+            finished = time.perf_counter()
+        steps = [later - earlier for earlier, later in itertools.pairwise(stamps)]
+        return steps, finished - stamps[0]
 
     timed_run()  # warm-up, not counted
-    intervals = [interval for _ in range(args.runs) for interval in timed_run()]
+    runs = [timed_run() for _ in range(args.runs)]
+    intervals = [interval for steps, _ in runs for interval in steps]
     return {
         "path": args.path,
         "step_median": statistics.median(intervals),
         "step_mean": statistics.mean(intervals),
         "steps_timed": len(intervals),
+        "run_median": statistics.median(total for _, total in runs),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -166,6 +171,7 @@ def main() -> int:
         print(
             f"{result['path']:>9}: step median {result['step_median'] * 1000:.1f} ms, "
             f"mean {result['step_mean'] * 1000:.1f} ms over {result['steps_timed']} steps; "
+            f"whole run (sampling + decode) median {result['run_median']:.3f} s; "
             f"peak RSS {result['peak_rss_mib']:.0f} MiB"
         )
     print(f"ratio core/diffusers (step medians): {ratio:.3f}  (target <= {TARGET_RATIO})")
