@@ -1,106 +1,68 @@
-"""Encode a job's prompts into the embeddings the diffusers pipeline samples with, A1111-style.
+"""Encode a job's prompts into the embeddings the sampler conditions on, by the job's rule.
 
 diffusers' own prompt encoding cuts every prompt at 77 tokens and reads ``(tag:1.2)`` as text.
-Here each prompt goes through :mod:`gaze.prompts.chunking` (emphasis parsed, 75-token chunks) and
-every chunk through the text encoder(s):
+Here :func:`encode_prompts` weighs emphasis by ``GenerationSpec.prompt_weighting``:
 
-- the chunk's hidden states come from the layer ``clip_skip`` selects (see
-  :func:`encoder_layer`); SD1.x then applies the encoder's final layer norm, as A1111 does;
-- emphasis as A1111's default ("Original"): each token's embedding is multiplied by its weight,
-  then the whole chunk is rescaled so that its mean is what it was before weighting;
-- the chunks' embeddings are joined along the sequence (``77 * chunks`` positions);
-- positive and negative get the same length: the shorter one is padded with the embedding of an
-  empty prompt's chunk (as A1111 pads cond / uncond);
-- SDXL: the two encoders' chunk embeddings are joined along the channels, and the pooled
-  embedding is the second encoder's projected output for the *first* chunk. An empty SDXL
-  negative prompt is all zeros (embedding and pooled), as in A1111 and SDXL's reference code.
+- ``"comfyui"`` (the default): ComfyUI's syntax, chunks and weighting, see
+  :mod:`gaze.engines.local.comfyui_prompt_encoding`;
+- ``"a1111"``: A1111's, in this module. Each prompt goes through :mod:`gaze.prompts.chunking`
+  (emphasis parsed, 75-token chunks with comma backtrack) and every chunk through the text
+  encoder(s):
 
-The emphasis arithmetic runs in float32, whatever the encoders' dtype.
+  - the chunk's hidden states come from the layer ``clip_skip`` selects (see
+    :func:`encoder_layer`); SD1.x then applies the encoder's final layer norm, as A1111 does;
+  - emphasis as A1111's default ("Original"): each token's embedding is multiplied by its
+    weight, then the whole chunk is rescaled so that its mean is what it was before weighting;
+  - the chunks' embeddings are joined along the sequence (``77 * chunks`` positions);
+  - positive and negative get the same length: the shorter one is padded with the embedding of
+    an empty prompt's chunk (as A1111 pads cond / uncond);
+  - SDXL: the two encoders' chunk embeddings are joined along the channels, and the pooled
+    embedding is the second encoder's projected output for the *first* chunk. An empty SDXL
+    negative prompt is all zeros (embedding and pooled), as in A1111 and SDXL's reference code.
+
+  The emphasis arithmetic runs in float32, whatever the encoders' dtype.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from gaze.engines.base import EngineError
 from gaze.engines.local.checkpoint_config import ModelFamily
-from gaze.prompts.chunking import (
-    CHUNK_POSITIONS,
-    SpecialTokens,
-    TokenChunk,
-    Tokenize,
-    empty_chunk,
-    prompt_chunks,
+from gaze.engines.local.comfyui_prompt_encoding import encode_prompts_comfyui
+from gaze.engines.local.text_encoding import (
+    EncodedChunks,
+    EncoderLayer,
+    PromptConditioning,
+    encoder_hidden_states,
+    encoder_layer,
+    final_layer_norm,
+    joined,
+    special_tokens,
+    text_encoders,
+    tokenize_function,
 )
+from gaze.generation_spec import PROMPT_WEIGHTINGS, PromptWeighting
+from gaze.prompts.chunking import CHUNK_POSITIONS, TokenChunk, empty_chunk, prompt_chunks
 
-COMMA_TOKEN = ",</w>"
-SDXL_DEFAULT_CLIP_SKIP = 2
-"""SDXL conditions on the penultimate layer of both encoders by default (clip skip 2)."""
-
-
-@dataclass(frozen=True)
-class EncoderLayer:
-    """Which hidden state a text encoder's chunk embedding is read from."""
-
-    from_end: int
-    """1 = the last layer, 2 = the penultimate... (A1111's clip skip)."""
-    final_layer_norm: bool
-    """Apply the encoder's final layer norm to it (SD1.x: always; SDXL: never)."""
-
-
-def encoder_layer(clip_skip: int | None, family: ModelFamily) -> EncoderLayer:
-    """The hidden layer an A1111-style ``clip_skip`` selects (1 or None = the model's default).
-
-    SD1.x: layer ``-clip_skip``, then the final layer norm (the last layer's output already has
-    it). SDXL: both encoders use layer ``-max(clip_skip, 2)`` without the final layer norm, so 1
-    and 2 both give SDXL's usual penultimate layer and 3 skips one more (ComfyUI's
-    ``CLIPSetLastLayer`` on both encoders).
-    """
-    if clip_skip is not None and clip_skip < 1:
-        raise EngineError(f"clip_skip must be 1 or more (A1111 style), got {clip_skip}")
-    if family == "sd1":
-        return EncoderLayer(from_end=clip_skip or 1, final_layer_norm=True)
-    return EncoderLayer(
-        from_end=max(clip_skip or SDXL_DEFAULT_CLIP_SKIP, SDXL_DEFAULT_CLIP_SKIP),
-        final_layer_norm=False,
-    )
-
-
-def special_tokens(tokenizer: Any) -> SpecialTokens:
-    """Start, end, padding and comma ids of a CLIP tokenizer."""
-    return SpecialTokens(
-        start=int(tokenizer.bos_token_id),
-        end=int(tokenizer.eos_token_id),
-        pad=int(tokenizer.pad_token_id),
-        comma=int(tokenizer.convert_tokens_to_ids(COMMA_TOKEN)),
-    )
-
-
-def tokenize_function(tokenizer: Any) -> Tokenize:
-    """Token ids of each text with ``tokenizer``: no start / end tokens, no truncation."""
-
-    def tokenize(texts: list[str]) -> list[list[int]]:
-        encoded = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)
-        return [list(ids) for ids in encoded["input_ids"]]
-
-    return tokenize
+__all__ = [
+    "EncoderLayer",
+    "PromptConditioning",
+    "apply_emphasis",
+    "encode_prompts",
+    "encoder_layer",
+    "final_layer_norm",
+    "special_tokens",
+    "tokenize_prompt",
+]
 
 
 def tokenize_prompt(tokenizer: Any, prompt: str) -> list[TokenChunk]:
-    """The prompt's weighted 77-token chunks for ``tokenizer``."""
+    """The prompt's weighted 77-token chunks for ``tokenizer`` (A1111's rule)."""
     return prompt_chunks(prompt, tokenize_function(tokenizer), special_tokens(tokenizer))
-
-
-def final_layer_norm(encoder: Any) -> torch.nn.Module:
-    """The final layer norm of a (flattened or wrapped) transformers CLIP text model."""
-    norm = getattr(encoder, "final_layer_norm", None)
-    if norm is None:
-        norm = encoder.text_model.final_layer_norm
-    return norm
 
 
 def apply_emphasis(embeddings: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -115,90 +77,29 @@ def apply_emphasis(embeddings: torch.Tensor, weights: torch.Tensor) -> torch.Ten
     return (weighted * scale).to(embeddings.dtype)
 
 
-@dataclass
-class EncodedChunks:
-    """One prompt through one text encoder."""
-
-    embeddings: torch.Tensor
-    """``[1, 77 * chunks, width]``."""
-    pooled: torch.Tensor | None
-    """``[1, projection]`` for the first chunk, from encoders that have a projection."""
-
-
 def encode_chunks(
     encoder: Any, chunks: Sequence[TokenChunk], layer: EncoderLayer, device: torch.device
 ) -> EncodedChunks:
-    """Run the chunks through ``encoder`` (as one batch), weight them and join them."""
-    layers = int(encoder.config.num_hidden_layers)
-    if layer.from_end > layers:
-        raise EngineError(
-            f"clip_skip {layer.from_end} is more than the text encoder's {layers} layers"
-        )
-    ids = torch.tensor([chunk.tokens for chunk in chunks], dtype=torch.long, device=device)
-    output = encoder(input_ids=ids, output_hidden_states=layer.from_end > 1)
-    if layer.from_end == 1:
-        hidden = output.last_hidden_state  # the final layer norm is already applied
-    else:
-        hidden = output.hidden_states[-layer.from_end]
-        if layer.final_layer_norm:
-            hidden = final_layer_norm(encoder)(hidden)
+    """Run the chunks through ``encoder`` (as one batch), weight them A1111's way, join them."""
+    rows = [chunk.tokens for chunk in chunks]
+    hidden, pooled = encoder_hidden_states(encoder, rows, layer, device)
     weights = torch.tensor([chunk.weights for chunk in chunks], device=device)
     weighted = apply_emphasis(hidden, weights)
-    pooled = getattr(output, "text_embeds", None)
     return EncodedChunks(
         embeddings=weighted.reshape(1, -1, weighted.shape[-1]),
         pooled=pooled[:1] if pooled is not None else None,
     )
 
 
-@dataclass
-class PromptConditioning:
-    """Both prompts, encoded: what replaces ``prompt`` / ``negative_prompt`` in the pipeline."""
-
-    prompt_embeds: torch.Tensor
-    negative_prompt_embeds: torch.Tensor
-    pooled_prompt_embeds: torch.Tensor | None
-    negative_pooled_prompt_embeds: torch.Tensor | None
-    chunks: int
-    """Chunks per prompt after padding (``prompt_embeds`` has ``77 * chunks`` positions)."""
-
-    def pipeline_arguments(self) -> dict[str, Any]:
-        arguments: dict[str, Any] = {
-            "prompt_embeds": self.prompt_embeds,
-            "negative_prompt_embeds": self.negative_prompt_embeds,
-        }
-        if self.pooled_prompt_embeds is not None:
-            arguments["pooled_prompt_embeds"] = self.pooled_prompt_embeds
-            arguments["negative_pooled_prompt_embeds"] = self.negative_pooled_prompt_embeds
-        return arguments
-
-
-def _encoders(pipeline: Any) -> list[tuple[Any, Any]]:
-    pairs = [(pipeline.tokenizer, pipeline.text_encoder)]
-    if getattr(pipeline, "text_encoder_2", None) is not None:
-        pairs.append((pipeline.tokenizer_2, pipeline.text_encoder_2))
-    return pairs
-
-
 def encode_prompt(
     pipeline: Any, prompt: str, layer: EncoderLayer, device: torch.device
 ) -> EncodedChunks:
-    """One prompt through every text encoder of the pipeline, channels joined."""
+    """One prompt through every text encoder of the pipeline, channels joined (A1111's rule)."""
     encoded = [
         encode_chunks(encoder, tokenize_prompt(tokenizer, prompt), layer, device)
-        for tokenizer, encoder in _encoders(pipeline)
+        for tokenizer, encoder in text_encoders(pipeline)
     ]
-    return _joined(encoded)
-
-
-def _joined(encoded: list[EncodedChunks]) -> EncodedChunks:
-    lengths = {part.embeddings.shape[1] for part in encoded}
-    if len(lengths) != 1:  # the encoders share one vocabulary: this would be a bug
-        raise EngineError(f"the text encoders cut the prompt into different chunks: {lengths}")
-    return EncodedChunks(
-        embeddings=torch.cat([part.embeddings for part in encoded], dim=-1),
-        pooled=encoded[-1].pooled,
-    )
+    return joined(encoded)
 
 
 def _empty_chunk_embedding(
@@ -206,9 +107,9 @@ def _empty_chunk_embedding(
 ) -> torch.Tensor:
     encoded = [
         encode_chunks(encoder, [empty_chunk(special_tokens(tokenizer))], layer, device)
-        for tokenizer, encoder in _encoders(pipeline)
+        for tokenizer, encoder in text_encoders(pipeline)
     ]
-    return _joined(encoded).embeddings
+    return joined(encoded).embeddings
 
 
 def _padded(embeddings: torch.Tensor, chunks: int, empty: torch.Tensor) -> torch.Tensor:
@@ -218,7 +119,7 @@ def _padded(embeddings: torch.Tensor, chunks: int, empty: torch.Tensor) -> torch
     return torch.cat([embeddings, empty.repeat(1, missing, 1)], dim=1)
 
 
-def encode_prompts(
+def encode_prompts_a1111(
     pipeline: Any,
     family: ModelFamily,
     positive: str,
@@ -226,7 +127,7 @@ def encode_prompts(
     clip_skip: int | None,
     device: torch.device | str,
 ) -> PromptConditioning:
-    """Encode a job's positive and negative prompt for ``pipeline`` (see the module docstring)."""
+    """Encode a job's positive and negative prompt with A1111's rule (see the module docstring)."""
     layer = encoder_layer(clip_skip, family)
     target = torch.device(device)
     with torch.inference_mode():
@@ -250,4 +151,23 @@ def encode_prompts(
         pooled_prompt_embeds=cond.pooled,
         negative_pooled_prompt_embeds=uncond.pooled,
         chunks=chunks,
+    )
+
+
+def encode_prompts(
+    pipeline: Any,
+    family: ModelFamily,
+    positive: str,
+    negative: str,
+    clip_skip: int | None,
+    device: torch.device | str,
+    weighting: PromptWeighting = "comfyui",
+) -> PromptConditioning:
+    """Encode a job's positive and negative prompt for ``pipeline`` with ``weighting``'s rule."""
+    if weighting == "comfyui":
+        return encode_prompts_comfyui(pipeline, family, positive, negative, clip_skip, device)
+    if weighting == "a1111":
+        return encode_prompts_a1111(pipeline, family, positive, negative, clip_skip, device)
+    raise EngineError(
+        f"unknown prompt weighting {weighting!r}; choose one of {', '.join(PROMPT_WEIGHTINGS)}"
     )
