@@ -89,7 +89,13 @@ def main() -> int:
             started = time.perf_counter()
             with torch.inference_mode():
                 conditioning = encode_prompts(
-                    pipeline, family, spec.positive, spec.negative, spec.clip_skip, "cpu"
+                    pipeline,
+                    family,
+                    spec.positive,
+                    spec.negative,
+                    spec.clip_skip,
+                    "cpu",
+                    weighting=spec.prompt_weighting,
                 )
                 direct = sample_image(
                     pipeline, family, spec, conditioning, model_sampling, lambda step: None

@@ -259,7 +259,13 @@ class LocalEngine:
         try:
             with torch.inference_mode():
                 conditioning = encode_prompts(
-                    pipeline, family, spec.positive, spec.negative, spec.clip_skip, self.device
+                    pipeline,
+                    family,
+                    spec.positive,
+                    spec.negative,
+                    spec.clip_skip,
+                    self.device,
+                    weighting=spec.prompt_weighting,
                 )
                 image = sample_image(
                     pipeline,
