@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from gaze.db.connection import Database
-from gaze.db.models import PresetRow, ResourceRow
+from gaze.db.models import ResourceRow
 from gaze.library.schema import Character
 from gaze.library.service import mentions
-from gaze.presets.references import uses_resource
-from gaze.presets.schema import Preset
+from gaze.presets.usage import presets_with_resource
 
 
 @dataclass(frozen=True)
@@ -25,16 +24,12 @@ class ResourceUser:
 
 def resource_users(database: Database, category: str, resource_id: str) -> list[ResourceUser]:
     """The presets using the resource, then (for an outfit) the characters wearing it."""
-    found: list[ResourceUser] = []
     with database.session() as session:
-        presets = session.execute(
-            select(PresetRow.slug, PresetRow.name, PresetRow.document)
-            .where(mentions(PresetRow.document, resource_id))
-            .order_by(PresetRow.name, PresetRow.id)
-        ).all()
-        for preset in presets:
-            if uses_resource(Preset.model_validate(preset.document), category, resource_id):
-                found.append(ResourceUser("preset", preset.name, preset.slug))
+        presets = presets_with_resource(session, category, resource_id)
+        found = [
+            ResourceUser("preset", preset.name, preset.slug)
+            for preset in sorted(presets, key=lambda preset: (preset.name, preset.id))
+        ]
         if category != "outfits":
             return found
         characters = session.execute(
