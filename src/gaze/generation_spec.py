@@ -41,6 +41,52 @@ class LoraSpec:
     clip_weight: float = 1.0
 
 
+LATENT_UPSCALERS = ("latent", "latent-bilinear", "latent-bicubic", "latent-area", "latent-bislerp")
+"""Second-pass upscalers that scale the latent (``latent`` = nearest-exact)."""
+PIXEL_UPSCALERS = (
+    "pixel-lanczos",
+    "pixel-bicubic",
+    "pixel-bilinear",
+    "pixel-area",
+    "pixel-nearest-exact",
+)
+"""Second-pass upscalers that decode, scale the pixels and encode again."""
+RESIZE_MODES = ("crop", "stretch", "pad")
+"""How an init image meets a job's size of another aspect (crop to fill, stretch, pad)."""
+DEFAULT_IMG2IMG_DENOISE = 0.75
+DEFAULT_MASK_BLUR = 4
+DEFAULT_MASK_GROW = 6
+
+
+def is_upscale_model(upscaler: str) -> bool:
+    """Whether a second pass's ``upscaler`` names a model file (under ``upscale_models/``)."""
+    return upscaler not in LATENT_UPSCALERS and upscaler not in PIXEL_UPSCALERS
+
+
+@dataclass(frozen=True)
+class HiresSpec:
+    """A second pass: upscale the first pass's result by ``scale`` and sample it again."""
+
+    scale: float = 1.5
+    denoise: float = 0.5
+    steps: int | None = None
+    """None: the first pass's steps."""
+    upscaler: str = "latent"
+    """One of LATENT_UPSCALERS or PIXEL_UPSCALERS, or an upscale model file (relative path)."""
+    sampler: str | None = None
+    """None: the first pass's sampler (and likewise the scheduler)."""
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """An image a job starts from: a path under the media folder and its content's SHA-256."""
+
+    path: str
+    """``inputs/<id>.png`` (an upload) or a gallery image (``presets/<slug>/gen_....png``)."""
+    sha256: str
+
+
 @dataclass(frozen=True)
 class GenerationSpec:
     """Plain data: one generation, independent of presets, HTTP and storage.
@@ -67,6 +113,18 @@ class GenerationSpec:
     workflow_template: dict[str, Any] | None = field(default=None, hash=False)
     """A custom ComfyUI workflow (API format with placeholders, see
     gaze.workflow_templates); None = the built-in graph."""
+    init_image: SourceImage | None = None
+    """img2img: start from this image (at ``width`` x ``height``) instead of empty noise."""
+    denoise: float = 1.0
+    """How much of the schedule runs: 1 = all (txt2img); img2img's strength."""
+    resize: str | None = None
+    """One of RESIZE_MODES when the init image's aspect differs from the job's; None: stretch
+    (the size was taken from the init image, so only rounding to 8 px differs)."""
+    mask: SourceImage | None = None
+    """Inpainting (with ``init_image``): repaint where the mask is white."""
+    mask_blur: int = DEFAULT_MASK_BLUR
+    mask_grow: int = DEFAULT_MASK_GROW
+    hires: HiresSpec | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -77,4 +135,9 @@ class GenerationSpec:
     def from_dict(cls, data: dict[str, Any]) -> GenerationSpec:
         values = dict(data)
         values["loras"] = tuple(LoraSpec(**lora) for lora in values.get("loras", ()))
+        for name in ("init_image", "mask"):
+            if values.get(name) is not None:
+                values[name] = SourceImage(**values[name])
+        if values.get("hires") is not None:
+            values["hires"] = HiresSpec(**values["hires"])
         return cls(**values)

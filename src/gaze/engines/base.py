@@ -97,6 +97,10 @@ class Engine(Protocol):
         """VAE file names this backend can load, relative posix paths."""
         ...
 
+    def upscale_models(self) -> list[str]:
+        """Upscale model files (ESRGAN family, ``.pth``/``.safetensors``), relative posix paths."""
+        ...
+
     def samplers(self) -> list[str]:
         """Sampler names (ComfyUI's) this backend runs."""
         ...

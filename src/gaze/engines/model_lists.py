@@ -19,12 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from gaze.engines.base import Engine, EngineError
-from gaze.generation_spec import GenerationSpec
+from gaze.generation_spec import GenerationSpec, is_upscale_model
 from gaze.workflow_templates import template_models, template_of
 
 log = logging.getLogger(__name__)
 
-FOLDER_LABELS = {"checkpoints": "checkpoint", "loras": "LoRA", "vae": "VAE"}
+FOLDER_LABELS = {
+    "checkpoints": "checkpoint",
+    "loras": "LoRA",
+    "vae": "VAE",
+    "upscale_models": "upscale model",
+}
 CUSTOM_WORKFLOWS = "support for custom ComfyUI workflows"
 
 
@@ -52,6 +57,8 @@ def model_needs(spec: GenerationSpec, template: dict[str, Any] | None = None) ->
         needs += [ModelNeed("loras", lora.name) for lora in spec.loras]
         if spec.vae:
             needs.append(ModelNeed("vae", spec.vae))
+        if spec.hires is not None and is_upscale_model(spec.hires.upscaler):
+            needs.append(ModelNeed("upscale_models", spec.hires.upscaler))
     else:
         used = template_models(template)
         if used.uses_checkpoint:
@@ -99,6 +106,7 @@ class ModelLists:
     loras: frozenset[str]
     vaes: frozenset[str]
     runs_workflow_templates: bool = False
+    upscale_models: frozenset[str] = frozenset()
     samplers: frozenset[str] | None = None
     """None: not known (an engine that could not say); then any name is tried."""
     schedulers: frozenset[str] | None = None
@@ -106,9 +114,12 @@ class ModelLists:
     backend: str = ""
 
     def has(self, need: ModelNeed) -> bool:
-        files = {"checkpoints": self.checkpoints, "loras": self.loras, "vae": self.vaes}.get(
-            need.folder, frozenset()
-        )
+        files = {
+            "checkpoints": self.checkpoints,
+            "loras": self.loras,
+            "vae": self.vaes,
+            "upscale_models": self.upscale_models,
+        }.get(need.folder, frozenset())
         return need.name in files or _posix(need.name) in files
 
     def unmet(self, requirements: Requirements) -> list[str]:
@@ -136,6 +147,7 @@ def model_lists(engine: Engine) -> ModelLists | None:
             frozenset(engine.loras()),
             frozenset(engine.vaes()),
             runs_workflow_templates=engine.capabilities.runs_workflow_templates,
+            upscale_models=frozenset(engine.upscale_models()),
             samplers=frozenset(engine.samplers()),
             schedulers=frozenset(engine.schedulers()),
             prompt_weightings=frozenset(engine.capabilities.prompt_weightings),
@@ -173,6 +185,7 @@ def preflight_problem(spec: GenerationSpec, lists: Sequence[ModelLists]) -> str 
         frozenset().union(*(backend.loras for backend in lists)),
         frozenset().union(*(backend.vaes for backend in lists)),
         runs_workflow_templates=True,
+        upscale_models=frozenset().union(*(backend.upscale_models for backend in lists)),
         samplers=_union_or_unknown(backend.samplers for backend in lists),
         schedulers=_union_or_unknown(backend.schedulers for backend in lists),
         prompt_weightings=frozenset().union(*(b.prompt_weightings for b in lists)),

@@ -33,13 +33,16 @@ def build_engine(name: str, settings: Settings) -> Engine:
             device=settings.device,
             threads=settings.cpu_threads,
             cache_size=settings.engine_cache,
+            media_dir=settings.resolved_media_dir,
         )
     if name.startswith(("http://", "https://")):
         if not urlsplit(name).hostname:
             raise UnknownBackend(f"backend {name!r} in GAZE_BACKENDS has no host name")
         from gaze.engines.comfyui.engine import ComfyUIEngine
 
-        return ComfyUIEngine(name, timeout=settings.comfyui_timeout)
+        return ComfyUIEngine(
+            name, timeout=settings.comfyui_timeout, media_dir=settings.resolved_media_dir
+        )
     raise UnknownBackend(
         f"unknown backend {name!r} in GAZE_BACKENDS: use 'local' or a ComfyUI URL (http://host:8188)"
     )

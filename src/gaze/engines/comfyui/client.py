@@ -24,6 +24,7 @@ LOADER_INPUTS: dict[str, tuple[str, str]] = {
     "checkpoints": ("CheckpointLoaderSimple", "ckpt_name"),
     "loras": ("LoraLoader", "lora_name"),
     "vae": ("VAELoader", "vae_name"),
+    "upscale_models": ("UpscaleModelLoader", "model_name"),
 }
 
 MAX_FRAME_BYTES = 64 * 2**20

@@ -22,6 +22,7 @@ import io
 import threading
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 from PIL import Image, UnidentifiedImageError
@@ -49,7 +50,7 @@ T = TypeVar("T")
 
 HEALTH_REQUEST_TIMEOUT = 5.0
 """Seconds a health check or a model listing may wait for each answer."""
-MODEL_FOLDERS = ("checkpoints", "loras", "vae")
+MODEL_FOLDERS = ("checkpoints", "loras", "vae", "upscale_models")
 SAMPLING_CHOICES: dict[str, tuple[str, str]] = {
     "samplers": ("KSampler", "sampler_name"),
     "schedulers": ("KSampler", "scheduler"),
@@ -143,6 +144,7 @@ class ComfyUIEngine:
         request_timeout: float = 15.0,
         model_list_ttl: float = 10.0,
         unreachable_retry: float = 10.0,
+        media_dir: Path | None = None,
     ) -> None:
         if workflow_template is not None:
             problems = validate_template(workflow_template)
@@ -150,6 +152,8 @@ class ComfyUIEngine:
                 raise TemplateError(problems)
         self.name = url
         self.url = url.rstrip("/")
+        self.media_dir = media_dir
+        """Where a spec's init image and mask live (their paths are relative to it)."""
         self.workflow_template = workflow_template
         self.timeouts = Timeouts(
             connect=connect_timeout, request=request_timeout, no_progress=timeout
@@ -169,6 +173,9 @@ class ComfyUIEngine:
 
     def vaes(self) -> list[str]:
         return [_posix(name) for name in self._listed("vae")]
+
+    def upscale_models(self) -> list[str]:
+        return [_posix(name) for name in self._listed("upscale_models")]
 
     def samplers(self) -> list[str]:
         return self._listed("samplers")

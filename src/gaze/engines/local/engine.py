@@ -56,6 +56,7 @@ from gaze.sampling.names import SCHEDULER_NAMES
 from gaze.sampling.registry import SAMPLER_NAMES
 
 MODEL_SUFFIX = ".safetensors"
+UPSCALE_MODEL_SUFFIXES = (".safetensors", ".pth")
 SIZE_MULTIPLE = 8
 
 
@@ -63,14 +64,15 @@ class _Cancelled(Exception):
     """Raised from the step callback to leave the sampling loop at once."""
 
 
-def list_model_files(folder: Path) -> list[str]:
-    """``*.safetensors`` files under ``folder`` (recursively), as sorted relative posix paths."""
+def list_model_files(folder: Path, suffixes: tuple[str, ...] = (MODEL_SUFFIX,)) -> list[str]:
+    """Files with one of ``suffixes`` under ``folder`` (recursively), as sorted relative posix
+    paths."""
     if not folder.is_dir():
         return []
     return sorted(
         path.relative_to(folder).as_posix()
-        for path in folder.rglob(f"*{MODEL_SUFFIX}")
-        if path.is_file()
+        for path in folder.rglob("*")
+        if path.suffix in suffixes and path.is_file()
     )
 
 
@@ -103,8 +105,11 @@ class LocalEngine:
         threads: int | None = None,
         cache_size: int | None = None,
         kept_loras: int = DEFAULT_KEPT_ADAPTERS,
+        media_dir: Path | None = None,
     ) -> None:
         self.models_dir = Path(models_dir)
+        self.media_dir = Path(media_dir) if media_dir is not None else None
+        """Where a spec's init image and mask live (their paths are relative to it)."""
         self.cache_dir = Path(cache_dir)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.dtype = torch.float16 if self.device.startswith("cuda") else torch.float32
@@ -138,6 +143,10 @@ class LocalEngine:
     def vae_dir(self) -> Path:
         return self.models_dir / "vae"
 
+    @property
+    def upscale_models_dir(self) -> Path:
+        return self.models_dir / "upscale_models"
+
     def checkpoints(self) -> list[str]:
         return list_model_files(self.checkpoints_dir)
 
@@ -146,6 +155,9 @@ class LocalEngine:
 
     def vaes(self) -> list[str]:
         return list_model_files(self.vae_dir)
+
+    def upscale_models(self) -> list[str]:
+        return list_model_files(self.upscale_models_dir, UPSCALE_MODEL_SUFFIXES)
 
     def samplers(self) -> list[str]:
         return list(SAMPLER_NAMES)
