@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from gaze.workflow_templates import template_models, template_of, validate_template
-from tests.comfyui.template_examples import EXAMPLE_SPEC as SPEC
-from tests.comfyui.template_examples import fixed_vae_template, with_template
-from tests.comfyui.template_examples import text_to_image_template as template
+from tests.support.template_examples import EXAMPLE_SPEC as SPEC
+from tests.support.template_examples import fixed_vae_template, with_template
+from tests.support.template_examples import text_to_image_template as template
 
 
 def test_a_good_template_has_no_problems() -> None:

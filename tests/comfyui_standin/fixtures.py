@@ -1,6 +1,6 @@
 """pytest fixtures for tests that talk to stand-in ComfyUI servers on loopback ports.
 
-A conftest makes them available with ``from tests.comfyui_standin.fixtures import ...``.
+tests/conftest.py makes them available to every test.
 """
 
 from __future__ import annotations

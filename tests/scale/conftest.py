@@ -10,9 +10,6 @@ import pytest
 from devkit.cluster import Cluster, open_cluster
 from gaze.examples import DEMO_CHECKPOINT
 from tests.comfyui_standin import ComfyUIStandIn, StandInFactory
-from tests.comfyui_standin.fixtures import standin_factory
-
-__all__ = ["cluster", "standin_factory"]
 
 
 @pytest.fixture

@@ -14,8 +14,25 @@ ServerFactory = Callable[..., GazeServer]
 """A fixture that starts servers for one test and stops them after it (see each fixture's
 arguments)."""
 
+GazeFactory = Callable[..., GazeServer]
+"""``gaze_with(url_or_local, ...)``: a started `gaze serve` with those backends."""
+
 SHARED_SERVER_ENV = {"GAZE_AUTH_FAILURE_LIMIT": "1000"}
 """For a server many tests share: the wrong keys some send on purpose lock no one out."""
+
+JOBS_ENV = {
+    "GAZE_WEBHOOK_ALLOW_PRIVATE": "true",
+    "GAZE_WEBHOOK_RETRY_SECONDS": "0.2",
+    "GAZE_WEBHOOK_TIMEOUT_SECONDS": "3",
+    "GAZE_EVENTS_HEARTBEAT_SECONDS": "1",
+}
+"""For the jobs, events and webhooks tests: quick webhook retries and heartbeats."""
+
+EDGE_TIMEOUT = 3
+"""Seconds the edge server gives request heads and bodies."""
+
+PROXIED_PASSWORD = "proxied admin secret"
+"""The admin password of the server behind a proxy."""
 
 
 class GazeServers:
