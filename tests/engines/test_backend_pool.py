@@ -50,7 +50,7 @@ class LocalEngine:
     """An in-process engine: always up, runs no custom workflows."""
 
     name = "local"
-    capabilities = EngineCapabilities(samplers=("euler",), schedulers=("normal",))
+    capabilities = EngineCapabilities()
 
     def health(self) -> BackendHealth:
         return BackendHealth(up=True, queue_remaining=None, detail="")
@@ -63,6 +63,15 @@ class LocalEngine:
 
     def vaes(self) -> list[str]:
         return []
+
+    def upscale_models(self) -> list[str]:
+        return []
+
+    def samplers(self) -> list[str]:
+        return ["euler"]
+
+    def schedulers(self) -> list[str]:
+        return ["normal"]
 
     def generate(
         self, spec: GenerationSpec, on_progress: ProgressCallback, cancel: CancelToken

@@ -11,7 +11,7 @@ from gaze.engines.model_lists import (
     model_needs,
     preflight_problem,
 )
-from gaze.generation_spec import GenerationSpec, LoraSpec
+from gaze.generation_spec import GenerationSpec, HiresSpec, LoraSpec
 from tests.support.template_examples import (
     fixed_vae_template,
     text_to_image_template,
@@ -106,8 +106,64 @@ def test_preflight_names_what_no_backend_has() -> None:
 
 def test_preflight_when_the_models_are_spread_over_backends() -> None:
     problem = preflight_problem(SPEC, [lists(vaes=()), lists(checkpoints=())])
-    assert problem == "no single backend has all of this generation's models"
+    assert problem == "no single backend has everything this generation needs"
 
 
 def test_preflight_without_reachable_backends() -> None:
     assert preflight_problem(SPEC, []) == "no backend is reachable to check the models against"
+
+
+def sampling_lists(
+    backend: str,
+    samplers: tuple[str, ...] | None = ("euler", "dpmpp_2m"),
+    schedulers: tuple[str, ...] | None = ("normal", "karras"),
+    weightings: tuple[str, ...] = ("comfyui",),
+    upscale_models: tuple[str, ...] = (),
+) -> ModelLists:
+    return dataclasses.replace(
+        lists(),
+        samplers=None if samplers is None else frozenset(samplers),
+        schedulers=None if schedulers is None else frozenset(schedulers),
+        prompt_weightings=frozenset(weightings),
+        upscale_models=frozenset(upscale_models),
+        backend=backend,
+    )
+
+
+def test_a_sampler_or_scheduler_no_backend_runs_is_named_with_the_backends() -> None:
+    backends = [sampling_lists("local"), sampling_lists("http://gpu:8188")]
+    spec = dataclasses.replace(SPEC, sampler="lcm", scheduler="beta")
+    assert preflight_problem(spec, backends) == (
+        "not available on any backend (local, http://gpu:8188): sampler 'lcm', scheduler 'beta'"
+    )
+    assert preflight_problem(dataclasses.replace(SPEC, sampler="dpmpp_2m"), backends) is None
+
+
+def test_a_backend_that_could_not_say_what_it_runs_is_not_held_to_a_list() -> None:
+    spec = dataclasses.replace(SPEC, sampler="lcm")
+    assert lacking(sampling_lists("x", samplers=None, schedulers=None), spec) == []
+
+
+def test_a1111_weighting_needs_a_backend_that_offers_it() -> None:
+    spec = dataclasses.replace(SPEC, prompt_weighting="a1111")
+    comfy_only = [sampling_lists("http://gpu:8188")]
+    assert preflight_problem(spec, comfy_only) == (
+        "not available on any backend (http://gpu:8188): prompt weighting 'a1111'"
+    )
+    both = [*comfy_only, sampling_lists("local", weightings=("comfyui", "a1111"))]
+    assert preflight_problem(spec, both) is None
+
+
+def test_a_custom_workflow_picks_its_own_sampler() -> None:
+    spec = with_template(dataclasses.replace(SPEC, sampler="lcm"), text_to_image_template())
+    assert Requirements.of(spec).sampler is None
+    assert "sampler 'lcm'" not in lacking(sampling_lists("x"), spec)
+
+
+def test_a_hires_upscale_model_is_needed_like_a_lora_and_methods_are_not() -> None:
+    model = dataclasses.replace(SPEC, hires=HiresSpec(upscaler="4x/ultrasharp.pth"))
+    method = dataclasses.replace(SPEC, hires=HiresSpec(upscaler="pixel-lanczos"))
+    assert ModelNeed("upscale_models", "4x/ultrasharp.pth") in model_needs(model)
+    assert all(need.folder != "upscale_models" for need in model_needs(method))
+    assert lacking(sampling_lists("x"), model) == ["upscale model '4x/ultrasharp.pth'"]
+    assert lacking(sampling_lists("x", upscale_models=("4x/ultrasharp.pth",)), model) == []

@@ -1,6 +1,7 @@
 """Weighted prompts cut into 77-token chunks the way A1111 does (pure; a word-per-token tokenizer).
 
-The real CLIP tokenizer is checked against the same rules in tests/engines/test_prompt_encoding.py.
+The real CLIP tokenizer is checked against the same rules in
+tests/engines/local/test_prompt_encoding.py.
 """
 
 from __future__ import annotations

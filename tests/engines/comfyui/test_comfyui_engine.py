@@ -19,6 +19,8 @@ from gaze.engines.base import (
 from gaze.engines.comfyui.engine import ComfyUIEngine
 from gaze.generation_spec import LoraSpec
 from tests.comfyui_standin import ComfyUIStandIn, StandInFactory
+from tests.comfyui_standin.node_catalog import SAMPLER_NAMES as STANDIN_SAMPLERS
+from tests.comfyui_standin.node_catalog import SCHEDULER_NAMES as STANDIN_SCHEDULERS
 from tests.engines.comfyui.engine_jobs import Job, ProgressLog, same_pixels, spec, state, wait_until
 
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -27,11 +29,19 @@ UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 # -- success ----------------------------------------------------------------------------
 
 
-def test_declares_custom_workflows_and_leaves_sampler_names_to_the_server() -> None:
+def test_declares_custom_workflows_and_comfyui_weighting_only() -> None:
     capabilities = ComfyUIEngine("http://127.0.0.1:1").capabilities
     assert capabilities == EngineCapabilities(
-        samplers=None, schedulers=None, runs_workflow_templates=True
+        prompt_weightings=("comfyui",), runs_workflow_templates=True
     )
+
+
+def test_lists_the_samplers_and_schedulers_of_the_servers_ksampler(
+    standin: ComfyUIStandIn,
+) -> None:
+    engine = ComfyUIEngine(standin.url)
+    assert engine.samplers() == list(STANDIN_SAMPLERS)
+    assert engine.schedulers() == list(STANDIN_SCHEDULERS)
 
 
 def test_generates_the_image_with_monotonic_progress(standin: ComfyUIStandIn) -> None:

@@ -198,7 +198,7 @@ def _encode_ids(encoder: Any, ids: tuple[int, ...], from_end: int, norm: bool) -
 
 def test_long_prompts_are_encoded_chunk_by_chunk_and_joined(sd1: Any) -> None:
     pipeline = sd1.pipeline
-    conditioning = encode_prompts(pipeline, "sd1", LONG, "blurry", None, "cpu")
+    conditioning = encode_prompts(pipeline, "sd1", LONG, "blurry", None, "cpu", weighting="a1111")
     chunks = tokenize_prompt(pipeline.tokenizer, LONG)
     assert len(chunks) == conditioning.chunks == 3
     assert conditioning.prompt_embeds.shape == (1, 3 * 77, 32)
@@ -213,22 +213,28 @@ def test_the_shorter_prompt_is_padded_with_empty_prompt_chunks(sd1: Any) -> None
     empty = _encode_ids(
         pipeline.text_encoder, empty_chunk(special_tokens(pipeline.tokenizer)).tokens, 1, True
     )
-    long_positive = encode_prompts(pipeline, "sd1", LONG, "blurry", None, "cpu")
-    short_alone = encode_prompts(pipeline, "sd1", "blurry", "", None, "cpu").prompt_embeds
+    long_positive = encode_prompts(pipeline, "sd1", LONG, "blurry", None, "cpu", weighting="a1111")
+    short_alone = encode_prompts(
+        pipeline, "sd1", "blurry", "", None, "cpu", weighting="a1111"
+    ).prompt_embeds
     negative = long_positive.negative_prompt_embeds
     assert negative.shape == long_positive.prompt_embeds.shape
     torch.testing.assert_close(negative[:, :77], short_alone)
     for index in (1, 2):
         torch.testing.assert_close(negative[:, index * 77 : (index + 1) * 77], empty)
-    long_negative = encode_prompts(pipeline, "sd1", "blurry", LONG, None, "cpu")
+    long_negative = encode_prompts(pipeline, "sd1", "blurry", LONG, None, "cpu", weighting="a1111")
     assert long_negative.chunks == 3
     torch.testing.assert_close(long_negative.prompt_embeds[:, 77:154], empty)
 
 
 def test_emphasis_scales_tokens_and_restores_the_chunk_mean(sd1: Any) -> None:
     pipeline = sd1.pipeline
-    plain = encode_prompts(pipeline, "sd1", "a cat on grass", "", None, "cpu").prompt_embeds
-    weighted = encode_prompts(pipeline, "sd1", "a (cat:1.5) on grass", "", None, "cpu")
+    plain = encode_prompts(
+        pipeline, "sd1", "a cat on grass", "", None, "cpu", weighting="a1111"
+    ).prompt_embeds
+    weighted = encode_prompts(
+        pipeline, "sd1", "a (cat:1.5) on grass", "", None, "cpu", weighting="a1111"
+    )
     (chunk,) = tokenize_prompt(pipeline.tokenizer, "a (cat:1.5) on grass")
     weights = torch.tensor(chunk.weights)
     assert weights[2] == 1.5 and torch.all(weights[torch.arange(77) != 2] == 1.0)
@@ -254,7 +260,7 @@ def test_apply_emphasis_leaves_unit_weights_alone() -> None:
 
 def test_sdxl_pooled_embedding_comes_from_the_first_chunk(sdxl: Any) -> None:
     pipeline = sdxl.pipeline
-    conditioning = encode_prompts(pipeline, "sdxl", LONG, "blurry", None, "cpu")
+    conditioning = encode_prompts(pipeline, "sdxl", LONG, "blurry", None, "cpu", weighting="a1111")
     first = tokenize_prompt(pipeline.tokenizer_2, LONG)[0]
     with torch.inference_mode():
         pooled = pipeline.text_encoder_2(torch.tensor([first.tokens])).text_embeds
@@ -272,14 +278,14 @@ def test_sdxl_pooled_embedding_comes_from_the_first_chunk(sdxl: Any) -> None:
 
 def test_sdxl_empty_negative_is_zero_then_padded(sdxl: Any) -> None:
     pipeline = sdxl.pipeline
-    short = encode_prompts(pipeline, "sdxl", SHORT, "", None, "cpu")
+    short = encode_prompts(pipeline, "sdxl", SHORT, "", None, "cpu", weighting="a1111")
     assert torch.count_nonzero(short.negative_prompt_embeds) == 0
     assert torch.count_nonzero(short.negative_pooled_prompt_embeds) == 0
     assert short.negative_prompt_embeds.shape == short.prompt_embeds.shape
-    long = encode_prompts(pipeline, "sdxl", LONG, "  ", None, "cpu")
+    long = encode_prompts(pipeline, "sdxl", LONG, "  ", None, "cpu", weighting="a1111")
     assert torch.count_nonzero(long.negative_prompt_embeds[:, :77]) == 0
     assert torch.count_nonzero(long.negative_prompt_embeds[:, 77:]) > 0  # empty-prompt chunks
-    sd1_like = encode_prompts(pipeline, "sdxl", SHORT, "blurry", None, "cpu")
+    sd1_like = encode_prompts(pipeline, "sdxl", SHORT, "blurry", None, "cpu", weighting="a1111")
     assert torch.count_nonzero(sd1_like.negative_prompt_embeds) > 0
 
 
@@ -290,25 +296,19 @@ def _pixels(engine: LocalEngine, spec: GenerationSpec) -> bytes:
     return engine.generate(spec, lambda _: None, CancelToken()).image.tobytes()
 
 
-def test_engine_matches_diffusers_own_prompt_handling_on_short_prompts(
+def test_both_weightings_agree_on_unweighted_prompts_and_differ_on_weighted_ones(
     engine: LocalEngine,
 ) -> None:
-    for spec, negative in (
-        (SPEC, "blurry"),
-        (dataclasses.replace(SPEC, checkpoint=SDXL_NAME, negative=""), None),
-    ):
-        ours = _pixels(engine, spec)
-        with torch.inference_mode():
-            direct = engine.pipeline(
-                prompt=spec.positive,
-                negative_prompt=negative,
-                width=spec.width,
-                height=spec.height,
-                num_inference_steps=spec.steps,
-                guidance_scale=spec.cfg,
-                generator=torch.Generator().manual_seed(spec.seed),
-            ).images[0]
-        assert ours == direct.tobytes(), spec.checkpoint
+    for checkpoint in (SD1_NAME, SDXL_NAME):
+        spec = dataclasses.replace(SPEC, checkpoint=checkpoint)
+        plain = dataclasses.replace(spec, positive="a cat, grass")
+        assert _pixels(engine, plain) == _pixels(
+            engine, dataclasses.replace(plain, prompt_weighting="a1111")
+        ), checkpoint
+        weighted = dataclasses.replace(spec, positive="a (cat:1.4), grass")
+        assert _pixels(engine, weighted) != _pixels(
+            engine, dataclasses.replace(weighted, prompt_weighting="a1111")
+        ), checkpoint
 
 
 @pytest.mark.parametrize("checkpoint", [SD1_NAME, SDXL_NAME])
