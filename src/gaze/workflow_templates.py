@@ -4,22 +4,40 @@ A template is a workflow in ComfyUI's API format ("Export (API)"): an object map
 to ``{"class_type": ..., "inputs": {...}}``, in which some input values are placeholders that
 a backend fills from the job's GenerationSpec when it runs the job:
 
-==================  ===================
-placeholder         filled with
-==================  ===================
-``{{prompt}}``      spec.positive
-``{{negative}}``    spec.negative
-``{{checkpoint}}``  spec.checkpoint
-``{{sampler}}``     spec.sampler
-``{{scheduler}}``   spec.scheduler
-``{{seed}}``        spec.seed
-``{{width}}``       spec.width
-``{{height}}``      spec.height
-``{{steps}}``       spec.steps
-``{{cfg}}``         spec.cfg
-==================  ===================
+============================  ==========================================================
+placeholder                   filled with
+============================  ==========================================================
+``{{prompt}}``                spec.positive
+``{{negative}}``              spec.negative
+``{{checkpoint}}``            spec.checkpoint
+``{{sampler}}``               spec.sampler
+``{{scheduler}}``             spec.scheduler
+``{{seed}}``                  spec.seed
+``{{width}}``                 spec.width
+``{{height}}``                spec.height
+``{{steps}}``                 spec.steps
+``{{cfg}}``                   spec.cfg
+``{{denoise}}``               spec.denoise (1.0 without an init image)
+``{{init_image}}``            the init image's name on the server (a LoadImage ``image``)
+``{{mask}}``                  the mask's name on the server (a LoadImageMask ``image``)
+``{{hires_scale}}``           spec.hires.scale
+``{{hires_denoise}}``         spec.hires.denoise
+``{{hires_steps}}``           spec.hires.steps, else spec.steps
+``{{hires_width}}``           the hires width, ``round(width * scale / 8) * 8``
+``{{hires_height}}``          the hires height, likewise
+``{{hires_upscaler}}``        spec.hires.upscaler (an upscale model file, or GAZE's name)
+``{{hires_upscale_method}}``  ComfyUI's upscale_method for it (nearest-exact, bilinear,
+                              bicubic, area, bislerp, lanczos; lanczos after a model)
+``{{hires_sampler}}``         spec.hires.sampler, else spec.sampler
+``{{hires_scheduler}}``       spec.hires.scheduler, else spec.scheduler
+============================  ==========================================================
 
 ``{{prompt}}`` and ``{{seed}}`` are required; a template without them would ignore the job.
+The image and hires placeholders go both ways: a job with an init image, a mask or a hires
+pass needs a template that uses ``{{init_image}}``, ``{{mask}}`` or a ``{{hires_...}}``
+placeholder, and a template using one needs a job that has it (the backend says which is
+missing when it fills the template). GAZE prepares the init image and mask at the job's size
+and uploads them to the server before queueing, so a template only loads them.
 The marker ``"{{loras}}"`` stands for the spec's LoRAs: it must be the whole ``lora_name`` of
 one ``LoraLoader`` node whose ``model`` and ``clip`` inputs are links. A template needs an
 output node (SaveImage or PreviewImage).
@@ -42,10 +60,34 @@ from gaze.generation_spec import GenerationSpec
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
-TEXT_PLACEHOLDERS = ("prompt", "negative", "checkpoint", "sampler", "scheduler")
-INT_PLACEHOLDERS = ("seed", "width", "height", "steps")
-FLOAT_PLACEHOLDERS = ("cfg",)
+TEXT_PLACEHOLDERS = (
+    "prompt",
+    "negative",
+    "checkpoint",
+    "sampler",
+    "scheduler",
+    "init_image",
+    "mask",
+    "hires_upscaler",
+    "hires_upscale_method",
+    "hires_sampler",
+    "hires_scheduler",
+)
+INT_PLACEHOLDERS = (
+    "seed",
+    "width",
+    "height",
+    "steps",
+    "hires_steps",
+    "hires_width",
+    "hires_height",
+)
+FLOAT_PLACEHOLDERS = ("cfg", "denoise", "hires_scale", "hires_denoise")
 VALUE_PLACEHOLDERS = TEXT_PLACEHOLDERS + INT_PLACEHOLDERS + FLOAT_PLACEHOLDERS
+IMAGE_PLACEHOLDERS = ("init_image", "mask")
+"""Filled only for a job with that image, and required by one."""
+HIRES_PLACEHOLDERS = tuple(name for name in VALUE_PLACEHOLDERS if name.startswith("hires_"))
+"""Filled only for a job with a hires pass; a job with one needs at least one of them."""
 LORAS_MARKER = "loras"
 REQUIRED_PLACEHOLDERS = ("prompt", "seed")
 OUTPUT_NODE_TYPES = frozenset({"SaveImage", "PreviewImage"})
@@ -192,11 +234,15 @@ class TemplateModels:
     """The ``{{loras}}`` marker is there: the spec's LoRAs are loaded."""
     fixed: tuple[tuple[str, str], ...]
     """``(folder, file)`` named literally by loader inputs, in node order."""
+    uses_hires_upscaler: bool = False
+    """``{{hires_upscaler}}`` appears: the hires pass's upscale model file (if it names one)
+    is loaded."""
 
 
 def template_models(doc: Template) -> TemplateModels:
     """The model files ``doc`` loads (``doc`` must be a valid template)."""
     uses_checkpoint = False
+    uses_hires_upscaler = False
     fixed: list[tuple[str, str]] = []
     for node in doc.values():
         for name, value in node["inputs"].items():
@@ -205,12 +251,26 @@ def template_models(doc: Template) -> TemplateModels:
             placeholders = PLACEHOLDER.findall(value)
             if "checkpoint" in placeholders:
                 uses_checkpoint = True
+            if "hires_upscaler" in placeholders:
+                uses_hires_upscaler = True
             if name in MODEL_INPUT_FOLDERS and not placeholders and value:
                 fixed.append((MODEL_INPUT_FOLDERS[name], value))
     return TemplateModels(
         uses_checkpoint=uses_checkpoint,
         uses_loras=loras_marker_node(doc) is not None,
         fixed=tuple(dict.fromkeys(fixed)),
+        uses_hires_upscaler=uses_hires_upscaler,
+    )
+
+
+def template_placeholders(doc: Template) -> frozenset[str]:
+    """Every placeholder name that appears in ``doc``'s input values."""
+    return frozenset(
+        name
+        for node in doc.values()
+        for value in node["inputs"].values()
+        if isinstance(value, str)
+        for name in PLACEHOLDER.findall(value)
     )
 
 

@@ -10,7 +10,8 @@ control surface lives under ``/_standin/``, outside ComfyUI's namespace:
   interrupted, checkpoint loads and the loaded checkpoint, websocket drops and refusals,
   and per prompt when it succeeded (``succeeded_at``: time.monotonic(), and
   ``succeeded_at_unix``: time.time(), to compare with other processes' clocks) and when its
-  history entry was written (``completed_at``, time.monotonic()).
+  history entry was written (``completed_at``, time.monotonic()), and the files uploaded
+  to its input folder (``input_files``).
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from tests.comfyui_standin.behaviour import StandInBehaviour
 from tests.comfyui_standin.node_catalog import MODEL_FOLDERS, build_catalog
+from tests.comfyui_standin.node_type import NodeType
 from tests.comfyui_standin.prompt_queue import PromptQueue
 from tests.comfyui_standin.prompt_runner import PromptRunner
 from tests.comfyui_standin.prompt_validation import validate_prompt
+from tests.comfyui_standin.uploads import stored_paths, upload_image
 from tests.comfyui_standin.websocket_hub import WebSocketHub
 
 CONTROL_PREFIX = "/_standin"
@@ -87,7 +90,7 @@ class StandInApp:
         extra_data = dict(body.get("extra_data", {}))
         if "client_id" in body:
             extra_data["client_id"] = body["client_id"]
-        result = validate_prompt(prompt, build_catalog(self.models))
+        result = validate_prompt(prompt, self._catalog())
         if not result.ok:
             return JSONResponse(
                 {"error": result.error, "node_errors": result.node_errors}, status_code=400
@@ -170,12 +173,17 @@ class StandInApp:
             headers={"Content-Disposition": f'filename="{os.path.basename(filename)}"'},
         )
 
+    async def post_upload_image(self, request: Request) -> Response:
+        if self.behaviour.upload_status is not None:
+            return Response(status_code=self.behaviour.upload_status)
+        return await upload_image(request, self.stored_files)
+
     async def get_object_info(self, request: Request) -> Response:
-        catalog = build_catalog(self.models)
+        catalog = self._catalog()
         return JSONResponse({name: node.object_info() for name, node in catalog.items()})
 
     async def get_object_info_node(self, request: Request) -> Response:
-        catalog = build_catalog(self.models)
+        catalog = self._catalog()
         node_class = request.path_params["node_class"]
         node = catalog.get(node_class)
         return JSONResponse({node_class: node.object_info()} if node is not None else {})
@@ -243,6 +251,9 @@ class StandInApp:
         finally:
             self.hub.unregister(sid, socket_)
 
+    def _catalog(self) -> dict[str, NodeType]:
+        return build_catalog(self.models, stored_paths(self.stored_files))
+
     def _queue_info(self) -> dict[str, Any]:
         return {"exec_info": {"queue_remaining": self.queue.tasks_remaining()}}
 
@@ -281,6 +292,7 @@ class StandInApp:
                 "completed_at": stats.completed_at,
                 "succeeded_at": stats.succeeded_at,
                 "succeeded_at_unix": stats.succeeded_at_unix,
+                "input_files": sorted(stored_paths(self.stored_files)["input"]),
             }
         )
 
@@ -314,6 +326,7 @@ class StandInApp:
             ("/history", self.post_history, ["POST"]),
             ("/history/{prompt_id}", self.get_history_item, ["GET"]),
             ("/view", self.get_view, ["GET"]),
+            ("/upload/image", self.post_upload_image, ["POST"]),
             ("/object_info", self.get_object_info, ["GET"]),
             ("/object_info/{node_class}", self.get_object_info_node, ["GET"]),
             ("/models", self.get_model_folders, ["GET"]),

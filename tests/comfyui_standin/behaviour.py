@@ -22,6 +22,8 @@ class StandInBehaviour:
     garbage_http:           every ComfyUI route answers 200 with an HTML page instead of JSON.
     garbage_frames:         a non-JSON text frame precedes every websocket message.
     preview_every:          send a binary preview frame every N sampler steps (0: never).
+    upload_status:          ``POST /upload/image`` answers this HTTP status with no body
+                            (None: it stores the upload).
     """
 
     step_delay: float = 0.01
@@ -35,6 +37,7 @@ class StandInBehaviour:
     garbage_http: bool = False
     garbage_frames: bool = False
     preview_every: int = 0
+    upload_status: int | None = None
 
     def update(self, changes: dict[str, Any]) -> None:
         known = {field.name for field in fields(self)}

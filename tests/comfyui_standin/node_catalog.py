@@ -2,16 +2,23 @@
 
 Each input is a ComfyUI ``INPUT_TYPES`` entry: ``(type, options)`` where ``type`` is a
 string (``"INT"``, ``"MODEL"``...) or a list of allowed values (a combo). Model combos
-are filled from the stand-in's model folders when the catalog is built.
+are filled from the stand-in's model folders, image combos from its input folder, when the
+catalog is built. The image and upscaling nodes live in `image_node_types`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Collection, Mapping
 
-MAX_RESOLUTION = 16384
+from tests.comfyui_standin.image_node_types import image_node_types
+from tests.comfyui_standin.node_type import (
+    MAX_RESOLUTION,
+    InputSpec,
+    NodeType,
+    float_input,
+    int_input,
+)
+
 MAX_SEED = 0xFFFFFFFFFFFFFFFF
 
 SAMPLER_NAMES: list[str] = [
@@ -78,61 +85,10 @@ MODEL_FOLDERS: tuple[str, ...] = (
     "diffusion_models",
 )
 
-InputSpec = tuple[Any, dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class NodeType:
-    name: str
-    display_name: str
-    category: str
-    required: dict[str, InputSpec]
-    return_types: tuple[str, ...]
-    optional: dict[str, InputSpec] = field(default_factory=dict)
-    hidden: dict[str, str] = field(default_factory=dict)
-    output_node: bool = False
-    description: str = ""
-
-    def input_spec(self, input_name: str) -> InputSpec | None:
-        return self.required.get(input_name) or self.optional.get(input_name)
-
-    def object_info(self) -> dict[str, Any]:
-        """This node as ``GET /object_info`` shows it."""
-        inputs: dict[str, Any] = {"required": _jsonable(self.required)}
-        if self.optional:
-            inputs["optional"] = _jsonable(self.optional)
-        if self.hidden:
-            inputs["hidden"] = dict(self.hidden)
-        return {
-            "input": inputs,
-            "input_order": {key: list(value) for key, value in inputs.items()},
-            "output": list(self.return_types),
-            "output_is_list": [False] * len(self.return_types),
-            "output_name": list(self.return_types),
-            "name": self.name,
-            "display_name": self.display_name,
-            "description": self.description,
-            "python_module": "nodes",
-            "category": self.category,
-            "output_node": self.output_node,
-        }
-
-
-def _jsonable(inputs: Mapping[str, InputSpec]) -> dict[str, list[Any]]:
-    return {name: [kind, dict(options)] for name, (kind, options) in inputs.items()}
-
-
-def _int(default: int, minimum: int, maximum: int, step: int = 1) -> InputSpec:
-    return ("INT", {"default": default, "min": minimum, "max": maximum, "step": step})
-
-
-def _float(default: float, minimum: float, maximum: float, step: float = 0.01) -> InputSpec:
-    return ("FLOAT", {"default": default, "min": minimum, "max": maximum, "step": step})
-
 
 def _sampler_inputs() -> dict[str, InputSpec]:
     return {
-        "cfg": _float(8.0, 0.0, 100.0, 0.1),
+        "cfg": float_input(8.0, 0.0, 100.0, 0.1),
         "sampler_name": (list(SAMPLER_NAMES), {}),
         "scheduler": (list(SCHEDULER_NAMES), {}),
         "positive": ("CONDITIONING", {}),
@@ -141,8 +97,11 @@ def _sampler_inputs() -> dict[str, InputSpec]:
     }
 
 
-def build_catalog(models: Mapping[str, list[str]]) -> dict[str, NodeType]:
-    """Every node type, with model combos listing the files in ``models``."""
+def build_catalog(
+    models: Mapping[str, list[str]], files_by_type: Mapping[str, Collection[str]] | None = None
+) -> dict[str, NodeType]:
+    """Every node type, with model combos listing the files in ``models`` and image combos
+    the files stored per folder type (``{"input": ["a.png", "sub/b.png"]}``)."""
 
     def files(folder: str) -> list[str]:
         return list(models.get(folder, []))
@@ -163,8 +122,8 @@ def build_catalog(models: Mapping[str, list[str]]) -> dict[str, NodeType]:
                 "model": ("MODEL", {}),
                 "clip": ("CLIP", {}),
                 "lora_name": (files("loras"), {}),
-                "strength_model": _float(1.0, -100.0, 100.0),
-                "strength_clip": _float(1.0, -100.0, 100.0),
+                "strength_model": float_input(1.0, -100.0, 100.0),
+                "strength_clip": float_input(1.0, -100.0, 100.0),
             },
             return_types=("MODEL", "CLIP"),
         ),
@@ -175,7 +134,7 @@ def build_catalog(models: Mapping[str, list[str]]) -> dict[str, NodeType]:
             required={
                 "model": ("MODEL", {}),
                 "lora_name": (files("loras"), {}),
-                "strength_model": _float(1.0, -100.0, 100.0),
+                "strength_model": float_input(1.0, -100.0, 100.0),
             },
             return_types=("MODEL",),
         ),
@@ -190,7 +149,7 @@ def build_catalog(models: Mapping[str, list[str]]) -> dict[str, NodeType]:
             name="CLIPSetLastLayer",
             display_name="CLIP Set Last Layer",
             category="conditioning",
-            required={"clip": ("CLIP", {}), "stop_at_clip_layer": _int(-1, -24, -1)},
+            required={"clip": ("CLIP", {}), "stop_at_clip_layer": int_input(-1, -24, -1)},
             return_types=("CLIP",),
         ),
         NodeType(
@@ -208,9 +167,9 @@ def build_catalog(models: Mapping[str, list[str]]) -> dict[str, NodeType]:
             display_name="Empty Latent Image",
             category="latent",
             required={
-                "width": _int(512, 16, MAX_RESOLUTION, 8),
-                "height": _int(512, 16, MAX_RESOLUTION, 8),
-                "batch_size": _int(1, 1, 4096),
+                "width": int_input(512, 16, MAX_RESOLUTION, 8),
+                "height": int_input(512, 16, MAX_RESOLUTION, 8),
+                "batch_size": int_input(1, 1, 4096),
             },
             return_types=("LATENT",),
         ),
@@ -220,10 +179,10 @@ def build_catalog(models: Mapping[str, list[str]]) -> dict[str, NodeType]:
             category="sampling",
             required={
                 "model": ("MODEL", {}),
-                "seed": _int(0, 0, MAX_SEED),
-                "steps": _int(20, 1, 10000),
+                "seed": int_input(0, 0, MAX_SEED),
+                "steps": int_input(20, 1, 10000),
                 **_sampler_inputs(),
-                "denoise": _float(1.0, 0.0, 1.0),
+                "denoise": float_input(1.0, 0.0, 1.0),
             },
             return_types=("LATENT",),
         ),
@@ -234,11 +193,11 @@ def build_catalog(models: Mapping[str, list[str]]) -> dict[str, NodeType]:
             required={
                 "model": ("MODEL", {}),
                 "add_noise": (["enable", "disable"], {}),
-                "noise_seed": _int(0, 0, MAX_SEED),
-                "steps": _int(20, 1, 10000),
+                "noise_seed": int_input(0, 0, MAX_SEED),
+                "steps": int_input(20, 1, 10000),
                 **_sampler_inputs(),
-                "start_at_step": _int(0, 0, 10000),
-                "end_at_step": _int(10000, 0, 10000),
+                "start_at_step": int_input(0, 0, 10000),
+                "end_at_step": int_input(10000, 0, 10000),
                 "return_with_leftover_noise": (["disable", "enable"], {}),
             },
             return_types=("LATENT",),
@@ -272,4 +231,5 @@ def build_catalog(models: Mapping[str, list[str]]) -> dict[str, NodeType]:
             output_node=True,
         ),
     ]
+    nodes += image_node_types(files("upscale_models"), files_by_type or {})
     return {node.name: node for node in nodes}

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.comfyui_standin.behaviour import StandInBehaviour
+from tests.comfyui_standin.image_node_runs import IMAGE_NODES, run_image_node, tile_steps
 from tests.comfyui_standin.png_output import encode_png, encode_preview, expected_image
 from tests.comfyui_standin.prompt_queue import PromptQueue, QueueItem
 from tests.comfyui_standin.websocket_hub import WebSocketHub
@@ -343,7 +344,26 @@ class PromptRunner:
             return (dict(inputs["samples"]),), None
         if class_type in ("SaveImage", "PreviewImage"):
             return (), await self._save(class_type, inputs, prompt, extra_data)
+        if class_type in IMAGE_NODES:
+            return await self._run_image_node(prompt_id, node_id, class_type, inputs), None
         raise _NodeFailed(node_id, NotImplementedError(f"stand-in cannot run {class_type}"), inputs)
+
+    async def _run_image_node(
+        self, prompt_id: str, node_id: str, class_type: str, inputs: dict[str, Any]
+    ) -> tuple[Facts, ...]:
+        try:
+            outputs = run_image_node(class_type, inputs, self.stored_files)
+        except (OSError, ValueError) as error:
+            raise _NodeFailed(node_id, error, inputs) from error
+        if class_type == "ImageUpscaleWithModel":
+            image = inputs["image"]
+            tiles = tile_steps(image["width"], image["height"])
+            for tile in range(1, tiles + 1):
+                await self._send(
+                    "progress",
+                    {"value": tile, "max": tiles, "prompt_id": prompt_id, "node": node_id},
+                )
+        return outputs
 
     async def _sleep_interruptibly(self, node_id: str, seconds: float) -> None:
         if seconds <= 0:

@@ -155,6 +155,8 @@ class _Validator:
                         }
                     )
                     continue
+                if input_name in node_type.validated_inputs:
+                    continue  # VALIDATE_INPUTS checks it instead (below)
                 if "min" in options and value < options["min"]:
                     errors.append(
                         {
@@ -203,9 +205,36 @@ class _Validator:
                         }
                     )
                     continue
+        errors += _custom_validation_errors(node_type, inputs)
         result = (not errors and valid, errors, node_id)
         self.validated[node_id] = result
         return result
+
+
+def _custom_validation_errors(node_type: NodeType, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    """ComfyUI's ``VALIDATE_INPUTS`` call: given the inputs it names that the node has (a
+    link's value is not known yet: None), one error per input when it does not answer True."""
+    if node_type.validate_inputs is None:
+        return []
+    given = {
+        name: None if _is_link(inputs[name]) else inputs[name]
+        for name in node_type.validated_inputs
+        if name in inputs
+    }
+    if not given:
+        return []
+    verdict = node_type.validate_inputs(**given)
+    if verdict is True:
+        return []
+    return [
+        {
+            "type": "custom_validation_failed",
+            "message": "Custom validation failed for node",
+            "details": name if verdict is False else f"{name} - {verdict}",
+            "extra_info": {"input_name": name},
+        }
+        for name in given
+    ]
 
 
 def validate_prompt(prompt: Prompt, catalog: dict[str, NodeType]) -> ValidationResult:

@@ -14,8 +14,17 @@ from typing import Any
 from gaze.engines.base import EngineError, ModelNotFound
 
 MODEL_INPUTS = frozenset(
-    {"ckpt_name", "lora_name", "vae_name", "unet_name", "clip_name", "control_net_name"}
+    {
+        "ckpt_name",
+        "lora_name",
+        "vae_name",
+        "unet_name",
+        "clip_name",
+        "control_net_name",
+        "model_name",
+    }
 )
+"""Loader inputs naming a model file (``model_name``: UpscaleModelLoader's)."""
 
 
 def _sentence_case(text: str) -> str:

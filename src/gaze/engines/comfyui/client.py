@@ -77,12 +77,17 @@ class ComfyUIClient:
         json_body: Any = None,
         params: dict[str, str] | None = None,
         timeout: float | None = None,
+        form: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> httpx.Response:
         if self._http is None:
             raise RuntimeError("use ComfyUIClient inside 'async with'")
         extra: dict[str, Any] = {}
         if timeout is not None:
             extra["timeout"] = httpx.Timeout(timeout, connect=min(timeout, self.timeouts.connect))
+        if files is not None:
+            extra["files"] = files
+            extra["data"] = form or {}
         try:
             response = await self._http.request(
                 method, path, json=json_body, params=params, **extra
@@ -179,6 +184,28 @@ class ComfyUIClient:
                 f"ComfyUI at {self.base_url} lists {node_class}.{input_name} in an unknown shape"
             )
         return [str(name) for name in choices]
+
+    async def upload_image(self, data: bytes, name: str) -> str:
+        """Store ``data`` in the server's input folder as ``name`` (``POST /upload/image``,
+        replacing a file of that name) and return the name ``LoadImage`` reads it by."""
+        response = await self._request(
+            "POST",
+            "/upload/image",
+            form={"type": "input", "overwrite": "true"},
+            files={"image": (name, data, "image/png")},
+        )
+        if response.status_code != 200:
+            raise EngineError(
+                f"ComfyUI at {self.base_url} refused to store the image {name} "
+                f"(POST /upload/image answered HTTP {response.status_code})"
+            )
+        stored = self._parse_json(response, "POST /upload/image")
+        if not isinstance(stored, dict) or not isinstance(stored.get("name"), str):
+            raise BackendUnavailable(
+                f"ComfyUI at {self.base_url} answered POST /upload/image oddly: {stored!r:.200}"
+            )
+        subfolder = stored.get("subfolder") or ""
+        return f"{subfolder}/{stored['name']}" if subfolder else stored["name"]
 
     async def submit(self, graph: dict[str, Any], prompt_id: str, client_id: str) -> None:
         response = await self._request(

@@ -11,7 +11,10 @@ preflights and leases neither wait on it nor trust lists from before it went awa
 
 A spec may carry its own workflow (``spec.workflow_template``, see
 `gaze.workflow_templates`); it replaces the engine's ``workflow_template``, which
-replaces the built-in text-to-image graph.
+replaces the built-in graph (`workflow`).
+
+A job with an init image (and mask) has them prepared by `gaze.engines.image_inputs` and
+uploaded (`uploads`) before its prompt is queued; the graph loads them by name.
 """
 
 from __future__ import annotations
@@ -41,10 +44,17 @@ from gaze.engines.base import (
 from gaze.engines.comfyui.client import ComfyUIClient, Timeouts
 from gaze.engines.comfyui.prompt_run import run_prompt
 from gaze.engines.comfyui.template_filling import fill_template
-from gaze.engines.comfyui.workflow import build_workflow, loaded_checkpoint
+from gaze.engines.comfyui.uploads import prepared_uploads, upload_inputs
+from gaze.engines.comfyui.workflow import UploadedImages, build_workflow, loaded_checkpoint
 from gaze.engines.model_lists import ModelNeed, model_needs
-from gaze.generation_spec import GenerationSpec, LoraSpec
-from gaze.workflow_templates import Template, TemplateError, template_of, validate_template
+from gaze.generation_spec import GenerationSpec, LoraSpec, is_upscale_model
+from gaze.workflow_templates import (
+    Template,
+    TemplateError,
+    template_models,
+    template_of,
+    validate_template,
+)
 
 T = TypeVar("T")
 
@@ -72,6 +82,13 @@ def _backend_spelling(name: str, available: list[str]) -> str | None:
         if _posix(candidate) == wanted:
             return candidate
     return None
+
+
+def _upscale_model_need(spec: GenerationSpec) -> list[ModelNeed]:
+    """The hires pass's upscale model file, if it names one."""
+    if spec.hires is None or not is_upscale_model(spec.hires.upscaler):
+        return []
+    return [ModelNeed("upscale_models", spec.hires.upscaler)]
 
 
 class _ModelListCache:
@@ -274,10 +291,14 @@ class ComfyUIEngine:
         return own if own is not None else self.workflow_template
 
     def _model_needs(self, spec: GenerationSpec) -> list[ModelNeed]:
+        template = self._template_for(spec)
         try:
-            return model_needs(spec, self._template_for(spec))
+            needs = model_needs(spec, template)
+            if template is not None and template_models(template).uses_hires_upscaler:
+                needs += _upscale_model_need(spec)
         except (KeyError, TypeError, AttributeError):
             return []  # a malformed template: filling it reports what is wrong
+        return list(dict.fromkeys(needs))
 
     async def _resolve_models(
         self, client: ComfyUIClient, spec: GenerationSpec
@@ -313,15 +334,21 @@ class ComfyUIEngine:
             ),
             vae=spelled.get(("vae", spec.vae), spec.vae) if spec.vae else spec.vae,
         )
+        if spec.hires is not None:
+            upscaler = spec.hires.upscaler
+            upscaler = spelled.get(("upscale_models", upscaler), upscaler)
+            resolved = dataclasses.replace(
+                resolved, hires=dataclasses.replace(spec.hires, upscaler=upscaler)
+            )
         return resolved, missing
 
-    def _graph(self, spec: GenerationSpec) -> dict[str, Any]:
+    def _graph(self, spec: GenerationSpec, uploads: UploadedImages) -> dict[str, Any]:
         template = self._template_for(spec)
-        if template is None:
-            return build_workflow(spec)
         try:
-            return fill_template(template, spec)
-        except TemplateError as error:
+            if template is None:
+                return build_workflow(spec, uploads)
+            return fill_template(template, spec, uploads)
+        except (TemplateError, ValueError) as error:
             raise EngineError(str(error)) from error
 
     async def _generate(
@@ -332,10 +359,14 @@ class ComfyUIEngine:
             resolved, missing = await self._resolve_models(client, spec)
             if missing:
                 raise ModelNotFound(f"ComfyUI at {self.url} does not have {', '.join(missing)}")
+            files = await asyncio.to_thread(prepared_uploads, spec, self.media_dir)
+            if cancel.cancelled:
+                raise GenerationCancelled("cancelled before it was queued")
+            uploads = await upload_inputs(client, files)
             try:
                 result = await run_prompt(
                     client,
-                    self._graph(resolved),
+                    self._graph(resolved, uploads),
                     on_progress=on_progress,
                     cancel_requested=lambda: cancel.cancelled,
                 )

@@ -28,7 +28,7 @@ from typing import Any
 
 from gaze.engines.base import EngineError, GenerationCancelled
 from gaze.engines.comfyui.backend_errors import describe_execution_error, describe_interruption
-from gaze.engines.comfyui.sampling_progress import SamplingProgress, count_sampler_nodes
+from gaze.engines.comfyui.sampling_progress import SamplingProgress, count_sampler_nodes, samples
 
 
 @dataclass(frozen=True)
@@ -185,8 +185,10 @@ class PromptTracker:
             value, maximum = float(data["value"]), float(data["max"])
         except (KeyError, TypeError, ValueError):
             return None
-        node = data.get("node")
-        return self._progress.update(None if node is None else str(node), value, maximum)
+        node = None if data.get("node") is None else str(data["node"])
+        if not samples(self._graph, node):
+            return None
+        return self._progress.update(node, value, maximum)
 
     # -- history ---------------------------------------------------------------------
 

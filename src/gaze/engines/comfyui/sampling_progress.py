@@ -4,7 +4,9 @@ A workflow may run several nodes that report progress (a hires-fix second pass, 
 Each counts as an equal share: the fraction is ``(finished nodes + current value/max) /
 expected nodes``, where the expected count starts at the number of sampler nodes in the
 graph (minus cached ones) and grows if more nodes report. The fraction never decreases and
-stays below 1.0 until the prompt has finished; ``finish()`` reports 1.0.
+stays below 1.0 until the prompt has finished; ``finish()`` reports 1.0. Nodes that report
+progress without sampling (an upscale model's tiles, tiled VAE passes) only show that the
+prompt is alive: they take no share.
 """
 
 from __future__ import annotations
@@ -13,6 +15,14 @@ from collections.abc import Iterable
 from typing import Any
 
 IN_FLIGHT_CEILING = 0.99
+NOT_SAMPLING = frozenset({"ImageUpscaleWithModel", "VAEDecodeTiled", "VAEEncodeTiled"})
+"""Core nodes that send ``progress`` messages of their own while not sampling."""
+
+
+def samples(graph: dict[str, Any], node_id: str | None) -> bool:
+    """Whether ``progress`` from this node counts as sampling (unknown nodes do)."""
+    node = graph.get(node_id) if node_id is not None else None
+    return not (isinstance(node, dict) and node.get("class_type") in NOT_SAMPLING)
 
 
 def count_sampler_nodes(graph: dict[str, Any], skip: Iterable[str] = ()) -> int:

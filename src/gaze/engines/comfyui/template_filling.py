@@ -1,9 +1,14 @@
 """A custom workflow template (see `gaze.workflow_templates`) filled into a graph to queue.
 
 An input whose whole value is a placeholder takes ComfyUI's type for it: ``{{seed}}``,
-``{{width}}``, ``{{height}}`` and ``{{steps}}`` become integers, ``{{cfg}}`` a float, the
-others strings. A placeholder inside longer text (``"masterpiece, {{prompt}}"``) is replaced
-by its text. Only direct input values are filled, not values nested inside them.
+``{{width}}``, ``{{height}}``, ``{{steps}}`` and the hires steps and size become integers,
+``{{cfg}}``, ``{{denoise}}`` and the hires scale and denoise floats, the others strings. A
+placeholder inside longer text (``"masterpiece, {{prompt}}"``) is replaced by its text. Only
+direct input values are filled, not values nested inside them.
+
+``{{init_image}}`` and ``{{mask}}`` are the names the job's uploaded images got on the server;
+the image and hires placeholders are refused when the job lacks what they stand for, and a
+job's init image, mask or hires pass is refused by a template that does not use it.
 
 The ``{{loras}}`` marker node becomes a chain of one LoraLoader per spec LoRA (with that
 LoRA's ``strength_model`` and ``strength_clip``; the marker node's own strengths are
@@ -21,19 +26,25 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from gaze.engines.comfyui.second_pass import hires_size, upscale_method
+from gaze.engines.comfyui.workflow import UploadedImages
 from gaze.generation_spec import GenerationSpec
 from gaze.workflow_templates import (
+    HIRES_PLACEHOLDERS,
     PLACEHOLDER,
     Template,
     TemplateError,
     is_link,
     loras_marker_node,
+    template_placeholders,
     validate_template,
 )
 
+Values = dict[str, str | int | float]
 
-def _placeholder_values(spec: GenerationSpec) -> dict[str, str | int | float]:
-    return {
+
+def _placeholder_values(spec: GenerationSpec, uploads: UploadedImages) -> Values:
+    values: Values = {
         "prompt": spec.positive,
         "negative": spec.negative,
         "checkpoint": spec.checkpoint,
@@ -44,10 +55,56 @@ def _placeholder_values(spec: GenerationSpec) -> dict[str, str | int | float]:
         "height": int(spec.height),
         "steps": int(spec.steps),
         "cfg": float(spec.cfg),
+        "denoise": float(spec.denoise) if spec.init_image is not None else 1.0,
     }
+    if uploads.init_image is not None:
+        values["init_image"] = uploads.init_image
+    if uploads.mask is not None:
+        values["mask"] = uploads.mask
+    hires = spec.hires
+    if hires is not None:
+        width, height = hires_size(spec, hires)
+        values |= {
+            "hires_scale": float(hires.scale),
+            "hires_denoise": float(hires.denoise),
+            "hires_steps": int(hires.steps if hires.steps is not None else spec.steps),
+            "hires_width": width,
+            "hires_height": height,
+            "hires_upscaler": hires.upscaler,
+            "hires_upscale_method": upscale_method(hires.upscaler),
+            "hires_sampler": hires.sampler or spec.sampler,
+            "hires_scheduler": hires.scheduler or spec.scheduler,
+        }
+    return values
 
 
-def _substitute(value: str, values: dict[str, str | int | float]) -> Any:
+def _coverage_problems(spec: GenerationSpec, used: frozenset[str], values: Values) -> list[str]:
+    """What the job has that the template ignores, and what the template uses that the job
+    lacks."""
+    problems = [
+        f"the job has {what} but the template never uses {{{{{name}}}}}"
+        for name, what, present in (
+            ("init_image", "an init image", spec.init_image is not None),
+            ("mask", "a mask", spec.mask is not None),
+        )
+        if present and name not in used
+    ]
+    if spec.hires is not None and not used & set(HIRES_PLACEHOLDERS):
+        problems.append("the job has a hires pass but the template uses no {{hires_...}} value")
+    lacking = {
+        "init_image": "no init image",
+        "mask": "no mask",
+        **{name: "no hires pass" for name in HIRES_PLACEHOLDERS},
+    }
+    problems += [
+        f"the template uses {{{{{name}}}}} but the job has {lacking[name]}"
+        for name in sorted(used)
+        if name in lacking and name not in values
+    ]
+    return problems
+
+
+def _substitute(value: str, values: Values) -> Any:
     whole = PLACEHOLDER.fullmatch(value.strip())
     if whole and whole.group(1) in values:
         return values[whole.group(1)]
@@ -87,13 +144,19 @@ def _expand_loras(graph: Template, marker_id: str, spec: GenerationSpec) -> None
         model, clip = [node_id, 0], [node_id, 1]
 
 
-def fill_template(doc: Template, spec: GenerationSpec) -> Template:
-    """A ready-to-queue graph: ``doc`` with placeholders filled from ``spec``."""
+def fill_template(
+    doc: Template, spec: GenerationSpec, uploads: UploadedImages | None = None
+) -> Template:
+    """A ready-to-queue graph: ``doc`` with placeholders filled from ``spec`` and from the
+    names its uploaded images got (``uploads``)."""
     problems = validate_template(doc)
     if problems:
         raise TemplateError(problems)
+    values = _placeholder_values(spec, uploads or UploadedImages())
+    problems = _coverage_problems(spec, template_placeholders(doc), values)
+    if problems:
+        raise TemplateError(problems)
     graph: Template = copy.deepcopy(doc)
-    values = _placeholder_values(spec)
     marker_id = loras_marker_node(graph)
     for node_id, node in graph.items():
         for name, value in node["inputs"].items():

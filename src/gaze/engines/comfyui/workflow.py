@@ -1,23 +1,33 @@
-"""GenerationSpec -> ComfyUI API-format graph (the text-to-image workflow GAZE sends).
+"""GenerationSpec -> ComfyUI API-format graph (the workflow GAZE sends).
 
-The graph is a pure function of the spec. Node ids are fixed by role and follow ComfyUI's
-default workflow where it has the node, so error messages and logs read the same way
-every time::
+The graph is a pure function of the spec and the names its uploaded images got. Node ids
+are fixed by role and follow ComfyUI's default workflow where it has the node, so error
+messages and logs read the same way every time::
 
-    "3"   KSampler                 "8"   VAEDecode
-    "4"   CheckpointLoaderSimple   "9"   SaveImage (filename_prefix "gaze")
-    "5"   EmptyLatentImage         "10"  CLIPSetLastLayer (clip_skip > 1 only)
-    "6"   CLIPTextEncode positive  "11"  VAELoader (spec.vae only)
-    "7"   CLIPTextEncode negative  "20"+ LoraLoader chain, one per LoRA, in spec order
+    "3"   KSampler                 "10"  CLIPSetLastLayer (clip_skip > 1 only)
+    "4"   CheckpointLoaderSimple   "11"  VAELoader (spec.vae only)
+    "5"   EmptyLatentImage         "12"  LoadImage (init image)
+    "6"   CLIPTextEncode positive  "13"  VAEEncode (init image)
+    "7"   CLIPTextEncode negative  "14"  LoadImageMask (mask, channel red)
+    "8"   VAEDecode                "15"  SetLatentNoiseMask (mask)
+    "9"   SaveImage ("gaze")       "20"+ LoraLoader chain, one per LoRA, in spec order
+                                   "100"+ the hires second pass (see `second_pass`)
 
 Model and CLIP flow: checkpoint -> LoRA 1 -> ... -> LoRA n; the CLIP then goes through
 CLIPSetLastLayer (stop_at_clip_layer = -clip_skip, A1111 numbering) into both encoders.
+
+img2img starts from the uploaded init image (LoadImage -> VAEEncode) instead of an empty
+latent, with KSampler's denoise = spec.denoise; inpainting adds the uploaded mask as the
+latent's noise mask (LoadImageMask -> SetLatentNoiseMask). The images are prepared by GAZE
+(`gaze.engines.image_inputs`) at the job's size, so the graph only loads them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from gaze.engines.comfyui.second_pass import FIRST_HIRES_NODE, add_second_pass
 from gaze.generation_spec import GenerationSpec
 
 SAMPLER_NODE = "3"
@@ -29,12 +39,26 @@ DECODE_NODE = "8"
 SAVE_NODE = "9"
 CLIP_SKIP_NODE = "10"
 VAE_NODE = "11"
+INIT_IMAGE_NODE = "12"
+INIT_ENCODE_NODE = "13"
+MASK_NODE = "14"
+NOISE_MASK_NODE = "15"
 FIRST_LORA_NODE = 20
+MAX_LORAS = FIRST_HIRES_NODE - FIRST_LORA_NODE
+MASK_CHANNEL = "red"
 
 FILENAME_PREFIX = "gaze"
 
 Link = list[Any]
 Graph = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class UploadedImages:
+    """Names under which the server's ``LoadImage`` / ``LoadImageMask`` find the job's images."""
+
+    init_image: str | None = None
+    mask: str | None = None
 
 
 def lora_node_id(index: int) -> str:
@@ -46,10 +70,13 @@ def _node(class_type: str, **inputs: Any) -> dict[str, Any]:
     return {"class_type": class_type, "inputs": inputs}
 
 
-def build_workflow(spec: GenerationSpec) -> Graph:
-    """The ComfyUI API-format graph for ``spec`` (keys sorted numerically)."""
+def build_workflow(spec: GenerationSpec, uploads: UploadedImages | None = None) -> Graph:
+    """The ComfyUI API-format graph for ``spec`` (keys sorted numerically); ``uploads``
+    names the init image and mask on the server when the spec has them."""
     if spec.clip_skip is not None and spec.clip_skip < 1:
         raise ValueError(f"clip_skip must be 1 or more (A1111 numbering), got {spec.clip_skip}")
+    if len(spec.loras) > MAX_LORAS:
+        raise ValueError(f"at most {MAX_LORAS} LoRAs fit in one workflow, got {len(spec.loras)}")
     graph: Graph = {
         CHECKPOINT_NODE: _node("CheckpointLoaderSimple", ckpt_name=spec.checkpoint),
     }
@@ -82,9 +109,7 @@ def build_workflow(spec: GenerationSpec) -> Graph:
 
     graph[POSITIVE_NODE] = _node("CLIPTextEncode", text=spec.positive, clip=clip)
     graph[NEGATIVE_NODE] = _node("CLIPTextEncode", text=spec.negative, clip=clip)
-    graph[LATENT_NODE] = _node(
-        "EmptyLatentImage", width=int(spec.width), height=int(spec.height), batch_size=1
-    )
+    latent, mask = _start_latent(graph, spec, uploads or UploadedImages(), vae)
     graph[SAMPLER_NODE] = _node(
         "KSampler",
         model=model,
@@ -95,12 +120,49 @@ def build_workflow(spec: GenerationSpec) -> Graph:
         scheduler=spec.scheduler,
         positive=[POSITIVE_NODE, 0],
         negative=[NEGATIVE_NODE, 0],
-        latent_image=[LATENT_NODE, 0],
-        denoise=1.0,
+        latent_image=latent,
+        denoise=float(spec.denoise) if spec.init_image is not None else 1.0,
     )
-    graph[DECODE_NODE] = _node("VAEDecode", samples=[SAMPLER_NODE, 0], vae=vae)
+    samples: Link = [SAMPLER_NODE, 0]
+    if spec.hires is not None:
+        samples = add_second_pass(
+            graph,
+            spec,
+            spec.hires,
+            samples=samples,
+            model=model,
+            conditioning=([POSITIVE_NODE, 0], [NEGATIVE_NODE, 0]),
+            vae=vae,
+            mask=mask,
+        )
+    graph[DECODE_NODE] = _node("VAEDecode", samples=samples, vae=vae)
     graph[SAVE_NODE] = _node("SaveImage", filename_prefix=FILENAME_PREFIX, images=[DECODE_NODE, 0])
     return {node_id: graph[node_id] for node_id in sorted(graph, key=int)}
+
+
+def _start_latent(
+    graph: Graph, spec: GenerationSpec, uploads: UploadedImages, vae: Link
+) -> tuple[Link, Link | None]:
+    """What the first KSampler starts from, and the inpainting mask's link (None without)."""
+    if spec.init_image is None:
+        if spec.mask is not None:
+            raise ValueError("a mask needs an init image to inpaint")
+        graph[LATENT_NODE] = _node(
+            "EmptyLatentImage", width=int(spec.width), height=int(spec.height), batch_size=1
+        )
+        return [LATENT_NODE, 0], None
+    if uploads.init_image is None:
+        raise ValueError("the init image must be uploaded before the workflow is built")
+    graph[INIT_IMAGE_NODE] = _node("LoadImage", image=uploads.init_image)
+    graph[INIT_ENCODE_NODE] = _node("VAEEncode", pixels=[INIT_IMAGE_NODE, 0], vae=vae)
+    latent: Link = [INIT_ENCODE_NODE, 0]
+    if spec.mask is None:
+        return latent, None
+    if uploads.mask is None:
+        raise ValueError("the mask must be uploaded before the workflow is built")
+    graph[MASK_NODE] = _node("LoadImageMask", image=uploads.mask, channel=MASK_CHANNEL)
+    graph[NOISE_MASK_NODE] = _node("SetLatentNoiseMask", samples=latent, mask=[MASK_NODE, 0])
+    return [NOISE_MASK_NODE, 0], [MASK_NODE, 0]
 
 
 def loaded_checkpoint(graph: dict[str, Any]) -> str | None:
