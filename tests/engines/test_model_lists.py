@@ -122,8 +122,8 @@ def sampling_lists(
 ) -> ModelLists:
     return dataclasses.replace(
         lists(),
-        samplers=None if samplers is None else frozenset(samplers),
-        schedulers=None if schedulers is None else frozenset(schedulers),
+        samplers=samplers,
+        schedulers=schedulers,
         prompt_weightings=frozenset(weightings),
         upscale_models=frozenset(upscale_models),
         backend=backend,

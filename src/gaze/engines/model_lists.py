@@ -107,9 +107,10 @@ class ModelLists:
     vaes: frozenset[str]
     runs_workflow_templates: bool = False
     upscale_models: frozenset[str] = frozenset()
-    samplers: frozenset[str] | None = None
+    samplers: tuple[str, ...] | None = None
     """None: not known (an engine that could not say); then any name is tried."""
-    schedulers: frozenset[str] | None = None
+    schedulers: tuple[str, ...] | None = None
+    """In the backend's own (menu) order."""
     prompt_weightings: frozenset[str] = frozenset({"comfyui"})
     backend: str = ""
 
@@ -148,8 +149,8 @@ def model_lists(engine: Engine) -> ModelLists | None:
             frozenset(engine.vaes()),
             runs_workflow_templates=engine.capabilities.runs_workflow_templates,
             upscale_models=frozenset(engine.upscale_models()),
-            samplers=frozenset(engine.samplers()),
-            schedulers=frozenset(engine.schedulers()),
+            samplers=tuple(engine.samplers()),
+            schedulers=tuple(engine.schedulers()),
             prompt_weightings=frozenset(engine.capabilities.prompt_weightings),
             backend=engine.name,
         )
@@ -198,10 +199,10 @@ def preflight_problem(spec: GenerationSpec, lists: Sequence[ModelLists]) -> str 
     return f"no single backend{on} has everything this generation needs"
 
 
-def _union_or_unknown(choices: Iterable[frozenset[str] | None]) -> frozenset[str] | None:
-    union: frozenset[str] = frozenset()
+def _union_or_unknown(choices: Iterable[tuple[str, ...] | None]) -> tuple[str, ...] | None:
+    union: dict[str, None] = {}
     for offered in choices:
         if offered is None:
             return None
-        union |= offered
-    return union
+        union.update(dict.fromkeys(offered))
+    return tuple(union)

@@ -37,7 +37,6 @@ from gaze.engines.base import (
 )
 from gaze.engines.model_lists import CUSTOM_WORKFLOWS, ModelLists, Requirements, model_lists
 from gaze.generation_spec import GenerationSpec
-from gaze.sampling.names import in_menu_order
 
 log = logging.getLogger(__name__)
 
@@ -219,8 +218,8 @@ class BackendPool:
                     current_checkpoint=slot.current_checkpoint,
                     queue_remaining=slot.queue_remaining,
                     detail=slot.detail,
-                    samplers=_listed(slot.models.samplers if slot.models else None),
-                    schedulers=_listed(slot.models.schedulers if slot.models else None),
+                    samplers=slot.models.samplers if slot.models else None,
+                    schedulers=slot.models.schedulers if slot.models else None,
                     prompt_weightings=tuple(slot.engine.capabilities.prompt_weightings),
                 )
                 for slot in self._slots
@@ -381,7 +380,3 @@ class BackendPool:
             for slot in self._slots:
                 if slot.engine is engine and models is not None:
                     slot.models = models
-
-
-def _listed(names: frozenset[str] | None) -> tuple[str, ...] | None:
-    return in_menu_order(names) if names is not None else None

@@ -55,9 +55,3 @@ SCHEDULER_NAMES: tuple[str, ...] = (
     "kl_optimal",
 )
 """ComfyUI's scheduler names (v0.8.0), in its menu order."""
-
-
-def in_menu_order(names: frozenset[str] | set[str]) -> tuple[str, ...]:
-    """Sampler or scheduler names in ComfyUI's menu order; names it does not have come last."""
-    known = {name: index for index, name in enumerate(COMFYUI_SAMPLER_ORDER + SCHEDULER_NAMES)}
-    return tuple(sorted(names, key=lambda name: (known.get(name, len(known)), name)))

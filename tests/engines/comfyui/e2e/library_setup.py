@@ -21,7 +21,7 @@ NEEDS_VAE = "sd15/needs_vae.safetensors"
 INK_LORA = "style/ink.safetensors"
 MISSING_VAE = "vae/missing.safetensors"
 BAD_SAMPLER = "euler_turbo"
-"""A name GAZE accepts but ComfyUI does not know: ComfyUI's validation rejects it."""
+"""A name no backend lists: the preflight refuses it before a job is queued."""
 
 SMALL = {"width": 128, "height": 128, "steps": 4}
 
@@ -35,6 +35,7 @@ PRESETS: dict[str, dict[str, object]] = {
     },
     "comfy_vae": {"checkpoint": NEEDS_VAE, **SMALL},
     "comfy_bad_sampler": {"checkpoint": DEMO, "sampler": BAD_SAMPLER, **SMALL},
+    "comfy_a1111": {"checkpoint": DEMO, "prompt_weighting": "a1111", **SMALL},
 }
 
 

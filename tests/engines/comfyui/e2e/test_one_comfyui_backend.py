@@ -7,6 +7,8 @@ import time
 import httpx
 
 from tests.comfyui_standin import StandInFactory
+from tests.comfyui_standin.node_catalog import SAMPLER_NAMES as STANDIN_SAMPLERS
+from tests.comfyui_standin.node_catalog import SCHEDULER_NAMES as STANDIN_SCHEDULERS
 from tests.engines.comfyui.e2e.gaze_calls import (
     IMAGE_URL,
     backends_by_name,
@@ -91,19 +93,26 @@ def test_size_and_extra_prompts_reach_comfyui(
     assert "lighthouse" in graph["6"]["inputs"]["text"]
 
 
-def test_a_validation_error_fails_the_job_naming_node_input_and_value(
+def test_what_the_server_cannot_run_is_refused_before_a_job_is_queued(
     standin_factory: StandInFactory, gaze_with: GazeFactory
 ) -> None:
     comfy = standin_factory(models=ALL_MODELS)
     server = gaze_with(comfy.url)
-    [job] = finished_jobs(server, queue_generation(server, "comfy_bad_sampler", seed=1))
-    assert job["status"] == "failed"
-    assert "result" not in job
-    assert job["error"] == (
-        "ComfyUI rejected the workflow: node 3 (KSampler) input sampler_name: "
-        f"value not in list: {BAD_SAMPLER!r}"
-    )
-    assert comfy.history() == {}  # rejected at validation, never queued
+    [backend] = server.get("/api/v1/backends").json()["backends"]
+    assert "euler_ancestral" in backend["samplers"] and BAD_SAMPLER not in backend["samplers"]
+    assert "karras" in backend["schedulers"]
+    assert backend["prompt_weightings"] == ["comfyui"]
+    for slug, missing in (
+        ("comfy_bad_sampler", f"sampler {BAD_SAMPLER!r}"),
+        ("comfy_a1111", "prompt weighting 'a1111'"),
+    ):
+        answer = server.post(f"/api/v1/generate/{slug}", json={"seed": 1})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["error"] == (
+            f"preset {slug!r}: not available on any backend ({comfy.url}): {missing}"
+        )
+    assert comfy.history() == {}
+    assert sent_graphs(comfy) == []
 
 
 def test_an_execution_error_fails_the_job_naming_node_and_exception(
@@ -196,6 +205,9 @@ def test_backends_shows_state_busy_checkpoint_and_queue(
         "current_checkpoint": None,
         "queue_remaining": 0,
         "detail": before["detail"],
+        "samplers": list(STANDIN_SAMPLERS),
+        "schedulers": list(STANDIN_SCHEDULERS),
+        "prompt_weightings": ["comfyui"],
     }
     assert before["detail"].startswith("ComfyUI 0.3.40-standin on ")
 
