@@ -45,19 +45,26 @@ from gaze.engines.local.checkpoint_cache import (
     default_cache_size,
     file_identity,
 )
-from gaze.engines.local.image_sampling import model_sampling_of, sample_image
+from gaze.engines.local.image_sampling import JobImages, SampledJob, model_sampling_of, sample_job
+from gaze.engines.local.job_images import UpscaleModelCache, prepared_job_images
 from gaze.engines.local.lora_loading import DEFAULT_KEPT_ADAPTERS, ResolvedLora, apply_loras
 from gaze.engines.local.out_of_memory import EngineOutOfMemory, out_of_memory_cause
 from gaze.engines.local.pipeline_loading import LoadedPipeline, load_pipeline, load_vae
 from gaze.engines.local.prompt_encoding import encode_prompts
-from gaze.generation_spec import MAX_SEED, PROMPT_WEIGHTINGS, GenerationSpec
-from gaze.sampling.core import Step
+from gaze.generation_spec import (
+    LATENT_UPSCALERS,
+    MAX_SEED,
+    PIXEL_UPSCALERS,
+    PROMPT_WEIGHTINGS,
+    GenerationSpec,
+)
 from gaze.sampling.names import SCHEDULER_NAMES
 from gaze.sampling.registry import SAMPLER_NAMES
 
 MODEL_SUFFIX = ".safetensors"
 UPSCALE_MODEL_SUFFIXES = (".safetensors", ".pth")
 SIZE_MULTIPLE = 8
+HIRES_MAX_SCALE = 4.0
 
 
 class _Cancelled(Exception):
@@ -124,6 +131,7 @@ class LocalEngine:
             self._load_checkpoint,
             self.device,
         )
+        self._upscale_models = UpscaleModelCache(self.device)
 
     def health(self) -> BackendHealth:
         """Up while this process runs: the engine has no server to lose."""
@@ -224,6 +232,9 @@ class LocalEngine:
             ResolvedLora(lora, resolve_model_file(self.loras_dir, lora.name, "LoRA"))
             for lora in spec.loras
         ]
+        images = prepared_job_images(
+            spec, self.media_dir, self.upscale_models_dir, self._upscale_models
+        )
         if cancel.cancelled:
             raise GenerationCancelled("cancelled before it started")
 
@@ -234,37 +245,39 @@ class LocalEngine:
         )
         if cancel.cancelled:  # asked while the checkpoint, VAE or LoRAs were loading
             raise GenerationCancelled("cancelled before sampling started")
-        image, chunks = self._sample(current, spec, on_progress, cancel)
-        return GenerationResult(
-            image=image,
-            backend=self.name,
-            info={
-                "device": self.device,
-                "seconds": round(time.perf_counter() - started, 4),
-                "loaded_checkpoint_now": loaded_now,
-                "family": current.loaded.family,
-                "sampler": spec.sampler,
-                "scheduler": spec.scheduler,
-                "threads": self.threads,
-                "prompt_chunks": chunks,
-            },
-        )
+        sampled, chunks = self._sample(current, spec, images, on_progress, cancel)
+        info = {
+            "device": self.device,
+            "seconds": round(time.perf_counter() - started, 4),
+            "loaded_checkpoint_now": loaded_now,
+            "family": current.loaded.family,
+            "sampler": spec.sampler,
+            "scheduler": spec.scheduler,
+            "threads": self.threads,
+            "prompt_chunks": chunks,
+        }
+        if sampled.second_pass is not None:
+            info["second_pass"] = sampled.second_pass.info()
+        return GenerationResult(image=sampled.image, backend=self.name, info=info)
 
     def _sample(
         self,
         current: LoadedCheckpoint,
         spec: GenerationSpec,
+        images: JobImages,
         on_progress: ProgressCallback,
         cancel: CancelToken,
-    ) -> tuple[Any, int]:
-        """The image, and the prompt's chunk count; progress and cancel after every step."""
+    ) -> tuple[SampledJob, int]:
+        """The sampled job, and the prompt's chunk count; progress and cancel after every step
+        (of both passes) and between the stages."""
         pipeline = current.loaded.pipeline
         family = current.loaded.family
         reported = [0.0]
 
-        def on_step(step: Step) -> None:
-            reported[0] = max(reported[0], min(1.0, (step.index + 1) / max(spec.steps, 1)))
-            on_progress(reported[0])
+        def report(fraction: float) -> None:
+            if fraction > reported[0]:
+                reported[0] = min(1.0, fraction)
+                on_progress(reported[0])
             if cancel.cancelled:
                 raise _Cancelled
 
@@ -279,13 +292,14 @@ class LocalEngine:
                     self.device,
                     weighting=spec.prompt_weighting,
                 )
-                image = sample_image(
+                sampled = sample_job(
                     pipeline,
                     family,
                     spec,
                     conditioning,
                     model_sampling_of(current.base_scheduler_config),
-                    on_step,
+                    images,
+                    report,
                 )
         except _Cancelled:
             raise GenerationCancelled("cancelled") from None
@@ -297,7 +311,7 @@ class LocalEngine:
             raise EngineError(f"generation failed: {error}") from error
         if reported[0] < 1.0:
             on_progress(1.0)
-        return image, conditioning.chunks
+        return sampled, conditioning.chunks
 
     def _load_checkpoint(self, checkpoint: Path) -> LoadedPipeline:
         return load_pipeline(checkpoint, self.cache_dir, self.device, self.dtype)
@@ -346,3 +360,34 @@ def _check_spec(spec: GenerationSpec) -> None:
         raise EngineError(f"seed must be within 0..2**64-1, got {spec.seed}")
     if spec.clip_skip is not None and spec.clip_skip < 1:
         raise EngineError(f"clip_skip must be 1 or more (A1111 style), got {spec.clip_skip}")
+    _check_second_pass(spec)
+
+
+def _check_second_pass(spec: GenerationSpec) -> None:
+    """The init image, mask and hires fields' rules (the API checks them too, with its words)."""
+    if not 0.0 <= spec.denoise <= 1.0:
+        raise EngineError(f"denoise must be between 0 and 1, got {spec.denoise}")
+    if spec.mask is not None and spec.init_image is None:
+        raise EngineError("a mask needs an init image")
+    if spec.mask_blur < 0 or spec.mask_grow < 0:
+        raise EngineError("mask_blur and mask_grow must be 0 or more")
+    hires = spec.hires
+    if hires is None:
+        return
+    if not 1.0 <= hires.scale <= HIRES_MAX_SCALE:
+        raise EngineError(f"hires scale must be from 1 to {HIRES_MAX_SCALE}, got {hires.scale}")
+    if not 0.0 <= hires.denoise <= 1.0:
+        raise EngineError(f"hires denoise must be between 0 and 1, got {hires.denoise}")
+    if hires.steps is not None and hires.steps < 1:
+        raise EngineError(f"hires steps must be at least 1, got {hires.steps}")
+    if hires.sampler is not None and hires.sampler not in SAMPLER_NAMES:
+        raise EngineError(f"unknown hires sampler {hires.sampler!r}")
+    if hires.scheduler is not None and hires.scheduler not in SCHEDULER_NAMES:
+        raise EngineError(f"unknown hires scheduler {hires.scheduler!r}")
+    if hires.upscaler in LATENT_UPSCALERS or hires.upscaler in PIXEL_UPSCALERS:
+        return
+    if not hires.upscaler.endswith(UPSCALE_MODEL_SUFFIXES):
+        raise EngineError(
+            f"unknown hires upscaler {hires.upscaler!r}: a latent or pixel method, or an "
+            "upscale model file (.pth or .safetensors)"
+        )
