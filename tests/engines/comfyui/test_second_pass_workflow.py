@@ -13,6 +13,8 @@ from PIL import Image
 from gaze.engines.comfyui.second_pass import hires_size
 from gaze.engines.comfyui.uploads import png_bytes
 from gaze.engines.comfyui.workflow import UploadedImages, build_workflow
+from gaze.engines.local.second_pass import hires_pass
+from gaze.engines.local.upscale_methods import UPSCALER_METHODS
 from gaze.generation_spec import (
     LATENT_UPSCALERS,
     PIXEL_UPSCALERS,
@@ -342,3 +344,33 @@ def test_an_image_missing_on_the_server_fails_validation_as_comfyui_reports_it(
         "dependent_outputs": ["9"],
         "class_type": "LoadImage",
     }
+
+
+# -- the same plan as the embedded engine ----------------------------------------------------
+
+
+@pytest.mark.parametrize("upscaler", UPSCALERS)
+@pytest.mark.parametrize(
+    ("width", "height", "scale"),
+    [(512, 768, 1.5), (520, 336, 1.5), (832, 1216, 1.25), (64, 64, 4.0)],
+)
+def test_the_graph_samples_the_plan_of_the_embedded_engine(
+    upscaler: str, width: int, height: int, scale: float
+) -> None:
+    hires = HiresSpec(scale=scale, denoise=0.3, steps=None, upscaler=upscaler, sampler="heun")
+    job = spec("inpaint", width=width, height=height, hires=hires)
+    plan = hires_pass(job, hires)
+    graph = build_workflow(job, UPLOADS)
+    second = graph["106"]["inputs"]
+    assert (second["steps"], second["denoise"]) == (plan.steps, plan.denoise)
+    assert (second["sampler_name"], second["scheduler"]) == (plan.sampler, plan.scheduler)
+    assert hires_size(job, hires) == (plan.width, plan.height)
+    upscale = graph["103"]["inputs"]
+    if upscaler in LATENT_UPSCALERS:
+        assert comfyui_latent_upscale_by(width, height, upscale["scale_by"]) == (
+            plan.width,
+            plan.height,
+        )
+    else:
+        assert (upscale["width"], upscale["height"]) == (plan.width, plan.height)
+    assert upscale["upscale_method"] == UPSCALER_METHODS.get(upscaler, "lanczos")
