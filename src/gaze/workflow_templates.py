@@ -35,9 +35,10 @@ placeholder                   filled with
 ``{{prompt}}`` and ``{{seed}}`` are required; a template without them would ignore the job.
 The image and hires placeholders go both ways: a job with an init image, a mask or a hires
 pass needs a template that uses ``{{init_image}}``, ``{{mask}}`` or a ``{{hires_...}}``
-placeholder, and a template using one needs a job that has it (the backend says which is
-missing when it fills the template). GAZE prepares the init image and mask at the job's size
-and uploads them to the server before queueing, so a template only loads them.
+placeholder, and a template using one needs a job that has it (`job_template_problems`
+says what is missing; the backend refuses such a job when it fills the template). GAZE
+prepares the init image and mask at the job's size and uploads them to the server before
+queueing, so a template only loads them.
 The marker ``"{{loras}}"`` stands for the spec's LoRAs: it must be the whole ``lora_name`` of
 one ``LoraLoader`` node whose ``model`` and ``clip`` inputs are links. A template needs an
 output node (SaveImage or PreviewImage).
@@ -272,6 +273,33 @@ def template_placeholders(doc: Template) -> frozenset[str]:
         if isinstance(value, str)
         for name in PLACEHOLDER.findall(value)
     )
+
+
+def job_template_problems(doc: Template, spec: GenerationSpec) -> list[str]:
+    """Why ``doc`` cannot run ``spec``: an init image, mask or hires pass of the job the
+    template ignores, or an image or hires placeholder the job has nothing for (``doc`` must
+    be a valid template)."""
+    used = template_placeholders(doc)
+    present = {
+        "init_image": spec.init_image is not None,
+        "mask": spec.mask is not None,
+        "hires": spec.hires is not None,
+    }
+    problems = [
+        f"the job has {what} but the template never uses {{{{{name}}}}}"
+        for name, what in (("init_image", "an init image"), ("mask", "a mask"))
+        if present[name] and name not in used
+    ]
+    if present["hires"] and not used & set(HIRES_PLACEHOLDERS):
+        problems.append("the job has a hires pass but the template uses no {{hires_...}} value")
+    lacking = {"init_image": "no init image", "mask": "no mask"}
+    lacking |= {name: "no hires pass" for name in HIRES_PLACEHOLDERS}
+    problems += [
+        f"the template uses {{{{{name}}}}} but the job has {lacking[name]}"
+        for name in sorted(used)
+        if name in lacking and not present["hires" if name.startswith("hires_") else name]
+    ]
+    return problems
 
 
 def template_of(spec: GenerationSpec) -> Template | None:

@@ -16,7 +16,12 @@ from gaze.engines.comfyui.engine import ComfyUIEngine
 from gaze.engines.comfyui.template_filling import fill_template
 from gaze.engines.comfyui.workflow import UploadedImages
 from gaze.generation_spec import HiresSpec, SourceImage
-from gaze.workflow_templates import TemplateError, template_models, validate_template
+from gaze.workflow_templates import (
+    TemplateError,
+    job_template_problems,
+    template_models,
+    validate_template,
+)
 from tests.comfyui_standin import StandInFactory
 from tests.engines.comfyui.engine_jobs import ProgressLog, same_pixels
 from tests.support.template_examples import EXAMPLE_SPEC, text_to_image_template
@@ -149,6 +154,21 @@ def test_a_job_the_template_would_ignore_is_refused() -> None:
         "the job has an init image but the template never uses {{init_image}}",
         "the job has a mask but the template never uses {{mask}}",
         "the job has a hires pass but the template uses no {{hires_...}} value",
+    ]
+
+
+def test_the_document_rule_needs_no_backend() -> None:
+    assert job_template_problems(second_pass_template(), JOB) == []
+    assert job_template_problems(second_pass_template(), EXAMPLE_SPEC) == [
+        "the template uses {{hires_denoise}} but the job has no hires pass",
+        "the template uses {{hires_height}} but the job has no hires pass",
+        "the template uses {{hires_sampler}} but the job has no hires pass",
+        "the template uses {{hires_scheduler}} but the job has no hires pass",
+        "the template uses {{hires_steps}} but the job has no hires pass",
+        "the template uses {{hires_upscale_method}} but the job has no hires pass",
+        "the template uses {{hires_width}} but the job has no hires pass",
+        "the template uses {{init_image}} but the job has no init image",
+        "the template uses {{mask}} but the job has no mask",
     ]
 
 

@@ -30,11 +30,12 @@ from gaze.engines.comfyui.second_pass import hires_size, upscale_method
 from gaze.engines.comfyui.workflow import UploadedImages
 from gaze.generation_spec import GenerationSpec
 from gaze.workflow_templates import (
-    HIRES_PLACEHOLDERS,
+    IMAGE_PLACEHOLDERS,
     PLACEHOLDER,
     Template,
     TemplateError,
     is_link,
+    job_template_problems,
     loras_marker_node,
     template_placeholders,
     validate_template,
@@ -76,32 +77,6 @@ def _placeholder_values(spec: GenerationSpec, uploads: UploadedImages) -> Values
             "hires_scheduler": hires.scheduler or spec.scheduler,
         }
     return values
-
-
-def _coverage_problems(spec: GenerationSpec, used: frozenset[str], values: Values) -> list[str]:
-    """What the job has that the template ignores, and what the template uses that the job
-    lacks."""
-    problems = [
-        f"the job has {what} but the template never uses {{{{{name}}}}}"
-        for name, what, present in (
-            ("init_image", "an init image", spec.init_image is not None),
-            ("mask", "a mask", spec.mask is not None),
-        )
-        if present and name not in used
-    ]
-    if spec.hires is not None and not used & set(HIRES_PLACEHOLDERS):
-        problems.append("the job has a hires pass but the template uses no {{hires_...}} value")
-    lacking = {
-        "init_image": "no init image",
-        "mask": "no mask",
-        **{name: "no hires pass" for name in HIRES_PLACEHOLDERS},
-    }
-    problems += [
-        f"the template uses {{{{{name}}}}} but the job has {lacking[name]}"
-        for name in sorted(used)
-        if name in lacking and name not in values
-    ]
-    return problems
 
 
 def _substitute(value: str, values: Values) -> Any:
@@ -152,10 +127,13 @@ def fill_template(
     problems = validate_template(doc)
     if problems:
         raise TemplateError(problems)
-    values = _placeholder_values(spec, uploads or UploadedImages())
-    problems = _coverage_problems(spec, template_placeholders(doc), values)
+    problems = job_template_problems(doc, spec)
     if problems:
         raise TemplateError(problems)
+    values = _placeholder_values(spec, uploads or UploadedImages())
+    unfilled = sorted(name for name in template_placeholders(doc) & set(IMAGE_PLACEHOLDERS))
+    if any(name not in values for name in unfilled):
+        raise TemplateError([f"the job's {' and '.join(unfilled)} must be uploaded first"])
     graph: Template = copy.deepcopy(doc)
     marker_id = loras_marker_node(graph)
     for node_id, node in graph.items():
