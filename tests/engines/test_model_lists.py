@@ -167,3 +167,14 @@ def test_a_hires_upscale_model_is_needed_like_a_lora_and_methods_are_not() -> No
     assert all(need.folder != "upscale_models" for need in model_needs(method))
     assert lacking(sampling_lists("x"), model) == ["upscale model '4x/ultrasharp.pth'"]
     assert lacking(sampling_lists("x", upscale_models=("4x/ultrasharp.pth",)), model) == []
+
+
+def test_a_template_job_it_cannot_run_is_refused_by_the_preflight() -> None:
+    spec = with_template(
+        dataclasses.replace(SPEC, hires=HiresSpec(upscaler="pixel-lanczos")),
+        text_to_image_template(),
+    )
+    problem = preflight_problem(spec, [lists()])
+    assert problem is not None
+    assert problem.startswith("its workflow template cannot run it: ")
+    assert "hires" in problem

@@ -20,7 +20,7 @@ from typing import Any
 
 from gaze.engines.base import Engine, EngineError
 from gaze.generation_spec import GenerationSpec, is_upscale_model
-from gaze.workflow_templates import template_models, template_of
+from gaze.workflow_templates import job_template_problems, template_models, template_of
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ def model_needs(spec: GenerationSpec, template: dict[str, Any] | None = None) ->
             needs.append(ModelNeed("checkpoints", spec.checkpoint))
         if used.uses_loras:
             needs += [ModelNeed("loras", lora.name) for lora in spec.loras]
+        if used.uses_hires_upscaler and spec.hires and is_upscale_model(spec.hires.upscaler):
+            needs.append(ModelNeed("upscale_models", spec.hires.upscaler))
         needs += [ModelNeed(folder, name) for folder, name in used.fixed]
     return list(dict.fromkeys(needs))
 
@@ -176,6 +178,14 @@ def preflight_problem(spec: GenerationSpec, lists: Sequence[ModelLists]) -> str 
     """Why no backend can run this spec, or None when at least one has all its models."""
     if not lists:
         return "no backend is reachable to check the models against"
+    template = template_of(spec)
+    if template is not None:
+        try:
+            template_problems = job_template_problems(template, spec)
+        except (KeyError, TypeError, AttributeError):
+            template_problems = []  # a malformed template; filling it will say what is wrong
+        if template_problems:
+            return f"its workflow template cannot run it: {'; '.join(template_problems)}"
     requirements = Requirements.of(spec)
     if any(not backend.unmet(requirements) for backend in lists):
         return None
