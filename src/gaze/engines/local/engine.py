@@ -14,7 +14,11 @@
 - Reproducible: the start noise comes from a CPU generator seeded with the spec's seed (any
   value up to 2**64-1), whatever the device, and torch runs on a fixed thread count (CPU results
   are byte-identical for a seed only at a fixed thread count).
-- Cancel: the step callback checks the job's :class:`CancelToken` after every sampling step.
+- img2img, inpainting and the hires pass (:mod:`image_sampling`, :mod:`second_pass`): the init
+  image and mask prepared by :mod:`gaze.engines.image_inputs` (as the ComfyUI engine uploads
+  them), ESRGAN-family upscale models from ``upscale_models/`` (:mod:`upscale_models`).
+- Cancel: the progress callback checks the job's :class:`CancelToken` after every sampling step
+  of either pass and between the stages.
 - Memory: float16 and attention slicing on CUDA; a job that runs out of memory fails with
   :class:`EngineOutOfMemory` and the engine drops every loaded checkpoint, so the next job starts
   from a clean slate.
