@@ -4,18 +4,26 @@ sigmas ending above zero, one-step runs, their weights and step-size control."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
-from torch import Tensor
 
-from gaze.sampling.core import Sampler, SamplingRun, Step, StepCallback
-from gaze.sampling.model_sampling import DiscreteModelSampling
+from gaze.sampling.core import Sampler, Step
 from gaze.sampling.noise import ancestral_noise
 from gaze.sampling.samplers import ddpm_lcm, dpm2, dpm_solver, heun, lms
 from gaze.sampling.samplers.dpm_solver import IntegralStepController, fast_step_orders
 from gaze.sampling.samplers.lms import multistep_weight
+from tests.sampling import sampler_harness
 from tests.sampling.reference import toy_denoiser
+from tests.sampling.sampler_harness import (
+    SIGMAS_ABOVE_ZERO,
+    SIGMAS_TO_ZERO,
+    STEPS,
+    CountingModel,
+    start,
+)
 
 SAMPLERS: dict[str, Sampler] = {
     **heun.SAMPLERS,
@@ -28,44 +36,8 @@ ONE_REPORT_PER_STEP = ("heun", "heunpp2", "dpm_2", "dpm_2_ancestral", "lms", "dd
 DETERMINISTIC_PER_ITEM = ("heun", "heunpp2", "dpm_2", "lms", "dpm_fast")
 """dpm_adaptive measures its error over the whole batch; the ancestral samplers draw one noise
 tensor for the whole batch."""
-SIGMAS_TO_ZERO = torch.tensor([14.6146, 7.9, 4.1, 2.2, 1.1, 0.52, 0.21, 0.0292, 0.0])
-SIGMAS_ABOVE_ZERO = 14.6146 * 0.6 ** torch.arange(8.0)
-STEPS = len(SIGMAS_TO_ZERO) - 1
 SEED = 5
-
-
-class CountingModel:
-    """The recorded toy denoiser (or one that always predicts zero), counting its calls."""
-
-    def __init__(self, predicts_zero: bool = False) -> None:
-        self.calls = 0
-        self.predicts_zero = predicts_zero
-
-    def __call__(self, x: Tensor, sigma: Tensor) -> Tensor:
-        self.calls += 1
-        return torch.zeros_like(x) if self.predicts_zero else toy_denoiser(x, sigma)
-
-
-def start(batch: int = 1, seed: int = 3) -> Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn((batch, 4, 8, 8), generator=generator) * float(SIGMAS_TO_ZERO[0])
-
-
-def run_sampler(
-    name: str,
-    x: Tensor,
-    sigmas: Tensor,
-    model: CountingModel | None = None,
-    on_step: StepCallback | None = None,
-    seed: int = SEED,
-) -> Tensor:
-    run = SamplingRun(
-        model=model or CountingModel(),
-        model_sampling=DiscreteModelSampling(),
-        seed=seed,
-        on_step=on_step,
-    )
-    return SAMPLERS[name](run, x, sigmas)
+run_sampler = partial(sampler_harness.run_sampler, seed=SEED)
 
 
 @pytest.mark.parametrize("name", ONE_REPORT_PER_STEP)
@@ -123,38 +95,18 @@ def test_dpm_adaptive_reports_each_attempted_step_with_three_model_calls() -> No
 
 @pytest.mark.parametrize("name", sorted(SAMPLERS))
 def test_raising_from_the_step_callback_stops_sampling(name: str) -> None:
-    model = CountingModel()
-    reports = 0
-
-    def cancel_at_third_report(step: Step) -> None:
-        nonlocal reports
-        reports += 1
-        if step.index == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_sampler(name, start(), SIGMAS_TO_ZERO, model, cancel_at_third_report)
-    assert reports == 3
-    assert model.calls <= 3 * 3
+    assert sampler_harness.calls_until_cancelled_at_third_step(name) <= 3 * 3
 
 
 @pytest.mark.parametrize("name", DETERMINISTIC_PER_ITEM)
 def test_batch_items_sample_as_they_would_alone(name: str) -> None:
-    batch = torch.cat([start(seed=1), start(seed=2)])
-    together = run_sampler(name, batch, SIGMAS_TO_ZERO)
-    for item in range(2):
-        alone = run_sampler(name, batch[item : item + 1], SIGMAS_TO_ZERO)
-        torch.testing.assert_close(together[item : item + 1], alone, rtol=0, atol=1e-5)
+    sampler_harness.assert_batch_items_sample_alone(name, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["heun", "heunpp2", "dpm_2", "lms", "dpm_fast", "dpm_adaptive"])
 def test_sigmas_ending_above_zero_leave_that_much_noise(name: str) -> None:
-    """A model that always predicts zero makes the ODE ``dx/dsigma = x / sigma``: each of these
-    integrates it exactly, to ``x * sigma_end / sigma_start``."""
-    x = start()
-    out = run_sampler(name, x, SIGMAS_ABOVE_ZERO, CountingModel(predicts_zero=True))
-    expected = x * (SIGMAS_ABOVE_ZERO[-1] / SIGMAS_ABOVE_ZERO[0])
-    torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-6)
+    """Each of these integrates the zero model's ODE exactly."""
+    sampler_harness.assert_zero_model_scales_the_start(name, SIGMAS_ABOVE_ZERO, rtol=1e-4)
 
 
 @pytest.mark.parametrize("name", ["dpm_fast", "dpm_adaptive"])

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import Tensor
 
-from gaze.sampling.core import Sampler, SamplingRun, Step, StepCallback
-from gaze.sampling.model_sampling import DiscreteModelSampling
-from gaze.sampling.registry import SAMPLERS
+from tests.sampling import sampler_harness
 from tests.sampling.reference import toy_denoiser
+from tests.sampling.sampler_harness import (
+    SIGMAS_TO_ZERO,
+    STEPS,
+    CountingModel,
+    run_sampler,
+    start,
+)
 
-SIGMAS_TO_ZERO = torch.tensor([14.6146, 7.9, 4.1, 2.2, 1.1, 0.52, 0.21, 0.0292, 0.0])
 SIGMAS_ABOVE_ZERO = torch.tensor([14.6146, 9.0, 5.5, 3.1, 1.7, 0.9, 0.4, 0.2])
 
 CALLS_PER_STEP = {
@@ -38,64 +41,17 @@ STOCHASTIC = tuple(name for name in NAMES if name not in DETERMINISTIC)
 GPU_TWINS = [name for name in NAMES if name.endswith("_gpu")]
 
 
-class CountingModel:
-    """The recorded toy denoiser (or one that always predicts zero), counting its calls."""
-
-    def __init__(self, predicts_zero: bool = False) -> None:
-        self.calls = 0
-        self.predicts_zero = predicts_zero
-
-    def __call__(self, x: Tensor, sigma: Tensor) -> Tensor:
-        self.calls += 1
-        return torch.zeros_like(x) if self.predicts_zero else toy_denoiser(x, sigma)
-
-
-def start(shape: tuple[int, ...] = (1, 4, 8, 8), seed: int = 3) -> Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn(shape, generator=generator) * float(SIGMAS_TO_ZERO[0])
-
-
-def run_sampler(
-    name: str,
-    x: Tensor,
-    sigmas: Tensor,
-    model: CountingModel | None = None,
-    on_step: StepCallback | None = None,
-    seed: int = 0,
-) -> Tensor:
-    sampler: Sampler = SAMPLERS[name]
-    run = SamplingRun(
-        model=model or CountingModel(),
-        model_sampling=DiscreteModelSampling(),
-        seed=seed,
-        on_step=on_step,
-    )
-    return sampler(run, x, sigmas)
-
-
 @pytest.mark.filterwarnings("ignore::UserWarning")  # torchsde: a query rounded past its ends
 @pytest.mark.parametrize("name", NAMES)
 def test_every_step_is_reported_once_in_order_with_its_model_calls(name: str) -> None:
-    steps: list[Step] = []
-    model = CountingModel()
-    run_sampler(name, start(), SIGMAS_TO_ZERO, model, steps.append)
-    assert [step.index for step in steps] == list(range(len(SIGMAS_TO_ZERO) - 1))
-    assert [float(step.sigma) for step in steps] == SIGMAS_TO_ZERO[:-1].tolist()
-    assert model.calls == CALLS_PER_STEP[name] * (len(SIGMAS_TO_ZERO) - 2) + 1
+    calls = sampler_harness.calls_with_each_step_reported_in_order(name)
+    assert calls == CALLS_PER_STEP[name] * (STEPS - 1) + 1
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("name", NAMES)
 def test_raising_from_the_step_callback_stops_sampling(name: str) -> None:
-    model = CountingModel()
-
-    def cancel_at_third_step(step: Step) -> None:
-        if step.index == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_sampler(name, start(), SIGMAS_TO_ZERO, model, cancel_at_third_step)
-    assert model.calls == 2 * CALLS_PER_STEP[name] + 1
+    assert sampler_harness.calls_until_cancelled_at_third_step(name) == 2 * CALLS_PER_STEP[name] + 1
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
@@ -124,21 +80,13 @@ def test_a_gpu_variant_on_a_cpu_latent_is_its_cpu_twin(name: str) -> None:
 
 @pytest.mark.parametrize("name", DETERMINISTIC)
 def test_batch_items_sample_as_they_would_alone(name: str) -> None:
-    batch = torch.cat([start(seed=1), start(seed=2)])
-    together = run_sampler(name, batch, SIGMAS_TO_ZERO)
-    for item in range(2):
-        alone = run_sampler(name, batch[item : item + 1], SIGMAS_TO_ZERO)
-        torch.testing.assert_close(together[item : item + 1], alone, rtol=0, atol=1e-6)
+    sampler_harness.assert_batch_items_sample_alone(name, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", DETERMINISTIC)
 def test_sigmas_ending_above_zero_leave_that_much_noise(name: str) -> None:
-    """A model that always predicts zero makes the ODE ``dx/dsigma = x / sigma``, which these
-    exponential integrators solve exactly: ``x * sigma_end / sigma_start``."""
-    x = start()
-    out = run_sampler(name, x, SIGMAS_ABOVE_ZERO, CountingModel(predicts_zero=True))
-    expected = x * (SIGMAS_ABOVE_ZERO[-1] / SIGMAS_ABOVE_ZERO[0])
-    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
+    """These exponential integrators solve the zero model's ODE exactly."""
+    sampler_harness.assert_zero_model_scales_the_start(name, SIGMAS_ABOVE_ZERO, rtol=1e-5)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
@@ -147,7 +95,7 @@ def test_stochastic_samplers_end_at_the_last_sigmas_noise_level(name: str) -> No
     """With a model that predicts zero, each step shrinks x and adds just enough fresh noise to
     stay at the next sigma: unit noise scaled to the first sigma ends with the last one's
     spread (16,384 values: a relative error near 1%)."""
-    x = start(shape=(1, 4, 64, 64))
+    x = start(size=64)
     out = run_sampler(name, x, SIGMAS_ABOVE_ZERO, CountingModel(predicts_zero=True))
     spread_ratio = float(out.std() / x.std())
     expected_ratio = float(SIGMAS_ABOVE_ZERO[-1] / SIGMAS_ABOVE_ZERO[0])

@@ -8,17 +8,24 @@ import math
 
 import pytest
 import torch
-from torch import Tensor
 
-from gaze.sampling.core import Sampler, SamplingRun, Step, StepCallback
-from gaze.sampling.model_sampling import DiscreteModelSampling
+from gaze.sampling.core import Sampler, Step
 from gaze.sampling.samplers import er_sde, gradient_estimation, res_multistep, sa_solver
 from gaze.sampling.samplers.sa_solver_coefficients import (
     exponential_integrals,
     stochastic_adams_weights,
     tau_in_interval,
 )
+from tests.sampling import sampler_harness
 from tests.sampling.reference import toy_denoiser
+from tests.sampling.sampler_harness import (
+    SIGMAS_ABOVE_ZERO,
+    SIGMAS_TO_ZERO,
+    STEPS,
+    CountingModel,
+    run_sampler,
+    start,
+)
 
 SAMPLERS: dict[str, Sampler] = {
     **res_multistep.SAMPLERS,
@@ -29,45 +36,9 @@ SAMPLERS: dict[str, Sampler] = {
 NAMES = tuple(SAMPLERS)
 DETERMINISTIC = ("res_multistep", "gradient_estimation")
 NOISY = ("res_multistep_ancestral", "er_sde", "sa_solver", "sa_solver_pece")
-SIGMAS_TO_ZERO = torch.tensor([14.6146, 7.9, 4.1, 2.2, 1.1, 0.52, 0.21, 0.0292, 0.0])
-SIGMAS_ABOVE_ZERO = 14.6146 * 0.6 ** torch.arange(8.0)
 SIGMAS_ABOVE_SA_SOLVER_NOISE = torch.tensor([14.6146, 11.0, 8.0, 6.5, 5.5])
 """All above 5.09, the sigma 20% of the way through SD's schedule, where SA-Solver's noise
 starts."""
-
-
-class CountingModel:
-    """The recorded toy denoiser (or one that always predicts zero), counting its calls."""
-
-    def __init__(self, predicts_zero: bool = False) -> None:
-        self.calls = 0
-        self.predicts_zero = predicts_zero
-
-    def __call__(self, x: Tensor, sigma: Tensor) -> Tensor:
-        self.calls += 1
-        return torch.zeros_like(x) if self.predicts_zero else toy_denoiser(x, sigma)
-
-
-def start(batch: int = 1, seed: int = 3) -> Tensor:
-    generator = torch.Generator().manual_seed(seed)
-    return torch.randn((batch, 4, 8, 8), generator=generator) * float(SIGMAS_TO_ZERO[0])
-
-
-def run_sampler(
-    name: str,
-    x: Tensor,
-    sigmas: Tensor,
-    model: CountingModel | None = None,
-    on_step: StepCallback | None = None,
-    seed: int = 0,
-) -> Tensor:
-    run = SamplingRun(
-        model=model or CountingModel(),
-        model_sampling=DiscreteModelSampling(),
-        seed=seed,
-        on_step=on_step,
-    )
-    return SAMPLERS[name](run, x, sigmas)
 
 
 def model_calls(name: str, steps: int) -> int:
@@ -77,25 +48,13 @@ def model_calls(name: str, steps: int) -> int:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_step_is_reported_once_in_order(name: str) -> None:
-    steps: list[Step] = []
-    model = CountingModel()
-    run_sampler(name, start(), SIGMAS_TO_ZERO, model, steps.append)
-    assert [step.index for step in steps] == list(range(len(SIGMAS_TO_ZERO) - 1))
-    assert [float(step.sigma) for step in steps] == SIGMAS_TO_ZERO[:-1].tolist()
-    assert model.calls == model_calls(name, len(SIGMAS_TO_ZERO) - 1)
+    calls = sampler_harness.calls_with_each_step_reported_in_order(name)
+    assert calls == model_calls(name, STEPS)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_raising_from_the_step_callback_stops_sampling(name: str) -> None:
-    model = CountingModel()
-
-    def cancel_at_third_step(step: Step) -> None:
-        if step.index == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        run_sampler(name, start(), SIGMAS_TO_ZERO, model, cancel_at_third_step)
-    assert model.calls == model_calls(name, 2) + 1
+    assert sampler_harness.calls_until_cancelled_at_third_step(name) == model_calls(name, 2) + 1
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -127,11 +86,7 @@ def test_sa_solver_pece_corrects_the_last_state_before_its_last_prediction() -> 
 
 @pytest.mark.parametrize("name", DETERMINISTIC)
 def test_batch_items_sample_as_they_would_alone(name: str) -> None:
-    batch = torch.cat([start(seed=1), start(seed=2)])
-    together = run_sampler(name, batch, SIGMAS_TO_ZERO)
-    for item in range(2):
-        alone = run_sampler(name, batch[item : item + 1], SIGMAS_TO_ZERO)
-        torch.testing.assert_close(together[item : item + 1], alone, rtol=0, atol=1e-6)
+    sampler_harness.assert_batch_items_sample_alone(name, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -148,12 +103,8 @@ def test_only_the_noisy_samplers_depend_on_the_seed(name: str) -> None:
 
 @pytest.mark.parametrize("name", DETERMINISTIC)
 def test_sigmas_ending_above_zero_leave_that_much_noise(name: str) -> None:
-    """A model that always predicts zero makes the ODE ``dx/dsigma = x / sigma``, which these
-    samplers integrate exactly, to ``x * sigma_end / sigma_start``."""
-    x = start()
-    out = run_sampler(name, x, SIGMAS_ABOVE_ZERO, CountingModel(predicts_zero=True))
-    expected = x * (SIGMAS_ABOVE_ZERO[-1] / SIGMAS_ABOVE_ZERO[0])
-    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
+    """These samplers integrate the zero model's ODE exactly."""
+    sampler_harness.assert_zero_model_scales_the_start(name, SIGMAS_ABOVE_ZERO, rtol=1e-5)
 
 
 @pytest.mark.parametrize("name", ["sa_solver", "sa_solver_pece"])
