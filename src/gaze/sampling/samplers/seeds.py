@@ -19,20 +19,11 @@ from torch import Tensor
 
 from gaze.sampling.core import Sampler, SamplingRun
 from gaze.sampling.noise import NoiseSampler, ancestral_noise
+from gaze.sampling.samplers.exponential_step import ExponentialStep, h_phi_1, h_phi_2
 
 SecondStage = Literal["phi_1", "phi_2"]
 """How a two-stage step combines its ``denoised``: a plain mix (``phi_1``) or the
 second-order exponential weights (``phi_2``)."""
-
-
-def h_phi_1(h: Tensor) -> Tensor:
-    """``h * phi_1(h)`` of the exponential integrators: ``exp(h) - 1``."""
-    return torch.expm1(h)
-
-
-def h_phi_2(h: Tensor) -> Tensor:
-    """``h * phi_2(h)`` of the exponential integrators: ``(exp(h) - 1 - h) / h``."""
-    return (torch.expm1(h) - h) / h
 
 
 @dataclass(frozen=True)
@@ -67,36 +58,28 @@ def two_stage_seeds(
         if sigmas[i + 1] == 0:
             x = denoised
             continue
-        sigma, sigma_next = sigmas[i], sigmas[i + 1]
-        lambda_s = sampling.half_log_snr(sigma)
-        lambda_t = sampling.half_log_snr(sigma_next)
-        h = lambda_t - lambda_s
-        h_eta = h * (eta + 1)
-        lambda_mid = torch.lerp(lambda_s, lambda_t, r)
-        sigma_mid = sampling.sigma_from_half_log_snr(lambda_mid)
-        alpha_mid = sigma_mid * lambda_mid.exp()
-        alpha_t = sigma_next * lambda_t.exp()
-
-        x_mid = (
-            sigma_mid / sigma * (-r * h * eta).exp() * x
-            - alpha_mid * h_phi_1(-r * h_eta) * denoised
-        )
+        step = ExponentialStep.between(sampling, sigmas[i], sigmas[i + 1], eta)
+        sigma_mid, alpha_mid = step.point(sampling, r)
+        x_mid = step.first_order(x, denoised, r, sigma_mid, alpha_mid)
         if stochasticity.adds_noise:
-            path = (-2 * r * h * eta).expm1().neg().sqrt() * noise(sigma, sigma_mid)
+            path = _fresh_path(step, r, noise, sigma_mid)
             x_mid = x_mid + path * sigma_mid * s_noise
         denoised_mid = run.denoise(x_mid, sigma_mid)
 
-        decay = sigma_next / sigma * (-h * eta).exp() * x
         if second_stage == "phi_1":
-            x = decay - alpha_t * h_phi_1(-h_eta) * torch.lerp(denoised, denoised_mid, mix)
+            x = step.to_end(x, torch.lerp(denoised, denoised_mid, mix))
         else:
-            weight_mid = h_phi_2(-h_eta) / r
-            weight = h_phi_1(-h_eta) - weight_mid
-            x = decay - alpha_t * (weight * denoised + weight_mid * denoised_mid)
+            x = step.second_order_to_end(x, denoised, denoised_mid, r)
         if stochasticity.adds_noise:
-            path = _carried(path, (r - 1) * h * eta, noise, sigma_mid, sigma_next)
-            x = x + path * sigma_next * s_noise
+            path = _carried(path, (r - 1) * step.h * eta, noise, sigma_mid, step.sigma_next)
+            x = x + path * step.sigma_next * s_noise
     return x
+
+
+def _fresh_path(step: ExponentialStep, r: float, noise: NoiseSampler, sigma_r: Tensor) -> Tensor:
+    """The noise path of a step's first stage, a fraction ``r`` of the way (not yet scaled)."""
+    coefficient = (-2 * r * step.h * step.eta).expm1().neg().sqrt()
+    return coefficient * noise(step.sigma, sigma_r)
 
 
 def _carried(
@@ -128,43 +111,26 @@ def seeds_3(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
         if sigmas[i + 1] == 0:
             x = denoised
             continue
-        sigma, sigma_next = sigmas[i], sigmas[i + 1]
-        lambda_s = sampling.half_log_snr(sigma)
-        lambda_t = sampling.half_log_snr(sigma_next)
-        h = lambda_t - lambda_s
-        h_eta = h * (eta + 1)
-        lambda_1 = torch.lerp(lambda_s, lambda_t, r_1)
-        lambda_2 = torch.lerp(lambda_s, lambda_t, r_2)
-        sigma_1 = sampling.sigma_from_half_log_snr(lambda_1)
-        sigma_2 = sampling.sigma_from_half_log_snr(lambda_2)
-        alpha_1 = sigma_1 * lambda_1.exp()
-        alpha_2 = sigma_2 * lambda_2.exp()
-        alpha_t = sigma_next * lambda_t.exp()
+        step = ExponentialStep.between(sampling, sigmas[i], sigmas[i + 1], eta)
+        h, h_eta = step.h, step.h_eta
+        sigma_1, alpha_1 = step.point(sampling, r_1)
+        sigma_2, alpha_2 = step.point(sampling, r_2)
 
-        x_1 = (
-            sigma_1 / sigma * (-r_1 * h * eta).exp() * x
-            - alpha_1 * h_phi_1(-r_1 * h_eta) * denoised
-        )
-        path = (-2 * r_1 * h * eta).expm1().neg().sqrt() * noise(sigma, sigma_1)
+        x_1 = step.first_order(x, denoised, r_1, sigma_1, alpha_1)
+        path = _fresh_path(step, r_1, noise, sigma_1)
         x_1 = x_1 + path * sigma_1 * s_noise
         denoised_1 = run.denoise(x_1, sigma_1)
 
         weight_1 = r_2 / r_1 * h_phi_2(-r_2 * h_eta)
         weight = h_phi_1(-r_2 * h_eta) - weight_1
-        x_2 = sigma_2 / sigma * (-r_2 * h * eta).exp() * x - alpha_2 * (
-            weight * denoised + weight_1 * denoised_1
-        )
+        x_2 = step.decayed(x, r_2, sigma_2) - alpha_2 * (weight * denoised + weight_1 * denoised_1)
         path = _carried(path, (r_1 - r_2) * h * eta, noise, sigma_1, sigma_2)
         x_2 = x_2 + path * sigma_2 * s_noise
         denoised_2 = run.denoise(x_2, sigma_2)
 
-        weight_2 = h_phi_2(-h_eta) / r_2
-        weight = h_phi_1(-h_eta) - weight_2
-        x = sigma_next / sigma * (-h * eta).exp() * x - alpha_t * (
-            weight * denoised + weight_2 * denoised_2
-        )
-        path = _carried(path, (r_2 - 1) * h * eta, noise, sigma_2, sigma_next)
-        x = x + path * sigma_next * s_noise
+        x = step.second_order_to_end(x, denoised, denoised_2, r_2)
+        path = _carried(path, (r_2 - 1) * h * eta, noise, sigma_2, step.sigma_next)
+        x = x + path * step.sigma_next * s_noise
     return x
 
 
