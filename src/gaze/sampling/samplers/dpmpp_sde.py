@@ -12,12 +12,15 @@ that is the same motion, and the same result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Literal
 
 from torch import Tensor
 
 from gaze.sampling.brownian import BrownianTreeNoise
 from gaze.sampling.core import Sampler, SamplingRun
+from gaze.sampling.samplers.exponential_step import ExponentialStep
 from gaze.sampling.samplers.steps import ancestral_step
 
 ETA = 1.0
@@ -25,7 +28,11 @@ ETA = 1.0
 SDE_MIDPOINT = 1 / 2
 """Where ``dpmpp_sde`` evaluates the model in between, as a fraction of the step in lambda."""
 
-Correction = Literal["midpoint", "heun"]
+SecondOrderRule = Literal["midpoint", "heun"]
+Earlier = list[tuple[Tensor, Tensor]]
+"""The last two steps' ``denoised`` and ``h``, newest first."""
+Correction = Callable[[Tensor, Tensor, ExponentialStep, Earlier], Tensor]
+"""``(x after the first-order step, denoised, the step, earlier) -> corrected x``."""
 
 
 def brownian_noise(run: SamplingRun, x: Tensor, sigmas: Tensor, on_cpu: bool) -> BrownianTreeNoise:
@@ -48,14 +55,12 @@ def _dpmpp_sde(run: SamplingRun, x: Tensor, sigmas: Tensor, on_cpu: bool) -> Ten
         if sigmas[i + 1] == 0:
             x = denoised
             continue
-        lambda_s = sampling.half_log_snr(sigmas[i])
-        lambda_t = sampling.half_log_snr(sigmas[i + 1])
-        h = lambda_t - lambda_s
-        lambda_mid = lambda_s + SDE_MIDPOINT * h
+        step = ExponentialStep.between(sampling, sigmas[i], sigmas[i + 1], ETA)
+        lambda_s, alpha_t = step.lambda_s, step.alpha_t
+        lambda_mid = lambda_s + SDE_MIDPOINT * step.h
         sigma_mid = sampling.sigma_from_half_log_snr(lambda_mid)
         alpha_s = sigmas[i] * lambda_s.exp()
         alpha_mid = sigma_mid * lambda_mid.exp()
-        alpha_t = sigmas[i + 1] * lambda_t.exp()
 
         sigma_down, sigma_up = ancestral_step(lambda_s.neg().exp(), lambda_mid.neg().exp(), ETA)
         h_down = sigma_down.log().neg() - lambda_s
@@ -65,7 +70,7 @@ def _dpmpp_sde(run: SamplingRun, x: Tensor, sigmas: Tensor, on_cpu: bool) -> Ten
         x_mid = x_mid + alpha_mid * noise(sigmas[i], sigma_mid) * sigma_up
         denoised_mid = run.denoise(x_mid, sigma_mid)
 
-        sigma_down, sigma_up = ancestral_step(lambda_s.neg().exp(), lambda_t.neg().exp(), ETA)
+        sigma_down, sigma_up = ancestral_step(lambda_s.neg().exp(), step.lambda_t.neg().exp(), ETA)
         h_down = sigma_down.log().neg() - lambda_s
         combined = (1 - weight_mid) * denoised + weight_mid * denoised_mid
         x = (alpha_t / alpha_s) * (-h_down).exp() * x - alpha_t * (-h_down).expm1() * combined
@@ -73,95 +78,73 @@ def _dpmpp_sde(run: SamplingRun, x: Tensor, sigmas: Tensor, on_cpu: bool) -> Ten
     return x
 
 
-def _dpmpp_2m_sde(
-    run: SamplingRun, x: Tensor, sigmas: Tensor, correction: Correction, on_cpu: bool
+def _multistep_sde(
+    run: SamplingRun, x: Tensor, sigmas: Tensor, correct: Correction, on_cpu: bool
 ) -> Tensor:
-    """One model call per step: an exponential SDE step on this ``denoised``, corrected with
-    the last step's (midpoint or Heun weights), plus Brownian noise."""
+    """One model call per step: a first-order exponential SDE step on this ``denoised``,
+    corrected with the earlier steps' (``dpmpp_2m_sde`` and ``dpmpp_3m_sde``), plus Brownian
+    noise; a step onto sigma 0 returns ``denoised``."""
     if len(sigmas) <= 1:
         return x
     noise = brownian_noise(run, x, sigmas, on_cpu)
-    sampling = run.model_sampling
-    previous: tuple[Tensor, Tensor] | None = None  # the last step's denoised and h
+    earlier: Earlier = []
     for i in range(len(sigmas) - 1):
         denoised = run.denoise(x, sigmas[i])
         run.report(i, x, sigmas[i], denoised)
         if sigmas[i + 1] == 0:
             x = denoised
             continue
-        lambda_s = sampling.half_log_snr(sigmas[i])
-        lambda_t = sampling.half_log_snr(sigmas[i + 1])
-        h = lambda_t - lambda_s
-        h_eta = h * (ETA + 1)
-        alpha_t = sigmas[i + 1] * lambda_t.exp()
-        x = _exponential_sde_step(x, denoised, sigmas[i], sigmas[i + 1], h, h_eta, alpha_t)
-        if previous is not None:
-            previous_denoised, previous_h = previous
-            inverse_ratio = 1 / (previous_h / h)
-            change = denoised - previous_denoised
-            if correction == "heun":
-                phi = (-h_eta).expm1().neg() / (-h_eta) + 1
-                x = x + alpha_t * phi * inverse_ratio * change
-            else:
-                x = x + 0.5 * alpha_t * (-h_eta).expm1().neg() * inverse_ratio * change
-        x = x + _sde_noise(noise, sigmas[i], sigmas[i + 1], h)
-        previous = (denoised, h)
+        step = ExponentialStep.between(run.model_sampling, sigmas[i], sigmas[i + 1], ETA)
+        x = correct(step.to_end(x, denoised), denoised, step, earlier)
+        x = x + _sde_noise(noise, step)
+        earlier = [(denoised, step.h), *earlier[:1]]
     return x
 
 
-def _dpmpp_3m_sde(run: SamplingRun, x: Tensor, sigmas: Tensor, on_cpu: bool) -> Tensor:
-    """Like ``dpmpp_2m_sde`` with the last two steps' ``denoised`` (second order on the
-    second step, third order after)."""
-    if len(sigmas) <= 1:
-        return x
-    noise = brownian_noise(run, x, sigmas, on_cpu)
-    sampling = run.model_sampling
-    earlier: list[tuple[Tensor, Tensor]] = []  # the last two steps' denoised and h, newest first
-    for i in range(len(sigmas) - 1):
-        denoised = run.denoise(x, sigmas[i])
-        run.report(i, x, sigmas[i], denoised)
-        if sigmas[i + 1] == 0:
-            x = denoised
-            continue
-        lambda_s = sampling.half_log_snr(sigmas[i])
-        lambda_t = sampling.half_log_snr(sigmas[i + 1])
-        h = lambda_t - lambda_s
-        h_eta = h * (ETA + 1)
-        alpha_t = sigmas[i + 1] * lambda_t.exp()
-        x = _exponential_sde_step(x, denoised, sigmas[i], sigmas[i + 1], h, h_eta, alpha_t)
-        phi_2 = h_eta.neg().expm1() / h_eta + 1
-        if len(earlier) == 2:
-            (denoised_1, h_1), (denoised_2, h_2) = earlier
-            r0, r1 = h_1 / h, h_2 / h
-            slope_0 = (denoised - denoised_1) / r0
-            slope_1 = (denoised_1 - denoised_2) / r1
-            slope = slope_0 + (slope_0 - slope_1) * r0 / (r0 + r1)
-            curvature = (slope_0 - slope_1) / (r0 + r1)
-            phi_3 = phi_2 / h_eta - 0.5
-            x = x + (alpha_t * phi_2) * slope - (alpha_t * phi_3) * curvature
-        elif earlier:
-            denoised_1, h_1 = earlier[0]
-            x = x + (alpha_t * phi_2) * ((denoised - denoised_1) / (h_1 / h))
-        x = x + _sde_noise(noise, sigmas[i], sigmas[i + 1], h)
-        earlier = [(denoised, h), *earlier[:1]]
-    return x
-
-
-def _exponential_sde_step(
-    x: Tensor,
-    denoised: Tensor,
-    sigma: Tensor,
-    sigma_next: Tensor,
-    h: Tensor,
-    h_eta: Tensor,
-    alpha_t: Tensor,
+def _second_order(
+    x: Tensor, denoised: Tensor, step: ExponentialStep, earlier: Earlier, rule: SecondOrderRule
 ) -> Tensor:
-    """The first-order part of a multistep SDE step, without its noise."""
-    return sigma_next / sigma * (-h * ETA).exp() * x + alpha_t * (-h_eta).expm1().neg() * denoised
+    """``dpmpp_2m_sde``'s correction with the last step's ``denoised`` (midpoint or Heun
+    weights); none on the first step."""
+    if not earlier:
+        return x
+    previous_denoised, previous_h = earlier[0]
+    inverse_ratio = 1 / (previous_h / step.h)
+    change = denoised - previous_denoised
+    if rule == "heun":
+        phi = (-step.h_eta).expm1().neg() / (-step.h_eta) + 1
+        weight = step.alpha_t * phi
+    else:
+        weight = 0.5 * step.alpha_t * (-step.h_eta).expm1().neg()
+    return x + weight * inverse_ratio * change
 
 
-def _sde_noise(noise: BrownianTreeNoise, sigma: Tensor, sigma_next: Tensor, h: Tensor) -> Tensor:
-    return noise(sigma, sigma_next) * sigma_next * (-2 * h * ETA).expm1().neg().sqrt()
+def _third_order(x: Tensor, denoised: Tensor, step: ExponentialStep, earlier: Earlier) -> Tensor:
+    """``dpmpp_3m_sde``'s correction: second order with one earlier step, third with two."""
+    h, h_eta, alpha_t = step.h, step.h_eta, step.alpha_t
+    phi_2 = h_eta.neg().expm1() / h_eta + 1
+    if len(earlier) == 2:
+        (denoised_1, h_1), (denoised_2, h_2) = earlier
+        r0, r1 = h_1 / h, h_2 / h
+        slope_0 = (denoised - denoised_1) / r0
+        slope_1 = (denoised_1 - denoised_2) / r1
+        slope = slope_0 + (slope_0 - slope_1) * r0 / (r0 + r1)
+        curvature = (slope_0 - slope_1) / (r0 + r1)
+        phi_3 = phi_2 / h_eta - 0.5
+        return x + (alpha_t * phi_2) * slope - (alpha_t * phi_3) * curvature
+    if earlier:
+        denoised_1, h_1 = earlier[0]
+        return x + (alpha_t * phi_2) * ((denoised - denoised_1) / (h_1 / h))
+    return x
+
+
+def _sde_noise(noise: BrownianTreeNoise, step: ExponentialStep) -> Tensor:
+    sigma, sigma_next = step.sigma, step.sigma_next
+    return noise(sigma, sigma_next) * sigma_next * (-2 * step.h * ETA).expm1().neg().sqrt()
+
+
+_MIDPOINT: Correction = partial(_second_order, rule="midpoint")
+_HEUN: Correction = partial(_second_order, rule="heun")
 
 
 def dpmpp_sde(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
@@ -173,27 +156,27 @@ def dpmpp_sde_gpu(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
 
 
 def dpmpp_2m_sde(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
-    return _dpmpp_2m_sde(run, x, sigmas, "midpoint", on_cpu=True)
+    return _multistep_sde(run, x, sigmas, _MIDPOINT, on_cpu=True)
 
 
 def dpmpp_2m_sde_gpu(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
-    return _dpmpp_2m_sde(run, x, sigmas, "midpoint", on_cpu=False)
+    return _multistep_sde(run, x, sigmas, _MIDPOINT, on_cpu=False)
 
 
 def dpmpp_2m_sde_heun(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
-    return _dpmpp_2m_sde(run, x, sigmas, "heun", on_cpu=True)
+    return _multistep_sde(run, x, sigmas, _HEUN, on_cpu=True)
 
 
 def dpmpp_2m_sde_heun_gpu(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
-    return _dpmpp_2m_sde(run, x, sigmas, "heun", on_cpu=False)
+    return _multistep_sde(run, x, sigmas, _HEUN, on_cpu=False)
 
 
 def dpmpp_3m_sde(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
-    return _dpmpp_3m_sde(run, x, sigmas, on_cpu=True)
+    return _multistep_sde(run, x, sigmas, _third_order, on_cpu=True)
 
 
 def dpmpp_3m_sde_gpu(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
-    return _dpmpp_3m_sde(run, x, sigmas, on_cpu=False)
+    return _multistep_sde(run, x, sigmas, _third_order, on_cpu=False)
 
 
 SAMPLERS: dict[str, Sampler] = {
