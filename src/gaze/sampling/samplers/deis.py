@@ -10,11 +10,13 @@ The first step, and any step onto sigma 0, is an Euler step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor
 
 from gaze.sampling.core import Sampler, SamplingRun
-from gaze.sampling.samplers.steps import to_d
+from gaze.sampling.samplers.steps import linear_multistep
 
 MAX_ORDER = 3
 """ComfyUI's default ``max_order``: the newest derivative and up to two earlier ones."""
@@ -88,18 +90,15 @@ def deis_weights(sigmas: Tensor, max_order: int = MAX_ORDER) -> list[list[Tensor
 
 def deis(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
     weights = deis_weights(sigmas)
-    recent: list[Tensor] = []
-    for i in range(len(sigmas) - 1):
-        denoised = run.denoise(x, sigmas[i])
-        run.report(i, x, sigmas[i], denoised)
-        recent.insert(0, to_d(x, sigmas[i], denoised))
-        del recent[MAX_ORDER:]
+
+    def update(x: Tensor, denoised: Tensor, recent: Sequence[Tensor], i: int) -> Tensor:
         if not weights[i]:
-            x = x + (sigmas[i + 1] - sigmas[i]) * recent[0]
-            continue
+            return x + (sigmas[i + 1] - sigmas[i]) * recent[0]
         for weight, d in zip(weights[i], recent, strict=False):
             x = x + weight * d
-    return x
+        return x
+
+    return linear_multistep(run, x, sigmas, MAX_ORDER, update)
 
 
 SAMPLERS: dict[str, Sampler] = {"deis": deis}

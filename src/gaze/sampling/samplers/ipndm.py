@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from torch import Tensor
 
 from gaze.sampling.core import Sampler, SamplingRun
-from gaze.sampling.samplers.steps import to_d
+from gaze.sampling.samplers.steps import linear_multistep
 
 MAX_ORDER = 4
 """ComfyUI's default ``max_order``: the newest derivative and up to three earlier ones."""
@@ -24,15 +24,12 @@ StepUpdate = Callable[[Tensor, Sequence[Tensor], Tensor, int], Tensor]
 
 
 def _adams_bashforth(step: StepUpdate, run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
-    """The loop both variants share; ``step`` turns the recent derivatives into the next x."""
-    recent: list[Tensor] = []
-    for i in range(len(sigmas) - 1):
-        denoised = run.denoise(x, sigmas[i])
-        run.report(i, x, sigmas[i], denoised)
-        recent.insert(0, to_d(x, sigmas[i], denoised))
-        del recent[MAX_ORDER:]
-        x = denoised if sigmas[i + 1] == 0 else step(x, recent, sigmas, i)
-    return x
+    """Both variants; ``step`` turns the recent derivatives into the next x."""
+
+    def update(x: Tensor, denoised: Tensor, recent: Sequence[Tensor], i: int) -> Tensor:
+        return denoised if sigmas[i + 1] == 0 else step(x, recent, sigmas, i)
+
+    return linear_multistep(run, x, sigmas, MAX_ORDER, update)
 
 
 def _fixed_step_update(x: Tensor, d: Sequence[Tensor], sigmas: Tensor, i: int) -> Tensor:

@@ -1,8 +1,15 @@
-"""Arithmetic the k-diffusion samplers share."""
+"""Arithmetic the k-diffusion samplers share, and the loop of the linear multistep ones."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from torch import Tensor
+
+from gaze.sampling.core import SamplingRun
+
+MultistepUpdate = Callable[[Tensor, Tensor, Sequence[Tensor], int], Tensor]
+"""``(x, denoised, derivatives newest first, i) -> x at sigmas[i + 1]``."""
 
 
 def to_d(x: Tensor, sigma: Tensor, denoised: Tensor) -> Tensor:
@@ -21,3 +28,18 @@ def ancestral_step(sigma_from: Tensor, sigma_to: Tensor, eta: float = 1.0) -> tu
     )
     sigma_down = (sigma_to**2 - sigma_up**2) ** 0.5
     return sigma_down, sigma_up
+
+
+def linear_multistep(
+    run: SamplingRun, x: Tensor, sigmas: Tensor, max_order: int, update: MultistepUpdate
+) -> Tensor:
+    """The loop ``ipndm`` and ``deis`` share: after each model call the step's ODE derivative
+    joins the ``max_order - 1`` before it, and ``update`` turns them into the next x."""
+    recent: list[Tensor] = []
+    for i in range(len(sigmas) - 1):
+        denoised = run.denoise(x, sigmas[i])
+        run.report(i, x, sigmas[i], denoised)
+        recent.insert(0, to_d(x, sigmas[i], denoised))
+        del recent[max_order:]
+        x = update(x, denoised, recent, i)
+    return x
