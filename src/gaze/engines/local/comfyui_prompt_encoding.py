@@ -30,12 +30,10 @@ from gaze.engines.local.text_encoding import (
     EncodedChunks,
     EncoderLayer,
     PromptConditioning,
-    chunk_count,
     encoder_hidden_states,
     encoder_layer,
-    joined,
     special_tokens,
-    text_encoders,
+    through_every_encoder,
     tokenize_function,
 )
 from gaze.prompts.chunking import TokenChunk, empty_chunk
@@ -78,27 +76,20 @@ def encode_comfyui_chunks(
     hidden, pooled = encoder_hidden_states(encoder, rows, layer, device)
     if weighted:
         hidden = weighted_from_empty(hidden[:-1], hidden[-1], chunks).to(hidden.dtype)
-    return EncodedChunks(
-        embeddings=hidden.reshape(1, -1, hidden.shape[-1]),
-        pooled=pooled[:1] if pooled is not None else None,
-    )
+    return EncodedChunks.from_batch(hidden, pooled)
 
 
 def encode_prompt_comfyui(
     pipeline: Any, prompt: str, layer: EncoderLayer, device: torch.device
 ) -> EncodedChunks:
     """One prompt through every text encoder of the pipeline, channels joined."""
-    encoded = [
-        encode_comfyui_chunks(
-            encoder,
-            comfyui_tokenize_prompt(tokenizer, prompt),
-            empty_chunk(special_tokens(tokenizer)),
-            layer,
-            device,
-        )
-        for tokenizer, encoder in text_encoders(pipeline)
-    ]
-    return joined(encoded)
+
+    def encode(tokenizer: Any, encoder: Any) -> EncodedChunks:
+        chunks = comfyui_tokenize_prompt(tokenizer, prompt)
+        empty = empty_chunk(special_tokens(tokenizer))
+        return encode_comfyui_chunks(encoder, chunks, empty, layer, device)
+
+    return through_every_encoder(pipeline, encode)
 
 
 def encode_prompts_comfyui(
@@ -115,10 +106,4 @@ def encode_prompts_comfyui(
     with torch.inference_mode():
         cond = encode_prompt_comfyui(pipeline, positive, layer, target)
         uncond = encode_prompt_comfyui(pipeline, negative, layer, target)
-    return PromptConditioning(
-        prompt_embeds=cond.embeddings,
-        negative_prompt_embeds=uncond.embeddings,
-        pooled_prompt_embeds=cond.pooled,
-        negative_pooled_prompt_embeds=uncond.pooled,
-        chunks=chunk_count(cond.embeddings, uncond.embeddings),
-    )
+    return PromptConditioning.from_encoded(cond, uncond)

@@ -40,9 +40,8 @@ from gaze.engines.local.text_encoding import (
     encoder_hidden_states,
     encoder_layer,
     final_layer_norm,
-    joined,
     special_tokens,
-    text_encoders,
+    through_every_encoder,
     tokenize_function,
 )
 from gaze.generation_spec import PROMPT_WEIGHTINGS, PromptWeighting
@@ -84,32 +83,27 @@ def encode_chunks(
     rows = [chunk.tokens for chunk in chunks]
     hidden, pooled = encoder_hidden_states(encoder, rows, layer, device)
     weights = torch.tensor([chunk.weights for chunk in chunks], device=device)
-    weighted = apply_emphasis(hidden, weights)
-    return EncodedChunks(
-        embeddings=weighted.reshape(1, -1, weighted.shape[-1]),
-        pooled=pooled[:1] if pooled is not None else None,
-    )
+    return EncodedChunks.from_batch(apply_emphasis(hidden, weights), pooled)
 
 
 def encode_prompt(
     pipeline: Any, prompt: str, layer: EncoderLayer, device: torch.device
 ) -> EncodedChunks:
     """One prompt through every text encoder of the pipeline, channels joined (A1111's rule)."""
-    encoded = [
-        encode_chunks(encoder, tokenize_prompt(tokenizer, prompt), layer, device)
-        for tokenizer, encoder in text_encoders(pipeline)
-    ]
-    return joined(encoded)
+
+    def encode(tokenizer: Any, encoder: Any) -> EncodedChunks:
+        return encode_chunks(encoder, tokenize_prompt(tokenizer, prompt), layer, device)
+
+    return through_every_encoder(pipeline, encode)
 
 
 def _empty_chunk_embedding(
     pipeline: Any, layer: EncoderLayer, device: torch.device
 ) -> torch.Tensor:
-    encoded = [
-        encode_chunks(encoder, [empty_chunk(special_tokens(tokenizer))], layer, device)
-        for tokenizer, encoder in text_encoders(pipeline)
-    ]
-    return joined(encoded).embeddings
+    def encode(tokenizer: Any, encoder: Any) -> EncodedChunks:
+        return encode_chunks(encoder, [empty_chunk(special_tokens(tokenizer))], layer, device)
+
+    return through_every_encoder(pipeline, encode).embeddings
 
 
 def _padded(embeddings: torch.Tensor, chunks: int, empty: torch.Tensor) -> torch.Tensor:
@@ -145,13 +139,7 @@ def encode_prompts_a1111(
             empty = _empty_chunk_embedding(pipeline, layer, target)
             cond.embeddings = _padded(cond.embeddings, chunks, empty)
             uncond.embeddings = _padded(uncond.embeddings, chunks, empty)
-    return PromptConditioning(
-        prompt_embeds=cond.embeddings,
-        negative_prompt_embeds=uncond.embeddings,
-        pooled_prompt_embeds=cond.pooled,
-        negative_pooled_prompt_embeds=uncond.pooled,
-        chunks=chunks,
-    )
+    return PromptConditioning.from_encoded(cond, uncond)
 
 
 def encode_prompts(

@@ -1,15 +1,16 @@
 """What both prompt weighting rules share: the encoders, their layer, their tokens, the result.
 
 - the hidden layer ``clip_skip`` selects (:func:`encoder_layer`), the same for A1111 and ComfyUI;
-- a pipeline's (tokenizer, text encoder) pairs, and 77-token chunks through one encoder as a
-  batch (:func:`encoder_hidden_states`);
+- a pipeline's (tokenizer, text encoder) pairs, 77-token chunks through one encoder as a
+  batch (:func:`encoder_hidden_states`), a prompt through every encoder
+  (:func:`through_every_encoder`);
 - :class:`PromptConditioning`, the encoded positive and negative prompt the sampler uses.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +119,24 @@ class EncodedChunks:
     pooled: torch.Tensor | None
     """``[1, projection]`` for the first chunk, from encoders that have a projection."""
 
+    @classmethod
+    def from_batch(cls, hidden: torch.Tensor, pooled: torch.Tensor | None) -> EncodedChunks:
+        """One encoder's ``[chunks, 77, width]`` batch joined along the sequence, with the
+        first chunk's pooled output."""
+        return cls(
+            embeddings=hidden.reshape(1, -1, hidden.shape[-1]),
+            pooled=pooled[:1] if pooled is not None else None,
+        )
+
+
+EncodeWithOne = Callable[[Any, Any], EncodedChunks]
+"""``(tokenizer, text encoder) -> a prompt's chunks through that encoder``."""
+
+
+def through_every_encoder(pipeline: Any, encode: EncodeWithOne) -> EncodedChunks:
+    """``encode`` with each text encoder of the pipeline, channels joined."""
+    return joined([encode(tokenizer, encoder) for tokenizer, encoder in text_encoders(pipeline)])
+
 
 def joined(encoded: list[EncodedChunks]) -> EncodedChunks:
     """The encoders' embeddings side by side (channels); the pooled output of the last one."""
@@ -154,6 +173,16 @@ class PromptConditioning:
     negative_pooled_prompt_embeds: torch.Tensor | None
     chunks: int
     """Chunks of the longer prompt (its embedding has ``77 * chunks`` positions)."""
+
+    @classmethod
+    def from_encoded(cls, cond: EncodedChunks, uncond: EncodedChunks) -> PromptConditioning:
+        return cls(
+            prompt_embeds=cond.embeddings,
+            negative_prompt_embeds=uncond.embeddings,
+            pooled_prompt_embeds=cond.pooled,
+            negative_pooled_prompt_embeds=uncond.pooled,
+            chunks=chunk_count(cond.embeddings, uncond.embeddings),
+        )
 
     def pipeline_arguments(self) -> dict[str, Any]:
         """Keyword arguments for a diffusers pipeline call (both embeddings of one length)."""
