@@ -7,6 +7,7 @@ from typing import Any
 
 from gaze.api.errors import bad_request
 from gaze.events.types import EVENT_TYPES
+from gaze.generation.image_options import MAX_MASK_PIXELS
 from gaze.generation.options import (
     MAX_COUNT,
     MAX_SIZE,
@@ -15,13 +16,106 @@ from gaze.generation.options import (
     GenerationOptions,
     parse_generation_options,
 )
-from gaze.generation_spec import MAX_SEED
+from gaze.generation_spec import (
+    DEFAULT_IMG2IMG_DENOISE,
+    DEFAULT_MASK_BLUR,
+    DEFAULT_MASK_GROW,
+    LATENT_UPSCALERS,
+    MAX_SEED,
+    PIXEL_UPSCALERS,
+    RESIZE_MODES,
+)
 from gaze.library.text_rules import MAX_PROMPT_LENGTH
 from gaze.outside_json import InvalidJson, load_json
+from gaze.presets.schema import MAX_HIRES_SCALE, MIN_HIRES_SCALE
 from gaze.webhooks.outbox import DEFAULT_WEBHOOK_EVENTS
 from gaze.webhooks.url_policy import MAX_URL_LENGTH
 
 MAX_EXTRA_PROMPT = MAX_PROMPT_LENGTH
+
+IMAGE_PATH_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "maxLength": 500,
+    "description": "A path relative to the media folder: an upload's `relative_path` "
+    "(POST /api/v1/uploads) or a gallery image's (a job result's `relative_path`).",
+    "example": "inputs/5f1c0e9a3d8b4c2e9f7a6b5c4d3e2f10.png",
+}
+
+HIRES_SCHEMA: dict[str, Any] = {
+    "type": ["object", "null"],
+    "additionalProperties": False,
+    "description": "A second pass at a larger size with the same seed; overrides the preset's "
+    "hires pass; null turns the preset's off. The output is each side times `scale`, rounded "
+    "to a multiple of 8 (at most 4096 px a side).",
+    "properties": {
+        "scale": {
+            "type": "number",
+            "minimum": MIN_HIRES_SCALE,
+            "maximum": MAX_HIRES_SCALE,
+            "default": 1.5,
+        },
+        "denoise": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5},
+        "steps": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 200,
+            "description": "Default: the first pass's steps.",
+        },
+        "upscaler": {
+            "type": "string",
+            "default": "latent",
+            "description": "One of "
+            + ", ".join((*LATENT_UPSCALERS, *PIXEL_UPSCALERS))
+            + " (`latent` is nearest-exact), or an upscale model file (.pth or .safetensors) "
+            "under models/upscale_models/ that a backend has.",
+            "examples": ["latent", "pixel-lanczos", "4x-UltraSharp.pth"],
+        },
+        "sampler": {"type": "string", "description": "Default: the first pass's sampler."},
+        "scheduler": {"type": "string", "description": "Default: the first pass's scheduler."},
+    },
+}
+
+IMAGE_PROPERTIES: dict[str, Any] = {
+    "init_image": {
+        **IMAGE_PATH_SCHEMA,
+        "description": "img2img: start from this image. "
+        + IMAGE_PATH_SCHEMA["description"]
+        + " Without width/height (and resize) the job takes its size, rounded down to a "
+        "multiple of 8.",
+    },
+    "denoise": {
+        "type": "number",
+        "minimum": 0,
+        "maximum": 1,
+        "default": DEFAULT_IMG2IMG_DENOISE,
+        "description": "With init_image: how much of the schedule runs (the strength).",
+    },
+    "resize": {
+        "type": "string",
+        "enum": list(RESIZE_MODES),
+        "description": "With init_image: how it meets the job's size (width/height, or the "
+        "preset's): crop to fill, stretch, or pad. Without it the job takes the image's size.",
+    },
+    "mask": {
+        **IMAGE_PATH_SCHEMA,
+        "description": "With init_image: inpaint where the mask is white (same size as the "
+        "init image).",
+    },
+    "mask_blur": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": MAX_MASK_PIXELS,
+        "default": DEFAULT_MASK_BLUR,
+    },
+    "mask_grow": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": MAX_MASK_PIXELS,
+        "default": DEFAULT_MASK_GROW,
+    },
+    "hires": HIRES_SCHEMA,
+}
+"""The init image, mask and hires fields of the generate body."""
 
 REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -61,23 +155,34 @@ REQUEST_SCHEMA: dict[str, Any] = {
             + ", ".join(DEFAULT_WEBHOOK_EVENTS)
             + " (everything but job.progress).",
         },
+        **IMAGE_PROPERTIES,
     },
     "dependentRequired": {
         "width": ["height"],
         "height": ["width"],
         "webhook_events": ["webhook_url"],
+        "mask": ["init_image"],
+        "denoise": ["init_image"],
+        "resize": ["init_image"],
+        "mask_blur": ["mask"],
+        "mask_grow": ["mask"],
     },
 }
 
 
-def parse_generate_body(raw: bytes) -> GenerationOptions:
-    """Decode and check the raw body: none or `{}` means the preset as it is."""
+def json_object_body(raw: bytes) -> dict[str, Any]:
+    """A body that is a JSON object, or nothing (an empty object)."""
     if not raw.strip():
-        return GenerationOptions()
+        return {}
     try:
         body = load_json(raw)
     except InvalidJson as error:
         raise bad_request("invalid_json", f"request body is not valid JSON: {error}") from None
     if not isinstance(body, dict):
         raise bad_request("invalid_body", "request body must be a JSON object")
-    return parse_generation_options(body)
+    return body
+
+
+def parse_generate_body(raw: bytes) -> GenerationOptions:
+    """Decode and check the raw body: none or `{}` means the preset as it is."""
+    return parse_generation_options(json_object_body(raw))

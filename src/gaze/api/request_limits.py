@@ -1,11 +1,12 @@
 """Limits on request bodies, for the API and the web UI alike.
 
-Size: 1 MiB under /api/, what the web UI says it takes (`page_max_bytes`) elsewhere; 413.
+Size: 1 MiB under /api/ (an image upload: `MAX_UPLOAD_BODY_BYTES`), what the web UI says it
+takes (`page_max_bytes`) elsewhere; 413.
 Time: a body must arrive within `BODY_TIMEOUT_SECONDS` (`GAZE_BODY_TIMEOUT_SECONDS`), plus one
 second per `BODY_BYTES_PER_EXTRA_SECOND` received, so a slow but honest upload finishes while
 a body sent byte by byte is cut off; 408.
-JSON nesting: every /api/ body, whatever its Content-Type says, may nest at most
-`MAX_JSON_DEPTH` levels; 400 ``invalid_json``.
+JSON nesting: every /api/ body but an image upload, whatever its Content-Type says, may nest at
+most `MAX_JSON_DEPTH` levels; 400 ``invalid_json``.
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gaze.asgi_replies import send_json_error
+from gaze.media.uploads import MAX_UPLOAD_BYTES
 
 MAX_API_BODY_BYTES = 1024 * 1024
+UPLOAD_PATH = "/api/v1/uploads"
+MAX_UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
+"""The largest upload plus room for its multipart envelope."""
 BODY_TIMEOUT_SECONDS = 30.0
 BODY_BYTES_PER_EXTRA_SECOND = 32 * 1024
 MAX_JSON_DEPTH = 32
@@ -128,14 +133,18 @@ class RequestBodyLimits:
             await self.app(scope, receive, send)
             return
         is_api = scope["path"].startswith("/api/")
-        max_bytes = self.api_max_bytes if is_api else self.page_max_bytes
+        is_upload = scope["path"] == UPLOAD_PATH
+        if is_upload:
+            max_bytes = MAX_UPLOAD_BODY_BYTES
+        else:
+            max_bytes = self.api_max_bytes if is_api else self.page_max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             await send_json_error(send, 413, "payload_too_large", too_large(max_bytes))
             return
         body = _GuardedBody(receive, send, max_bytes, self.timeout)
         if is_api:
-            await self._buffered(scope, body)
+            await self._buffered(scope, body, check_depth=not is_upload)
             return
         try:
             await self.app(scope, body.receive, body.send)
@@ -144,7 +153,7 @@ class RequestBodyLimits:
                 raise
             # the app failed because its body was cut off; the client has its 408/413
 
-    async def _buffered(self, scope: Scope, body: _GuardedBody) -> None:
+    async def _buffered(self, scope: Scope, body: _GuardedBody, check_depth: bool) -> None:
         """API bodies are read whole first, so the JSON depth check sees all of it."""
         chunks: list[bytes] = []
         while not body.complete:
@@ -153,7 +162,7 @@ class RequestBodyLimits:
                 return  # disconnected, or refused with 408/413
             chunks.append(message.get("body", b""))
         data = b"".join(chunks)
-        if data and json_depth_exceeds(data, self.max_depth):
+        if check_depth and data and json_depth_exceeds(data, self.max_depth):
             await send_json_error(
                 body.send,
                 400,

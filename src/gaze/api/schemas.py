@@ -50,6 +50,16 @@ class GenerateResponse(BaseModel):
     )
 
 
+class UploadedImage(BaseModel):
+    """An uploaded image, stored as a PNG; `relative_path` is what `init_image` and `mask`
+    take."""
+
+    upload_id: str = Field(examples=["5f1c0e9a3d8b4c2e9f7a6b5c4d3e2f10"])
+    relative_path: str = Field(examples=["inputs/5f1c0e9a3d8b4c2e9f7a6b5c4d3e2f10.png"])
+    width: int = Field(examples=[832])
+    height: int = Field(examples=[1216])
+
+
 class JobResult(BaseModel):
     image_url: str = Field(examples=["/static/uploads/presets/example_01/gen_1773601346.png"])
     relative_path: str = Field(examples=["presets/example_01/gen_1773601346.png"])

@@ -2,19 +2,21 @@
 body, the UI's generate panel (JSON or form fields) and resource previews.
 
 `parse_generation_options` checks shapes and limits (count, seed range, size, checkpoint
-path, extra prompt text, webhook); the submit service checks what needs the database and
-the backends (the preset resolves, the checkpoint exists).
+path, extra prompt text, webhook, and the init image, mask and hires options of
+`gaze.generation.image_options`); the submit service checks what needs the database, the media
+folder and the backends (the preset resolves, the checkpoint exists, the init image is an image).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from gaze.events.types import EVENT_TYPES
+from gaze.generation.image_options import IMAGE_FIELDS, ImageOptions, parse_image_options
 from gaze.generation_spec import seed_problem
 from gaze.library.text_rules import MAX_PATH_LENGTH, prompt_problem, surrogate_problem
 from gaze.service_errors import ServiceError
@@ -33,6 +35,7 @@ FIELDS = (
     "height",
     "webhook_url",
     "webhook_events",
+    *IMAGE_FIELDS,
 )
 
 
@@ -51,6 +54,8 @@ class GenerationOptions:
     height: int | None = None
     webhook_url: str | None = None
     webhook_events: tuple[str, ...] | None = None
+    images: ImageOptions = field(default_factory=ImageOptions)
+    """The init image, mask and hires pass."""
 
     def seeds(self) -> list[int] | None:
         """The seed of each image when the request fixed the first one; None: random."""
@@ -234,4 +239,5 @@ def parse_generation_options(
         width=width,
         height=height,
         **_webhook(values),
+        images=parse_image_options(values, from_form=from_form),
     )

@@ -1,5 +1,6 @@
-"""Queueing generations of a stored preset: resolve each image's seed, create the jobs,
-enqueue their ids; with an Idempotency-Key, at most once per request."""
+"""Queueing generations of a stored preset: resolve each image's seed (with the request's init
+image, mask and hires pass), create the jobs, enqueue their ids; with an Idempotency-Key, at
+most once per request."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ from gaze.engines.model_lists import (
     checkpoints_on,
     preflight_problem,
     unavailable_checkpoint_problem,
+)
+from gaze.generation.image_inputs import (
+    checked_inputs,
+    hires_sampling_problem,
+    hires_size_problem,
+    size_from_init_image,
+    with_inputs,
 )
 from gaze.generation.options import GenerationOptions
 from gaze.generation_spec import random_seed
@@ -62,13 +70,16 @@ def submit_preset_generation(
         problem = unavailable_checkpoint_problem(options.checkpoint, checkpoints_on(backends))
         if problem:
             raise GenerationRejected(f"checkpoint {problem}", code="unknown_checkpoint")
+    inputs = checked_inputs(context, options.images)
+    width, height = size_from_init_image(options.images, inputs, options.width, options.height)
     try:
         overrides = Overrides(
             checkpoint=options.checkpoint,
             extra_positive=options.extra_positive,
             extra_negative=options.extra_negative,
-            width=options.width,
-            height=options.height,
+            width=width,
+            height=height,
+            hires=options.images.hires,
         )
     except ValueError as error:
         raise GenerationRejected(str(error), code="invalid_size") from None
@@ -81,15 +92,21 @@ def submit_preset_generation(
             resolution = resolve_preset(preset, library, overrides, seed)
         except ResolutionError as error:
             raise GenerationRejected(str(error), code="preset_unresolvable") from None
-        problem = preflight_problem(resolution.spec, backends)
+        spec = with_inputs(resolution.spec, options.images, inputs)
+        problem = hires_size_problem(spec) or hires_sampling_problem(spec, backends)
+        if problem:
+            raise GenerationRejected(problem, code="invalid_hires")
+        problem = preflight_problem(spec, backends)
         if problem:
             raise GenerationRejected(
                 f"preset {preset.slug!r}: {problem}", code="model_not_available"
             )
+        if inputs.init_image is not None and (width, height) != (options.width, options.height):
+            resolution.choices["size"]["source"] = "init_image"
         new_jobs.append(
             NewJob(
                 label=preset_label(preset.name),
-                spec=resolution.spec,
+                spec=spec,
                 output_folder=f"presets/{row.slug}",
                 preset_id=row.id,
                 preset_slug=row.slug,

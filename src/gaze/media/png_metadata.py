@@ -1,4 +1,11 @@
-"""Generation parameters embedded in PNGs: A1111's `parameters` text plus a JSON chunk."""
+"""Generation parameters embedded in PNGs: A1111's `parameters` text plus a JSON chunk.
+
+The JSON chunk (``gaze``) holds the whole spec, init image and mask paths with their SHA-256
+included, so an image can be reproduced from its PNG alone. The `parameters` text uses A1111's
+keys: an img2img job writes ``Denoising strength`` (its strength); a hires pass writes A1111's
+hires keys (``Denoising strength`` is then the hires pass's, as A1111 writes it, and an
+img2img first pass's strength goes to ``Init denoising strength``); a mask writes ``Mask blur``.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +35,43 @@ _SAMPLER_LABELS = {
     "deis": "DEIS",
 }
 
+_HIRES_UPSCALER_LABELS = {
+    "latent": "Latent (nearest-exact)",
+    "latent-bilinear": "Latent",
+    "latent-bicubic": "Latent (bicubic)",
+    "pixel-lanczos": "Lanczos",
+    "pixel-nearest-exact": "Nearest",
+}
+"""GAZE's upscalers A1111 has under another name; the others keep GAZE's name."""
+
+
+def hires_upscaler_label(upscaler: str) -> str:
+    """A1111's name for a hires upscaler; an upscale model file is named by its stem."""
+    if upscaler in _HIRES_UPSCALER_LABELS:
+        return _HIRES_UPSCALER_LABELS[upscaler]
+    stem = upscaler.rsplit("/", 1)[-1]
+    for suffix in (".safetensors", ".pth"):
+        stem = stem.removesuffix(suffix)
+    return stem
+
+
+def _second_pass_settings(spec: GenerationSpec) -> list[str]:
+    settings = []
+    hires = spec.hires
+    if hires is not None:
+        settings.append(f"Denoising strength: {hires.denoise:g}")
+        if spec.init_image is not None:
+            settings.append(f"Init denoising strength: {spec.denoise:g}")
+        settings.append(f"Hires upscale: {hires.scale:g}")
+        if hires.steps is not None:
+            settings.append(f"Hires steps: {hires.steps}")
+        settings.append(f"Hires upscaler: {hires_upscaler_label(hires.upscaler)}")
+    elif spec.init_image is not None:
+        settings.append(f"Denoising strength: {spec.denoise:g}")
+    if spec.mask is not None:
+        settings.append(f"Mask blur: {spec.mask_blur}")
+    return settings
+
 
 def a1111_parameters(spec: GenerationSpec) -> str:
     """The `parameters` text A1111, Forge and most image browsers read back."""
@@ -51,6 +95,7 @@ def a1111_parameters(spec: GenerationSpec) -> str:
         settings.append(f"VAE: {spec.vae}")
     if spec.prompt_weighting == "a1111":
         settings.append("Prompt weighting: a1111")
+    settings += _second_pass_settings(spec)
     return f"{positive}\nNegative prompt: {spec.negative}\n{', '.join(settings)}"
 
 

@@ -17,18 +17,22 @@ the same order; a LoRA file already in the chain is not added twice.
 
 Size: overrides (width and height) > the preset's width/height > the preset's orientation for
 the checkpoint's base model > the checkpoint's default size.
+
+Hires pass: the override (a pass, or None for none) > the preset's ``hires`` > none.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import Enum
 from hashlib import blake2b
-from typing import Any
+from typing import Any, Final
 
 from gaze.generation_spec import (
     DEFAULT_PROMPT_WEIGHTING,
     GenerationSpec,
+    HiresSpec,
     LoraSpec,
     seed_problem,
 )
@@ -55,6 +59,15 @@ class ResolutionError(ValueError):
 # --- inputs and outputs ------------------------------------------------------------------------
 
 
+class PresetDefault(Enum):
+    """An override left to the preset."""
+
+    PRESET = "preset"
+
+
+FROM_PRESET: Final = PresetDefault.PRESET
+
+
 @dataclass(frozen=True)
 class Overrides:
     """Per-request changes to a preset (the API's generate body, less count and seed)."""
@@ -64,6 +77,8 @@ class Overrides:
     extra_negative: str = ""
     width: int | None = None
     height: int | None = None
+    hires: HiresSpec | PresetDefault | None = FROM_PRESET
+    """A hires pass, None for none, or FROM_PRESET: the preset's (if it has one)."""
 
     def __post_init__(self) -> None:
         if (self.width is None) != (self.height is None):
@@ -287,6 +302,12 @@ def _lora_spec(contribution: _Contribution, seed: int) -> tuple[LoraSpec | None,
     return LoraSpec(lora.file, model_weight, clip_weight), record
 
 
+def _hires(preset: Preset, override: HiresSpec | PresetDefault | None) -> HiresSpec | None:
+    if override is not FROM_PRESET:
+        return override
+    return preset.hires.to_spec() if preset.hires is not None else None
+
+
 def resolve_preset(
     preset: Preset, library: LibraryView, overrides: Overrides, seed: int
 ) -> Resolution:
@@ -363,5 +384,6 @@ def resolve_preset(
             preset.prompt_weighting or settings.prompt_weighting or DEFAULT_PROMPT_WEIGHTING
         ),
         workflow_template=preset.workflow_template or settings.workflow_template,
+        hires=_hires(preset, overrides.hires),
     )
     return Resolution(spec=spec, choices=choices)

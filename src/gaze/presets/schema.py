@@ -7,15 +7,24 @@ list of ids, or the resources whose organisational tag ``key`` has ``value``). A
 
 Sizes: ``width``/``height`` (both), or an ``orientation`` mapped per base model (see
 `ORIENTATION_SIZES`), or neither (the checkpoint's default size).
+
+``hires``: a default second pass (`HiresSettings`) every generation of the preset runs unless
+the request says otherwise; null = none.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from gaze.generation_spec import PromptWeighting
+from gaze.generation_spec import (
+    LATENT_UPSCALERS,
+    PIXEL_UPSCALERS,
+    HiresSpec,
+    PromptWeighting,
+)
 from gaze.library.fields import (
     Cfg,
     ClipSkip,
@@ -34,6 +43,7 @@ from gaze.library.fields import (
     WorkflowTemplate,
     matching_slug,
     raise_at,
+    relative_path_problem,
 )
 from gaze.library.schema import CATEGORIES, StrictModel
 from gaze.library.text_rules import MAX_TAG_LENGTH
@@ -49,6 +59,53 @@ ORIENTATION_SIZES: dict[str, dict[str, tuple[int, int]]] = {
 """(width, height) of each orientation, per checkpoint base model."""
 
 MAX_DETAILERS = 16
+MIN_HIRES_SCALE, MAX_HIRES_SCALE = 1.0, 4.0
+UPSCALE_MODEL_SUFFIXES = (".pth", ".safetensors")
+
+
+def _check_upscaler(value: Any) -> Any:
+    if not isinstance(value, str) or value in LATENT_UPSCALERS or value in PIXEL_UPSCALERS:
+        return value
+    problem = relative_path_problem(value)
+    if problem is None and value.endswith(UPSCALE_MODEL_SUFFIXES):
+        return value
+    methods = ", ".join((*LATENT_UPSCALERS, *PIXEL_UPSCALERS))
+    raise _upscaler_error(
+        f"must be one of {methods}, or an upscale model file (.pth or .safetensors) under "
+        f"models/upscale_models/, got {value[:80]!r}"
+    )
+
+
+def _upscaler_error(message: str) -> PydanticCustomError:
+    return PydanticCustomError("gaze_invalid", "{reason}", {"reason": message})
+
+
+Upscaler = Annotated[str, BeforeValidator(_check_upscaler)]
+
+
+class HiresSettings(StrictModel):
+    """A second pass: the first pass's result upscaled by ``scale`` and sampled again with the
+    same seed at its own ``denoise``; ``steps``, ``sampler`` and ``scheduler`` default to the
+    first pass's (null)."""
+
+    scale: Annotated[float, Field(ge=MIN_HIRES_SCALE, le=MAX_HIRES_SCALE, allow_inf_nan=False)] = (
+        1.5
+    )
+    denoise: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.5
+    steps: Steps | None = None
+    upscaler: Upscaler = "latent"
+    sampler: SamplerName | None = None
+    scheduler: SamplerName | None = None
+
+    def to_spec(self) -> HiresSpec:
+        return HiresSpec(
+            scale=float(self.scale),
+            denoise=float(self.denoise),
+            steps=self.steps,
+            upscaler=self.upscaler,
+            sampler=self.sampler,
+            scheduler=self.scheduler,
+        )
 
 
 class Pool(StrictModel):
@@ -225,6 +282,8 @@ class Preset(StrictModel):
     negative: PromptText = ""
     workflow_template: WorkflowTemplate | None = None
     """A custom ComfyUI workflow; wins over the checkpoint's. Null = the checkpoint's or none."""
+    hires: HiresSettings | None = None
+    """A second pass every generation runs unless the request turns it off; null = none."""
 
     cover: RelativePath | None = None
     is_favourite: bool = False

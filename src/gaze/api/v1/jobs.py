@@ -1,4 +1,5 @@
-"""`/api/v1/job/<id>` (poll, cancel, retry, webhook log), `/api/v1/jobs` and `/api/v1/queue`."""
+"""`/api/v1/job/<id>` (poll, cancel, retry, upscale, vary, webhook log), `/api/v1/jobs` and
+`/api/v1/queue`."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import API_KEY_HEADER, API_KEY_QUERY, require_api_key
+from gaze.api.generate_body import json_object_body
 from gaze.api.schemas import (
     ERROR_RESPONSES,
     JOB_NOT_FOUND,
@@ -24,6 +26,14 @@ from gaze.api.schemas import (
     error_response,
 )
 from gaze.api.v1.generate import QUEUE_FULL_RESPONSE
+from gaze.generation.follow_ups import (
+    UPSCALE_DEFAULTS,
+    VARY_DENOISE,
+    submit_upscale,
+    submit_variation,
+)
+from gaze.generation.options import MAX_COUNT
+from gaze.generation_spec import MAX_SEED
 from gaze.jobs import service
 from gaze.jobs.listing import DEFAULT_LIMIT, MAX_LIMIT
 from gaze.jobs.status import PROCESSING
@@ -171,6 +181,92 @@ async def cancel_job(job_id: str, runtime: RuntimeDep) -> JSONResponse:
 )
 async def retry_job(job_id: str, runtime: RuntimeDep) -> JSONResponse:
     submission = await run_in_threadpool(service.retry_job, runtime, job_id)
+    return JSONResponse(submission.to_json(), status_code=202)
+
+
+JOB_NOT_DONE = error_response(
+    "The job is not done (pending, running, failed or cancelled), or its image is gone",
+    "job_not_done",
+    "Job '783f0268-ba85-4426-8ca2-6393c844c887' is processing; only a done job can be upscaled.",
+)
+
+
+def _follow_up_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        202: {"description": description, "links": QUEUED_JOB_LINKS},
+        404: JOB_NOT_FOUND,
+        409: JOB_NOT_DONE,
+        **ERROR_RESPONSES,
+        429: QUEUE_FULL_RESPONSE,
+    }
+
+
+def _follow_up_body_schema(properties: dict[str, Any]) -> dict[str, Any]:
+    schema = {"type": "object", "additionalProperties": False, "properties": properties}
+    return {"requestBody": {"required": False, "content": {"application/json": {"schema": schema}}}}
+
+
+@router.post(
+    "/job/{job_id}/upscale",
+    summary="Upscale a done job's image",
+    operation_id="upscale_job",
+    description="A hires-style pass over the job's image as a new job: the image upscaled by "
+    "`scale` with `upscaler` and sampled again at `denoise`, with the job's seed, prompt and "
+    "settings. Answers like generate.",
+    status_code=202,
+    dependencies=AUTH,
+    response_model=GenerateResponse,
+    responses=_follow_up_responses("The upscale, queued"),
+    openapi_extra=_follow_up_body_schema(
+        {
+            "scale": {
+                "type": "number",
+                "minimum": 1,
+                "maximum": 4,
+                "default": UPSCALE_DEFAULTS["scale"],
+            },
+            "upscaler": {
+                "type": "string",
+                "default": UPSCALE_DEFAULTS["upscaler"],
+                "description": "As a hires pass's upscaler (a latent or pixel method, or an "
+                "upscale model file).",
+            },
+            "denoise": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": 1,
+                "default": UPSCALE_DEFAULTS["denoise"],
+            },
+        }
+    ),
+)
+async def upscale_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+    body = json_object_body(await request.body())
+    submission = await run_in_threadpool(submit_upscale, runtime, job_id, body)
+    return JSONResponse(submission.to_json(), status_code=202)
+
+
+@router.post(
+    "/job/{job_id}/vary",
+    summary="Vary a done job's image",
+    operation_id="vary_job",
+    description="img2img from the job's image at `denoise` as new jobs, with a new random seed "
+    "unless `seed` is given (`count` images get consecutive seeds). Answers like generate.",
+    status_code=202,
+    dependencies=AUTH,
+    response_model=GenerateResponse,
+    responses=_follow_up_responses("The variations, queued"),
+    openapi_extra=_follow_up_body_schema(
+        {
+            "denoise": {"type": "number", "minimum": 0, "maximum": 1, "default": VARY_DENOISE},
+            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
+            "count": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT, "default": 1},
+        }
+    ),
+)
+async def vary_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+    body = json_object_body(await request.body())
+    submission = await run_in_threadpool(submit_variation, runtime, job_id, body)
     return JSONResponse(submission.to_json(), status_code=202)
 
 
