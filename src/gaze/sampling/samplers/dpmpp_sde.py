@@ -20,7 +20,7 @@ from torch import Tensor
 
 from gaze.sampling.brownian import BrownianTreeNoise
 from gaze.sampling.core import Sampler, SamplingRun
-from gaze.sampling.samplers.exponential_step import ExponentialStep
+from gaze.sampling.samplers.exponential_step import ExponentialStep, exponential_steps
 from gaze.sampling.samplers.steps import ancestral_step
 
 ETA = 1.0
@@ -49,17 +49,12 @@ def _dpmpp_sde(run: SamplingRun, x: Tensor, sigmas: Tensor, on_cpu: bool) -> Ten
     noise = brownian_noise(run, x, sigmas, on_cpu)
     sampling = run.model_sampling
     weight_mid = 1 / (2 * SDE_MIDPOINT)
-    for i in range(len(sigmas) - 1):
-        denoised = run.denoise(x, sigmas[i])
-        run.report(i, x, sigmas[i], denoised)
-        if sigmas[i + 1] == 0:
-            x = denoised
-            continue
-        step = ExponentialStep.between(sampling, sigmas[i], sigmas[i + 1], ETA)
+
+    def update(x: Tensor, denoised: Tensor, step: ExponentialStep) -> Tensor:
         lambda_s, alpha_t = step.lambda_s, step.alpha_t
         lambda_mid = lambda_s + SDE_MIDPOINT * step.h
         sigma_mid = sampling.sigma_from_half_log_snr(lambda_mid)
-        alpha_s = sigmas[i] * lambda_s.exp()
+        alpha_s = step.sigma * lambda_s.exp()
         alpha_mid = sigma_mid * lambda_mid.exp()
 
         sigma_down, sigma_up = ancestral_step(lambda_s.neg().exp(), lambda_mid.neg().exp(), ETA)
@@ -67,15 +62,16 @@ def _dpmpp_sde(run: SamplingRun, x: Tensor, sigmas: Tensor, on_cpu: bool) -> Ten
         x_mid = (alpha_mid / alpha_s) * (-h_down).exp() * x - alpha_mid * (
             -h_down
         ).expm1() * denoised
-        x_mid = x_mid + alpha_mid * noise(sigmas[i], sigma_mid) * sigma_up
+        x_mid = x_mid + alpha_mid * noise(step.sigma, sigma_mid) * sigma_up
         denoised_mid = run.denoise(x_mid, sigma_mid)
 
         sigma_down, sigma_up = ancestral_step(lambda_s.neg().exp(), step.lambda_t.neg().exp(), ETA)
         h_down = sigma_down.log().neg() - lambda_s
         combined = (1 - weight_mid) * denoised + weight_mid * denoised_mid
         x = (alpha_t / alpha_s) * (-h_down).exp() * x - alpha_t * (-h_down).expm1() * combined
-        x = x + alpha_t * noise(sigmas[i], sigmas[i + 1]) * sigma_up
-    return x
+        return x + alpha_t * noise(step.sigma, step.sigma_next) * sigma_up
+
+    return exponential_steps(run, x, sigmas, ETA, update)
 
 
 def _multistep_sde(
@@ -88,17 +84,14 @@ def _multistep_sde(
         return x
     noise = brownian_noise(run, x, sigmas, on_cpu)
     earlier: Earlier = []
-    for i in range(len(sigmas) - 1):
-        denoised = run.denoise(x, sigmas[i])
-        run.report(i, x, sigmas[i], denoised)
-        if sigmas[i + 1] == 0:
-            x = denoised
-            continue
-        step = ExponentialStep.between(run.model_sampling, sigmas[i], sigmas[i + 1], ETA)
+
+    def update(x: Tensor, denoised: Tensor, step: ExponentialStep) -> Tensor:
+        nonlocal earlier
         x = correct(step.to_end(x, denoised), denoised, step, earlier)
-        x = x + _sde_noise(noise, step)
         earlier = [(denoised, step.h), *earlier[:1]]
-    return x
+        return x + _sde_noise(noise, step)
+
+    return exponential_steps(run, x, sigmas, ETA, update)
 
 
 def _second_order(

@@ -1,13 +1,16 @@
 """One step of a data-prediction exponential integrator in the half log-SNR ``lambda``, as the
-DPM-Solver++ SDE and SEEDS samplers take it (k-diffusion's order of operations)."""
+DPM-Solver++ SDE and SEEDS samplers take it (k-diffusion's order of operations), and the loop
+over the steps those samplers share."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
+from gaze.sampling.core import SamplingRun
 from gaze.sampling.model_sampling import DiscreteModelSampling
 
 
@@ -83,3 +86,23 @@ class ExponentialStep:
         return self.decayed(x, 1.0, self.sigma_next) - self.alpha_t * (
             weight * denoised + weight_r * denoised_r
         )
+
+
+ExponentialUpdate = Callable[[Tensor, Tensor, ExponentialStep], Tensor]
+"""``(x, denoised, step) -> x at the step's end``."""
+
+
+def exponential_steps(
+    run: SamplingRun, x: Tensor, sigmas: Tensor, eta: float, update: ExponentialUpdate
+) -> Tensor:
+    """The loop of the exponential samplers: ``denoised`` at each sigma, reported; a step onto
+    sigma 0 ends on it, any other is ``update``'s."""
+    for i in range(len(sigmas) - 1):
+        denoised = run.denoise(x, sigmas[i])
+        run.report(i, x, sigmas[i], denoised)
+        if sigmas[i + 1] == 0:
+            x = denoised
+        else:
+            step = ExponentialStep.between(run.model_sampling, sigmas[i], sigmas[i + 1], eta)
+            x = update(x, denoised, step)
+    return x

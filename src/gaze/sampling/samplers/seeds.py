@@ -19,7 +19,12 @@ from torch import Tensor
 
 from gaze.sampling.core import Sampler, SamplingRun
 from gaze.sampling.noise import NoiseSampler, ancestral_noise
-from gaze.sampling.samplers.exponential_step import ExponentialStep, h_phi_1, h_phi_2
+from gaze.sampling.samplers.exponential_step import (
+    ExponentialStep,
+    exponential_steps,
+    h_phi_1,
+    h_phi_2,
+)
 
 SecondStage = Literal["phi_1", "phi_2"]
 """How a two-stage step combines its ``denoised``: a plain mix (``phi_1``) or the
@@ -52,13 +57,8 @@ def two_stage_seeds(
     sampling = run.model_sampling
     eta, s_noise = stochasticity.eta, stochasticity.s_noise
     mix = 1 / (2 * r)
-    for i in range(len(sigmas) - 1):
-        denoised = run.denoise(x, sigmas[i])
-        run.report(i, x, sigmas[i], denoised)
-        if sigmas[i + 1] == 0:
-            x = denoised
-            continue
-        step = ExponentialStep.between(sampling, sigmas[i], sigmas[i + 1], eta)
+
+    def update(x: Tensor, denoised: Tensor, step: ExponentialStep) -> Tensor:
         sigma_mid, alpha_mid = step.point(sampling, r)
         x_mid = step.first_order(x, denoised, r, sigma_mid, alpha_mid)
         if stochasticity.adds_noise:
@@ -73,7 +73,9 @@ def two_stage_seeds(
         if stochasticity.adds_noise:
             path = _carried(path, (r - 1) * step.h * eta, noise, sigma_mid, step.sigma_next)
             x = x + path * step.sigma_next * s_noise
-    return x
+        return x
+
+    return exponential_steps(run, x, sigmas, eta, update)
 
 
 def _fresh_path(step: ExponentialStep, r: float, noise: NoiseSampler, sigma_r: Tensor) -> Tensor:
@@ -105,13 +107,8 @@ def seeds_3(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
     sampling = run.model_sampling
     eta, s_noise = 1.0, 1.0
     r_1, r_2 = SEEDS_3_POINTS
-    for i in range(len(sigmas) - 1):
-        denoised = run.denoise(x, sigmas[i])
-        run.report(i, x, sigmas[i], denoised)
-        if sigmas[i + 1] == 0:
-            x = denoised
-            continue
-        step = ExponentialStep.between(sampling, sigmas[i], sigmas[i + 1], eta)
+
+    def update(x: Tensor, denoised: Tensor, step: ExponentialStep) -> Tensor:
         h, h_eta = step.h, step.h_eta
         sigma_1, alpha_1 = step.point(sampling, r_1)
         sigma_2, alpha_2 = step.point(sampling, r_2)
@@ -130,8 +127,9 @@ def seeds_3(run: SamplingRun, x: Tensor, sigmas: Tensor) -> Tensor:
 
         x = step.second_order_to_end(x, denoised, denoised_2, r_2)
         path = _carried(path, (r_2 - 1) * h * eta, noise, sigma_2, step.sigma_next)
-        x = x + path * step.sigma_next * s_noise
-    return x
+        return x + path * step.sigma_next * s_noise
+
+    return exponential_steps(run, x, sigmas, eta, update)
 
 
 SAMPLERS: dict[str, Sampler] = {"seeds_2": seeds_2, "seeds_3": seeds_3}
