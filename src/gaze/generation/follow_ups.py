@@ -18,9 +18,9 @@ from typing import Any
 
 from gaze.db.models import JobRow
 from gaze.engines.model_lists import preflight_problem
-from gaze.generation.image_inputs import SIDE_STEP, hires_sampling_problem, hires_size_problem
+from gaze.generation.image_inputs import hires_sampling_problem, hires_size_problem
 from gaze.generation.image_options import InvalidImageOptions, parse_hires
-from gaze.generation.options import MAX_COUNT
+from gaze.generation.options import MAX_COUNT, SIZE_STEP
 from gaze.generation_spec import (
     DEFAULT_MASK_BLUR,
     DEFAULT_MASK_GROW,
@@ -81,8 +81,8 @@ def _finished_image(
 
 def _from_image(spec: GenerationSpec, image: CheckedSource) -> GenerationSpec:
     """The job's spec starting from its own image, at that image's size."""
-    width = image.width // SIDE_STEP * SIDE_STEP
-    height = image.height // SIDE_STEP * SIDE_STEP
+    width = image.width // SIZE_STEP * SIZE_STEP
+    height = image.height // SIZE_STEP * SIZE_STEP
     return dataclasses.replace(
         spec,
         init_image=image.source,

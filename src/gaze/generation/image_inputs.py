@@ -24,6 +24,7 @@ from gaze.db.connection import Database
 from gaze.db.models import ImageRow
 from gaze.engines.model_lists import ModelLists
 from gaze.generation.image_options import ImageOptions
+from gaze.generation.options import MAX_SIZE, MIN_SIZE, SIZE_STEP
 from gaze.generation_spec import (
     DEFAULT_IMG2IMG_DENOISE,
     DEFAULT_MASK_BLUR,
@@ -34,8 +35,6 @@ from gaze.jobs.context import JobContext
 from gaze.jobs.submission import GenerationRejected
 from gaze.media.source_images import CheckedSource, SourceImageProblem, checked_source
 from gaze.media.uploads import UPLOADS_FOLDER
-
-MIN_SIDE, MAX_SIDE, SIDE_STEP = 64, 4096, 8
 
 
 @dataclass(frozen=True)
@@ -95,10 +94,10 @@ def size_from_init_image(
     init = inputs.init_image
     if width is not None or init is None or options.resize is not None:
         return width, height
-    rounded = (init.width // SIDE_STEP * SIDE_STEP, init.height // SIDE_STEP * SIDE_STEP)
-    if min(rounded) < MIN_SIDE:
+    rounded = (init.width // SIZE_STEP * SIZE_STEP, init.height // SIZE_STEP * SIZE_STEP)
+    if min(rounded) < MIN_SIZE:
         raise GenerationRejected(
-            f"init_image is {init.width}x{init.height} px, under {MIN_SIDE} px a side; give "
+            f"init_image is {init.width}x{init.height} px, under {MIN_SIZE} px a side; give "
             "width, height and resize to scale it",
             code="invalid_init_image",
         )
@@ -129,19 +128,19 @@ def hires_size(spec: GenerationSpec) -> tuple[int, int] | None:
         return None
     scale = spec.hires.scale
     return (
-        round(spec.width * scale / SIDE_STEP) * SIDE_STEP,
-        round(spec.height * scale / SIDE_STEP) * SIDE_STEP,
+        round(spec.width * scale / SIZE_STEP) * SIZE_STEP,
+        round(spec.height * scale / SIZE_STEP) * SIZE_STEP,
     )
 
 
 def hires_size_problem(spec: GenerationSpec, field: str = "hires.scale") -> str | None:
     """Why the hires pass's output is too large (naming `field`), or None."""
     size = hires_size(spec)
-    if spec.hires is None or size is None or max(size) <= MAX_SIDE:
+    if spec.hires is None or size is None or max(size) <= MAX_SIZE:
         return None
     return (
         f"{field} {spec.hires.scale:g} makes {spec.width}x{spec.height} into "
-        f"{size[0]}x{size[1]} px; at most {MAX_SIDE} px a side"
+        f"{size[0]}x{size[1]} px; at most {MAX_SIZE} px a side"
     )
 
 
