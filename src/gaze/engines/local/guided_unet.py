@@ -15,7 +15,7 @@ crop left, target height, target width): the image's own size and no crop.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -47,6 +47,9 @@ class GuidedUNet:
     cfg: float
     image_size: tuple[int, int] | None = None
     """(height, width) in pixels, for SDXL's size conditioning; None for SD1.x."""
+    _conditioning_batches: dict[tuple[int, int], tuple[Tensor, dict[str, Any]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __call__(self, x: Tensor, sigma: Tensor) -> Tensor:
         conditionings = [self.positive] if self.cfg == 1.0 else [self.positive, self.negative]
@@ -60,16 +63,32 @@ class GuidedUNet:
     def _unet_outputs(
         self, x: Tensor, sigma: Tensor, conditionings: list[TextConditioning]
     ) -> list[Tensor]:
-        batch = x.shape[0]
         count = len(conditionings)
-        dtype = self.unet.dtype
-        device = self.unet.device
+        context, arguments = self._batched_conditioning(x.shape[0], conditionings)
         scaled = self.model_sampling.calculate_input(sigma, x)
         timestep = self.model_sampling.timestep(sigma).float()
+        output = self.unet(
+            scaled.repeat(count, 1, 1, 1).to(self.unet.device, self.unet.dtype),
+            timestep.repeat(count).to(self.unet.device),
+            encoder_hidden_states=context,
+            return_dict=False,
+            **arguments,
+        )[0]
+        return list(output.to(x.device, x.dtype).chunk(count))
+
+    def _batched_conditioning(
+        self, batch: int, conditionings: list[TextConditioning]
+    ) -> tuple[Tensor, dict[str, Any]]:
+        """The UNet's context and extra inputs for a batch, built once per run (every step
+        passes the same)."""
+        key = (batch, len(conditionings))
+        if key in self._conditioning_batches:
+            return self._conditioning_batches[key]
+        dtype, device = self.unet.dtype, self.unet.device
         length = math.lcm(*(c.context.shape[1] for c in conditionings))
         context = torch.cat(
             [_repeated_to(c.context, length).expand(batch, -1, -1) for c in conditionings]
-        )
+        ).to(device, dtype)
         arguments: dict[str, Any] = {}
         if self.image_size is not None:
             pooled = torch.cat([_pooled(c).expand(batch, -1) for c in conditionings])
@@ -77,16 +96,10 @@ class GuidedUNet:
             time_ids = torch.tensor([[height, width, 0, 0, height, width]], dtype=torch.float32)
             arguments["added_cond_kwargs"] = {
                 "text_embeds": pooled.to(device, dtype),
-                "time_ids": time_ids.expand(batch * count, -1).to(device, dtype),
+                "time_ids": time_ids.repeat(batch * len(conditionings), 1).to(device, dtype),
             }
-        output = self.unet(
-            scaled.repeat(count, 1, 1, 1).to(device, dtype),
-            timestep.repeat(count).to(device),
-            encoder_hidden_states=context.to(device, dtype),
-            return_dict=False,
-            **arguments,
-        )[0]
-        return list(output.to(x.device, x.dtype).chunk(count))
+        self._conditioning_batches[key] = (context, arguments)
+        return context, arguments
 
 
 def _pooled(conditioning: TextConditioning) -> Tensor:
