@@ -14,7 +14,17 @@ from gaze import __version__
 from gaze.api.errors import install_error_handlers
 from gaze.api.request_limits import RequestBodyLimits
 from gaze.api.schemas import install_openapi_examples
-from gaze.api.v1 import backends, batches, checkpoints, events, generate, jobs, library, presets
+from gaze.api.v1 import (
+    backends,
+    batches,
+    checkpoints,
+    events,
+    generate,
+    jobs,
+    library,
+    presets,
+    uploads,
+)
 from gaze.jobs.worker import Worker
 from gaze.runtime import Runtime
 from gaze.security.allowed_hosts import AllowedHosts, HostCheck
@@ -62,7 +72,17 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
     )
     # added last, so it runs first: a request for a host GAZE does not answer to is not routed
     app.add_middleware(HostCheck, allowed=AllowedHosts.for_settings(runtime.settings))
-    for module in (presets, generate, jobs, batches, events, backends, library, checkpoints):
+    for module in (
+        presets,
+        generate,
+        uploads,
+        jobs,
+        batches,
+        events,
+        backends,
+        library,
+        checkpoints,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     media_dir = runtime.settings.resolved_media_dir
     media_dir.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,4 @@
-"""`POST /api/v1/generate/<slug>`: queue images of a preset; `POST /api/v1/uploads`: the images
-a generation can start from (its `init_image` and `mask`)."""
+"""`POST /api/v1/generate/<slug>`: queue images of a preset."""
 
 from __future__ import annotations
 
@@ -9,8 +8,6 @@ from fastapi import APIRouter, Depends, Header, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gaze.api.auth import require_api_key
 from gaze.api.errors import bad_request
@@ -21,12 +18,10 @@ from gaze.api.schemas import (
     QUEUED_JOB_LINKS,
     GenerateResponse,
     JobEventBody,
-    UploadedImage,
     error_response,
 )
 from gaze.generation.submit import submit_once
 from gaze.jobs.idempotency import MAX_KEY_LENGTH, key_problem
-from gaze.media.uploads import MAX_IMAGE_SIDE, MAX_UPLOAD_BYTES, store_upload
 from gaze.route_deps import RuntimeDep
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
@@ -163,67 +158,3 @@ async def generate(
     answer = await run_in_threadpool(submit_once, runtime, preset_slug, options, idempotency_key)
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
-
-
-UPLOAD_FIELD = "file"
-
-
-@router.post(
-    "/uploads",
-    summary="Upload an image to start from",
-    operation_id="upload_image",
-    description=f"A PNG, JPEG or WebP file (at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB and "
-    f"{MAX_IMAGE_SIDE} px a side) as the multipart field `{UPLOAD_FIELD}`. It is decoded, turned "
-    "upright (EXIF orientation) and stored as a PNG under `inputs/`; its `relative_path` is what "
-    "generate's `init_image` and `mask` take.",
-    status_code=201,
-    response_model=UploadedImage,
-    responses={
-        201: {"description": "Stored"},
-        400: error_response(
-            "Not a usable image (missing, empty, not PNG/JPEG/WebP, too large)",
-            "image_too_large",
-            "the image is 6000x4000 px; at most 4096 px a side",
-        ),
-        507: error_response(
-            "The media folder cannot take the file",
-            "upload_not_saved",
-            "the upload could not be saved: No space left on device",
-        ),
-        **ERROR_RESPONSES,
-        **BODY_ERROR_RESPONSES,
-    },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": [UPLOAD_FIELD],
-                        "properties": {
-                            UPLOAD_FIELD: {"type": "string", "contentMediaType": "image/png"}
-                        },
-                    }
-                }
-            },
-        }
-    },
-)
-async def upload_image(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    try:
-        form = await request.form(max_files=1, max_fields=10)
-    except StarletteHTTPException as error:
-        problem = f"unreadable multipart body: {error.detail}"
-        raise bad_request("invalid_multipart", problem) from None
-    try:
-        upload = form.get(UPLOAD_FIELD)
-        if not isinstance(upload, UploadFile):
-            raise bad_request(
-                "missing_file", f"send the image as the multipart/form-data field {UPLOAD_FIELD!r}"
-            )
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)
-    finally:
-        await form.close()
-    stored = await run_in_threadpool(store_upload, runtime.settings.resolved_media_dir, data)
-    return JSONResponse(stored.to_json(), status_code=201)
