@@ -6,8 +6,10 @@ list, tag), ``.pool_ids``, ``.pool_key``, ``.pool_value``, ``.count`` (detailers
 ``.fields_mode`` (default, choose) and ``.fields``; then ``checkpoint``, ``checkpoint_pool``,
 ``size_mode`` (checkpoint, orientation, custom), ``orientation``, ``width``, ``height``,
 ``steps``, ``cfg``, ``sampler``, ``scheduler``, ``clip_skip``, ``prompt_weighting`` (blank
-inherits), ``positive``, ``negative``, ``tags`` (one ``key: value`` a line), ``is_favourite``,
-``is_nsfw``.
+inherits), the hires pass (``hires.enabled``, ``hires.scale``, ``hires.denoise``,
+``hires.steps``, ``hires.upscaler``, ``hires.sampler``, ``hires.scheduler``; blank steps,
+sampler and scheduler: the first pass's), ``positive``, ``negative``, ``tags`` (one
+``key: value`` a line), ``is_favourite``, ``is_nsfw``.
 
 Values that cannot be read (a width that is not a number) are passed on as they are, so the
 service reports them with the document's other problems.
@@ -24,6 +26,8 @@ FormValues = Mapping[str, Sequence[str]]
 """Every value of every field (multi-selects and checkboxes give several)."""
 
 SAMPLING_FIELDS = ("steps", "cfg", "sampler", "scheduler", "clip_skip", "prompt_weighting")
+HIRES_DEFAULTS: dict[str, Any] = {"scale": 1.5, "denoise": 0.5, "upscaler": "latent"}
+"""What the editor offers when a preset has no hires pass yet."""
 
 
 def _one(values: FormValues, name: str) -> str:
@@ -107,6 +111,35 @@ def _slot(values: FormValues, category: str) -> dict[str, Any]:
     return slot
 
 
+def _hires(values: FormValues) -> dict[str, Any] | None:
+    """The hires pass the ``hires.*`` fields describe; None when it is not enabled."""
+    if _one(values, "hires.enabled") not in ("1", "on"):
+        return None
+    hires: dict[str, Any] = {}
+    for name, kind in (("scale", float), ("denoise", float), ("steps", int)):
+        number = _number(_one(values, f"hires.{name}"), kind)
+        if number is not None:
+            hires[name] = number
+    hires["upscaler"] = _one(values, "hires.upscaler") or HIRES_DEFAULTS["upscaler"]
+    for name in ("sampler", "scheduler"):
+        if _one(values, f"hires.{name}"):
+            hires[name] = _one(values, f"hires.{name}")
+    return hires
+
+
+def _hires_state(hires: Any) -> dict[str, Any]:
+    shown = {**HIRES_DEFAULTS, **hires} if isinstance(hires, Mapping) else HIRES_DEFAULTS
+    return {
+        "enabled": isinstance(hires, Mapping),
+        "scale": "" if shown.get("scale") is None else shown["scale"],
+        "denoise": "" if shown.get("denoise") is None else shown["denoise"],
+        "steps": "" if shown.get("steps") is None else shown["steps"],
+        "upscaler": shown.get("upscaler") or "",
+        "sampler": shown.get("sampler") or "",
+        "scheduler": shown.get("scheduler") or "",
+    }
+
+
 def preset_document(values: FormValues, *, preset_id: str | None = None) -> dict[str, Any]:
     """The preset document the editor's fields describe (`preset_id` when editing)."""
     document: dict[str, Any] = {
@@ -141,6 +174,9 @@ def preset_document(values: FormValues, *, preset_id: str | None = None) -> dict
     for name in ("sampler", "scheduler", "prompt_weighting"):
         if _one(values, name):
             document[name] = _one(values, name)
+    hires = _hires(values)
+    if hires is not None:
+        document["hires"] = hires
     for name in ("positive", "negative"):
         document[name] = _one(values, name)
     document["is_favourite"] = _one(values, "is_favourite") in ("1", "on")
@@ -193,6 +229,7 @@ def editor_state(document: Mapping[str, Any]) -> dict[str, Any]:
         "width": document.get("width") if document.get("width") is not None else "",
         "height": document.get("height") if document.get("height") is not None else "",
         **{name: "" if document.get(name) is None else document[name] for name in SAMPLING_FIELDS},
+        "hires": _hires_state(document.get("hires")),
         "positive": document.get("positive", ""),
         "negative": document.get("negative", ""),
         "is_favourite": bool(document.get("is_favourite")),

@@ -109,6 +109,7 @@ templates.env.filters["duration"] = duration
 templates.env.filters["short_time"] = short_time
 templates.env.filters["time_ago"] = time_ago
 templates.env.filters["iso_time"] = iso_time
+templates.env.globals["media_prefix"] = STATIC_URL_PREFIX
 templates.env.globals["categories"] = CATEGORIES
 templates.env.globals["category_titles"] = CATEGORY_TITLES
 templates.env.globals["category_singular"] = CATEGORY_SINGULAR

@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 
 from gaze.gallery.detail import ImageDetail
 from gaze.gallery.filters import GalleryFilter
-from gaze.gallery.service import GalleryService
 from gaze.generation.options import GenerationOptions
 from gaze.generation.submit import PresetNotFound, submit_preset_generation
 from gaze.jobs.service import JobNotFound, retry_job
@@ -19,9 +18,10 @@ from gaze.library.schema import CATEGORIES
 from gaze.route_deps import GalleryServiceDep, LibraryServiceDep, PresetServiceDep, RuntimeDep
 from gaze.runtime import Runtime
 from gaze.web.csrf import verify_csrf
-from gaze.web.flash import redirect_with_notice
+from gaze.web.gallery_answers import action_answer, gallery_image, queued_answer
 from gaze.web.login_session import require_login
-from gaze.web.page_errors import PageError, wants_json
+from gaze.web.page_errors import PageError
+from gaze.web.pages.image_refine import given, vary_from_image
 from gaze.web.rendering import render, render_fragment
 from gaze.web.request_values import request_values, truthy
 from gaze.web.row_ids import row_id_or_none
@@ -61,21 +61,10 @@ def gallery(request: Request, images: GalleryServiceDep) -> HTMLResponse:
     return render(request, "gallery/index.html", context)
 
 
-def _image(images: GalleryService, image_id: int) -> ImageDetail:
-    detail = images.image(image_id)
-    if detail is None:
-        raise PageError(
-            404,
-            f"No image {image_id} in the gallery (it may have been deleted).",
-            code="image_not_found",
-        )
-    return detail
-
-
 @router.get("/gallery/{image_id:row_id}", response_class=HTMLResponse)
 def image_page(request: Request, image_id: int, images: GalleryServiceDep) -> HTMLResponse:
     """One image with its details and actions: the lightbox without script."""
-    detail = _image(images, image_id)
+    detail = gallery_image(images, image_id)
     return render(
         request,
         "gallery/image.html",
@@ -85,13 +74,7 @@ def image_page(request: Request, image_id: int, images: GalleryServiceDep) -> HT
 
 @router.get("/ui/images/{image_id:row_id}")
 def image_json(image_id: int, images: GalleryServiceDep) -> JSONResponse:
-    return JSONResponse(image_details(_image(images, image_id)))
-
-
-def _answer(request: Request, url: str, message: str, data: dict[str, Any]) -> Response:
-    if wants_json(request):
-        return JSONResponse({"ok": True, "message": message, **data})
-    return redirect_with_notice(url, message)
+    return JSONResponse(image_details(gallery_image(images, image_id)))
 
 
 @router.post("/gallery/{image_id:row_id}/flags", dependencies=[Depends(verify_csrf)])
@@ -105,7 +88,7 @@ async def image_flags(request: Request, image_id: int, images: GalleryServiceDep
     )
     if flags is None:
         raise PageError(404, f"No image {image_id} in the gallery.", code="image_not_found")
-    return _answer(
+    return action_answer(
         request,
         f"/gallery/{image_id}",
         "Saved.",
@@ -117,17 +100,7 @@ async def image_flags(request: Request, image_id: int, images: GalleryServiceDep
 def delete_image(request: Request, image_id: int, images: GalleryServiceDep) -> Response:
     if not images.delete(image_id):
         raise PageError(404, f"No image {image_id} in the gallery.", code="image_not_found")
-    return _answer(request, "/gallery", "Image deleted.", {"deleted": image_id})
-
-
-def _queued(request: Request, job_ids: list[str], batch_id: str, what: str) -> Response:
-    count = len(job_ids)
-    return _answer(
-        request,
-        "/queue",
-        f"{what}: {count} image{'s' if count != 1 else ''} queued.",
-        {"batch_id": batch_id, "jobs": [{"id": job_id, "status": "pending"} for job_id in job_ids]},
-    )
+    return action_answer(request, "/gallery", "Image deleted.", {"deleted": image_id})
 
 
 @router.post("/gallery/{image_id:row_id}/reproduce", dependencies=[Depends(verify_csrf)])
@@ -136,7 +109,7 @@ async def reproduce(
 ) -> Response:
     """The same generation again: the job's exact spec and seed when the job is known, else
     (the job was deleted) the image's preset with its seed."""
-    detail = _image(images, image_id)
+    detail = gallery_image(images, image_id)
     if detail.job_id:
         with as_page_errors():
             try:
@@ -144,7 +117,7 @@ async def reproduce(
             except JobNotFound:
                 submission = None
         if submission is not None:
-            return _queued(request, submission.job_ids, submission.batch_id, "Reproduce")
+            return queued_answer(request, submission.job_ids, submission.batch_id, "Reproduce")
     seed = int(detail.card.seed) if detail.card.seed.isdigit() else None
     return await _from_preset(request, runtime, detail, seed, "Reproduce")
 
@@ -153,8 +126,13 @@ async def reproduce(
 async def vary(
     request: Request, image_id: int, images: GalleryServiceDep, runtime: RuntimeDep
 ) -> Response:
-    """The image's preset, checkpoint and size with a new seed."""
-    return await _from_preset(request, runtime, _image(images, image_id), None, "Variation")
+    """With ``denoise``: img2img from the image (its job's prompt and settings, a new seed).
+    Without: the image's preset, checkpoint and size with a new seed."""
+    detail = gallery_image(images, image_id)
+    values = await request_values(request)
+    if given(values.get("denoise")):
+        return await vary_from_image(request, runtime, detail, values["denoise"])
+    return await _from_preset(request, runtime, detail, None, "Variation")
 
 
 async def _from_preset(
@@ -178,7 +156,7 @@ async def _from_preset(
             raise PageError(
                 400, "This image's preset no longer exists.", code="preset_not_found"
             ) from None
-    return _queued(request, submission.job_ids, submission.batch_id, what)
+    return queued_answer(request, submission.job_ids, submission.batch_id, what)
 
 
 @router.post("/gallery/{image_id:row_id}/cover", dependencies=[Depends(verify_csrf)])
@@ -191,7 +169,7 @@ async def use_as_cover(
 ) -> Response:
     """Make the image the cover of its preset, or (``category`` and ``resource_id``) of a
     library resource."""
-    detail = _image(images, image_id)
+    detail = gallery_image(images, image_id)
     values = await request_values(request)
     category = str(values.get("category") or "")
     resource_id = str(values.get("resource_id") or "")
@@ -213,4 +191,4 @@ async def use_as_cover(
             document = presets.set_cover(detail.preset_slug, path)
             url = f"/presets/{document['slug']}"
             message = f"Cover of {document['name']} set."
-    return _answer(request, url, message, {"cover": path, "url": url})
+    return action_answer(request, url, message, {"cover": path, "url": url})

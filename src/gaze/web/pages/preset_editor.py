@@ -22,6 +22,7 @@ from gaze.web.preset_form import editor_state, keep_unedited, preset_document
 from gaze.web.rendering import render
 from gaze.web.request_values import form_lists
 from gaze.web.service_errors import problems_of
+from gaze.web.views.upscaler_choices import upscaler_choices
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -68,7 +69,8 @@ def _editor(
     slug: str | None,
     problems: list[str] | None = None,
 ) -> HTMLResponse:
-    catalogue = runtime.checkpoint_catalogue().list(runtime.backend_models())
+    backends = runtime.backend_models()
+    catalogue = runtime.checkpoint_catalogue().list(backends)
     choices = resource_choices(runtime.database)
     return render(
         request,
@@ -83,6 +85,7 @@ def _editor(
             "choices_json": {category: entry.to_json() for category, entry in choices.items()},
             "checkpoints": catalogue,
             "orientations": list(ORIENTATION_SIZES["sd1"]),
+            "upscalers": upscaler_choices(backends),
         },
         status=400 if problems else 200,
     )

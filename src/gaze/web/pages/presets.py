@@ -27,6 +27,7 @@ from gaze.web.rendering import render, render_fragment
 from gaze.web.request_values import request_values, truthy
 from gaze.web.service_errors import as_page_errors
 from gaze.web.views.preset_slots import named_ids, preset_slots
+from gaze.web.views.upscaler_choices import upscaler_choices
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)])
 
@@ -97,6 +98,7 @@ def preset_page(
             "checkpoints": checkpoints,
             "base_models": {entry["path"]: entry["base_model"] for entry in checkpoints},
             "orientation_sizes": ORIENTATION_SIZES,
+            "upscalers": upscaler_choices(backends),
             "images": images.preset_images(document["id"], RECENT_IMAGES),
             "recent_limit": RECENT_IMAGES,
         },

@@ -23,6 +23,25 @@ const GAZE = (() => {
     return data;
   }
 
+  /** POST a file (multipart field `file`) with the page's CSRF token; JSON out. */
+  async function sendFile(url, blob, fileName) {
+    const body = new FormData();
+    body.append("file", blob, fileName);
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "X-CSRF-Token": csrf(), Accept: "application/json" },
+      body,
+      credentials: "same-origin",
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const error = new Error(data.error || `${response.status} ${response.statusText}`);
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
   async function getJSON(url) {
     const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
     const data = await response.json().catch(() => ({}));
@@ -198,6 +217,6 @@ const GAZE = (() => {
   }
   document.addEventListener("DOMContentLoaded", () => enhanceLoadMore());
 
-  return { send, getJSON, toast, el, icon, on, csrf, enhanceLoadMore };
+  return { send, sendFile, getJSON, toast, el, icon, on, csrf, enhanceLoadMore };
 })();
 window.GAZE = GAZE;

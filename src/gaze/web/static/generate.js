@@ -102,6 +102,25 @@
       extra_negative: $('[data-extra="negative"]').value,
     };
   }
+  /** The panel's values for queueing: the preview's, plus the init image and hires choice. */
+  function generateValues() {
+    const values = { ...panelValues(), ...window.GAZE.initImage.values(), ...hiresValues() };
+    if (values.init_image && !values.resize) { values.width = null; values.height = null; }
+    return values;
+  }
+
+  // ---- hires override ----------------------------------------------------------------------
+  const hiresBox = $("[data-hires-override]");
+  hiresBox.hidden = false;
+  function hiresValues() {
+    const mode = form.querySelector('input[name="hires_mode"]:checked')?.value || "preset";
+    if (mode === "preset") return {};
+    if (mode === "off") return { hires: null };
+    const field = (name) => hiresBox.querySelector(`[data-hires="${name}"]`).value.trim();
+    const hires = { scale: Number(field("scale")), denoise: Number(field("denoise")), upscaler: field("upscaler") };
+    if (field("steps")) hires.steps = parseInt(field("steps"), 10);
+    return { hires };
+  }
 
   // ---- live preview of the resolved prompt ------------------------------------------------------
   const resolved = (name) => document.querySelector(`[data-resolved="${name}"]`);
@@ -155,7 +174,7 @@
   }
   form.addEventListener("input", (event) => {
     if (event.target.matches("[data-extra]")) saveExtras();
-    if (event.target.matches("[data-count], [data-count-slider]")) return;
+    if (event.target.matches("[data-count], [data-count-slider], [data-hires], [data-init-denoise]")) return;
     showSize();
     schedulePreview();
   });
@@ -179,7 +198,7 @@
 
   async function queue() {
     errorBox.hidden = true;
-    const values = panelValues();
+    const values = generateValues();
     const answer = await send(`/ui/presets/${encodeURIComponent(slug)}/generate`, values);
     for (const job of answer.jobs) addTile(job);
     if (values.seed !== null) rememberSeed(values.seed);

@@ -54,7 +54,7 @@
     render(detail);
   }
 
-  const ACTIONS = ["reproduce", "vary", "cover", "favourite", "nsfw", "delete"];
+  const ACTIONS = ["reproduce", "vary", "cover", "favourite", "nsfw", "delete", "upscale", "vary-subtle", "vary-strong", "inpaint"];
   function setActionsEnabled(enabled) {
     for (const action of ACTIONS) box.querySelector(`[data-lb="${action}"]`).disabled = !enabled;
   }
@@ -94,10 +94,14 @@
     setToggle("favourite", info.is_favourite);
     setToggle("nsfw", info.is_nsfw);
     loading = false;
-    setActionsEnabled(true);
-    const noPreset = !info.preset?.slug;
-    box.querySelector('[data-lb="vary"]').disabled = noPreset;
-    box.querySelector('[data-lb="cover"]').disabled = noPreset && !box.dataset.coverCategory;
+    for (const action of ACTIONS) box.querySelector(`[data-lb="${action}"]`).disabled = !available(action, info);
+  }
+  /** Whether an action can act on this image: some need its preset, some its job. */
+  function available(action, info) {
+    if (action === "vary" || action === "inpaint") return Boolean(info.preset?.slug);
+    if (action === "cover") return Boolean(info.preset?.slug || box.dataset.coverCategory);
+    if (["upscale", "vary-subtle", "vary-strong"].includes(action)) return Boolean(info.job_id);
+    return true;
   }
   function setToggle(name, on) {
     const button = box.querySelector(`[data-lb="${name}"]`);
@@ -154,6 +158,16 @@
     },
     async reproduce() { queued(await send(`/gallery/${detail.id}/reproduce`)); },
     async vary() { queued(await send(`/gallery/${detail.id}/vary`)); },
+    async upscale() {
+      const scale = Number(box.querySelector("[data-lb-scale]").value);
+      queued(await send(`/gallery/${detail.id}/upscale`, { scale }));
+    },
+    "vary-subtle": () => varyImage("vary-subtle"),
+    "vary-strong": () => varyImage("vary-strong"),
+    inpaint() {
+      const image = { id: detail.id, url: detail.url, width: detail.width, height: detail.height };
+      window.GAZE.maskEditor.open(image, queued);
+    },
     async cover() {
       const target = box.dataset.coverCategory
         ? { category: box.dataset.coverCategory, resource_id: box.dataset.coverId }
@@ -173,6 +187,10 @@
       if (next) show(next); else close();
     },
   };
+  async function varyImage(action) {
+    const denoise = Number(box.querySelector(`[data-lb="${action}"]`).dataset.denoise);
+    queued(await send(`/gallery/${detail.id}/vary`, { denoise }));
+  }
   function queued(answer) {
     toast(answer.message);
     document.dispatchEvent(new CustomEvent("gaze:queued", { detail: answer }));
@@ -186,8 +204,7 @@
       finally {
         const action = button.dataset.lb;
         if (button.isConnected && ACTIONS.includes(action) && detail && !loading && !box.hidden) {
-          button.disabled = action === "vary" ? !detail.preset?.slug
-            : action === "cover" ? !detail.preset?.slug && !box.dataset.coverCategory : false;
+          button.disabled = !available(action, detail);
         }
       }
       return;
