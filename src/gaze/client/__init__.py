@@ -13,19 +13,24 @@ It needs only httpx: the server's own modules are never imported.
 from gaze.client.async_client import AsyncGazeClient
 from gaze.client.errors import GazeApiError, GazeConnectionError, GazeError, GazeTimeout
 from gaze.client.models import (
+    UNSET,
     Batch,
     Event,
+    Hires,
     Job,
     JobPage,
     JobResult,
     Preset,
     QueueOverview,
     Submission,
+    Unset,
+    UploadedImage,
     WebhookDelivery,
 )
 from gaze.client.sync_client import GazeClient
 
 __all__ = [
+    "UNSET",
     "AsyncGazeClient",
     "Batch",
     "Event",
@@ -34,11 +39,14 @@ __all__ = [
     "GazeConnectionError",
     "GazeError",
     "GazeTimeout",
+    "Hires",
     "Job",
     "JobPage",
     "JobResult",
     "Preset",
     "QueueOverview",
     "Submission",
+    "Unset",
+    "UploadedImage",
     "WebhookDelivery",
 ]

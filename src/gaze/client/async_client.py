@@ -21,6 +21,7 @@ from gaze.client.models import (
     Preset,
     QueueOverview,
     Submission,
+    UploadedImage,
     WebhookDelivery,
 )
 from gaze.client.sse import SseParser
@@ -65,7 +66,12 @@ class AsyncGazeClient:
     async def _send(self, call: calls.Call) -> httpx.Response:
         try:
             return await self._http.request(
-                call.method, call.path, params=call.params, json=call.json, headers=call.headers
+                call.method,
+                call.path,
+                params=call.params,
+                json=call.json,
+                headers=call.headers,
+                files=call.files,
             )
         except httpx.TransportError as error:
             raise GazeConnectionError(f"cannot reach GAZE at {self.url}: {error}") from error
@@ -118,6 +124,32 @@ class AsyncGazeClient:
     async def retry(self, job_id: str) -> Submission:
         path = f"/api/v1/job/{calls.segment(job_id)}/retry"
         return Submission.from_json(await self._json(calls.Call("POST", path)))
+
+    async def upload(self, image: Path | str | bytes) -> UploadedImage:
+        call = await asyncio.to_thread(calls.upload_call, image)
+        return UploadedImage.from_json(await self._json(call))
+
+    async def upscale(
+        self,
+        job_id: str,
+        *,
+        scale: float | None = None,
+        upscaler: str | None = None,
+        denoise: float | None = None,
+    ) -> Submission:
+        call = calls.upscale_call(job_id, scale=scale, upscaler=upscaler, denoise=denoise)
+        return Submission.from_json(await self._json(call))
+
+    async def vary(
+        self,
+        job_id: str,
+        *,
+        denoise: float | None = None,
+        seed: int | None = None,
+        count: int | None = None,
+    ) -> Submission:
+        call = calls.vary_call(job_id, denoise=denoise, seed=seed, count=count)
+        return Submission.from_json(await self._json(call))
 
     async def webhook_deliveries(self, job_id: str) -> list[WebhookDelivery]:
         path = f"/api/v1/job/{calls.segment(job_id)}/webhooks"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from gaze.client.errors import GazeApiError
+from gaze.client.models import UNSET, Hires, Unset
 
 DEFAULT_URL = "http://127.0.0.1:5782"
 
@@ -30,6 +32,8 @@ class Call:
     params: dict[str, Any] = field(default_factory=dict)
     json: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes, str]] | None = None
+    """Multipart files: field name -> (file name, content, content type)."""
 
 
 def segment(value: str) -> str:
@@ -50,25 +54,75 @@ def generate_call(
     webhook_url: str | None = None,
     webhook_events: Sequence[str] | None = None,
     idempotency_key: str | None = None,
+    init_image: str | None = None,
+    denoise: float | None = None,
+    resize: str | None = None,
+    mask: str | None = None,
+    mask_blur: int | None = None,
+    mask_grow: int | None = None,
+    hires: Hires | dict[str, Any] | Unset | None = UNSET,
 ) -> Call:
-    body: dict[str, Any] = {
-        name: value
-        for name, value in (
-            ("count", count),
-            ("seed", seed),
-            ("width", width),
-            ("height", height),
-            ("checkpoint", checkpoint),
-            ("extra_positive", extra_positive),
-            ("extra_negative", extra_negative),
-            ("webhook_url", webhook_url),
-        )
-        if value is not None
-    }
+    """`hires=None` sends `"hires": null` (turns a preset's hires pass off); leaving it out
+    keeps the preset's."""
+    body = given(
+        count=count,
+        seed=seed,
+        width=width,
+        height=height,
+        checkpoint=checkpoint,
+        extra_positive=extra_positive,
+        extra_negative=extra_negative,
+        webhook_url=webhook_url,
+        init_image=init_image,
+        denoise=denoise,
+        resize=resize,
+        mask=mask,
+        mask_blur=mask_blur,
+        mask_grow=mask_grow,
+    )
     if webhook_events is not None:
         body["webhook_events"] = list(webhook_events)
+    if not isinstance(hires, Unset):
+        body["hires"] = hires.to_json() if isinstance(hires, Hires) else hires
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     return Call("POST", f"/api/v1/generate/{segment(preset)}", json=body, headers=headers)
+
+
+def given(**values: Any) -> dict[str, Any]:
+    """The values that are not None."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def upload_call(source: Path | str | bytes) -> Call:
+    """`POST /api/v1/uploads` of an image file (a path) or its bytes; reads the file."""
+    if isinstance(source, bytes):
+        name, data = "image.png", source
+    else:
+        name, data = Path(source).name, Path(source).read_bytes()
+    files = {"file": (name, data, "application/octet-stream")}
+    return Call("POST", "/api/v1/uploads", files=files)
+
+
+def upscale_call(
+    job_id: str,
+    *,
+    scale: float | None = None,
+    upscaler: str | None = None,
+    denoise: float | None = None,
+) -> Call:
+    body = given(scale=scale, upscaler=upscaler, denoise=denoise)
+    return Call("POST", f"/api/v1/job/{segment(job_id)}/upscale", json=body)
+
+
+def vary_call(
+    job_id: str,
+    *,
+    denoise: float | None = None,
+    seed: int | None = None,
+    count: int | None = None,
+) -> Call:
+    body = given(denoise=denoise, seed=seed, count=count)
+    return Call("POST", f"/api/v1/job/{segment(job_id)}/vary", json=body)
 
 
 def jobs_call(

@@ -3,9 +3,55 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 FINISHED_STATUSES = frozenset({"done", "failed", "cancelled"})
+
+
+class Unset(Enum):
+    """The type of UNSET: an option not given at all, unlike an explicit None."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
+
+
+@dataclass(frozen=True)
+class Hires:
+    """A generate request's second pass; fields left None take the server's defaults (steps,
+    sampler and scheduler: the first pass's)."""
+
+    scale: float | None = None
+    denoise: float | None = None
+    steps: int | None = None
+    upscaler: str | None = None
+    sampler: str | None = None
+    scheduler: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: value for name, value in vars(self).items() if value is not None}
+
+
+@dataclass(frozen=True)
+class UploadedImage:
+    """An uploaded image, stored as a PNG; `relative_path` is what `init_image` and `mask`
+    take."""
+
+    upload_id: str
+    relative_path: str
+    width: int
+    height: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UploadedImage:
+        return cls(
+            upload_id=str(data["upload_id"]),
+            relative_path=str(data["relative_path"]),
+            width=int(data["width"]),
+            height=int(data["height"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -73,7 +119,7 @@ class Job:
 
 @dataclass(frozen=True)
 class Submission:
-    """generate's and retry's 202: the queued job ids and their batch."""
+    """The 202 of generate, retry, upscale and vary: the queued job ids and their batch."""
 
     job_ids: list[str]
     batch_id: str

@@ -20,6 +20,7 @@ from gaze.client.models import (
     Preset,
     QueueOverview,
     Submission,
+    UploadedImage,
     WebhookDelivery,
 )
 from gaze.client.sse import SseParser
@@ -69,7 +70,12 @@ class GazeClient:
     def _send(self, call: calls.Call) -> httpx.Response:
         try:
             return self._http.request(
-                call.method, call.path, params=call.params, json=call.json, headers=call.headers
+                call.method,
+                call.path,
+                params=call.params,
+                json=call.json,
+                headers=call.headers,
+                files=call.files,
             )
         except httpx.TransportError as error:
             raise GazeConnectionError(f"cannot reach GAZE at {self.url}: {error}") from error
@@ -85,7 +91,9 @@ class GazeClient:
 
     def generate(self, preset: str, **options: Any) -> Submission:
         """Queue images of a preset. Options: count, seed, width, height, checkpoint,
-        extra_positive, extra_negative, webhook_url, webhook_events, idempotency_key."""
+        extra_positive, extra_negative, webhook_url, webhook_events, idempotency_key, and for a
+        second pass init_image, denoise, resize, mask, mask_blur, mask_grow and hires (a Hires
+        or dict; hires=None turns the preset's hires pass off)."""
         response = self._send(calls.generate_call(preset, **options))
         data = calls.answer_json(response)
         replayed = response.headers.get("Idempotent-Replayed") == "true"
@@ -127,6 +135,37 @@ class GazeClient:
     def retry(self, job_id: str) -> Submission:
         path = f"/api/v1/job/{calls.segment(job_id)}/retry"
         return Submission.from_json(self._json(calls.Call("POST", path)))
+
+    def upload(self, image: Path | str | bytes) -> UploadedImage:
+        """Upload an image (a file path or its bytes; PNG, JPEG or WebP) to start from: its
+        `relative_path` is what generate's `init_image` and `mask` take."""
+        return UploadedImage.from_json(self._json(calls.upload_call(image)))
+
+    def upscale(
+        self,
+        job_id: str,
+        *,
+        scale: float | None = None,
+        upscaler: str | None = None,
+        denoise: float | None = None,
+    ) -> Submission:
+        """A hires-style pass over a done job's image as a new job (server defaults: scale 2,
+        pixel-lanczos, denoise 0.35)."""
+        call = calls.upscale_call(job_id, scale=scale, upscaler=upscaler, denoise=denoise)
+        return Submission.from_json(self._json(call))
+
+    def vary(
+        self,
+        job_id: str,
+        *,
+        denoise: float | None = None,
+        seed: int | None = None,
+        count: int | None = None,
+    ) -> Submission:
+        """img2img from a done job's image (denoise default 0.35), a new random seed unless
+        `seed` is given; `count` images."""
+        call = calls.vary_call(job_id, denoise=denoise, seed=seed, count=count)
+        return Submission.from_json(self._json(call))
 
     def webhook_deliveries(self, job_id: str) -> list[WebhookDelivery]:
         path = f"/api/v1/job/{calls.segment(job_id)}/webhooks"
