@@ -11,11 +11,13 @@ from gaze.cli.jobs import (
     DEFAULT_URL,
     ApiKeyOption,
     UrlOption,
+    err,
     out,
     report_finished,
     server_client,
     watch_jobs,
 )
+from gaze.client import UNSET, GazeClient, Hires, Unset
 
 
 def register(app: typer.Typer) -> None:
@@ -39,6 +41,43 @@ def generate(
     extra_negative: Annotated[
         str | None, typer.Option("--extra-negative", help="Tags added to the negative prompt.")
     ] = None,
+    init_image: Annotated[
+        str | None,
+        typer.Option(
+            "--init-image",
+            help="img2img from this image: a local file (uploaded first), or a path on the "
+            "server (an upload's inputs/… or a gallery image's relative path).",
+        ),
+    ] = None,
+    denoise: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="With --init-image: the strength; default 0.75."),
+    ] = None,
+    resize: Annotated[
+        str | None,
+        typer.Option(help="With --init-image and a size: crop, stretch or pad."),
+    ] = None,
+    mask: Annotated[
+        str | None,
+        typer.Option(help="With --init-image: repaint where this mask is white (file or path)."),
+    ] = None,
+    hires_scale: Annotated[
+        float | None, typer.Option("--hires-scale", min=1.0, max=4.0, help="Hires pass scale.")
+    ] = None,
+    hires_denoise: Annotated[
+        float | None,
+        typer.Option("--hires-denoise", min=0.0, max=1.0, help="Hires pass denoise."),
+    ] = None,
+    hires_steps: Annotated[
+        int | None, typer.Option("--hires-steps", min=1, max=200, help="Hires pass steps.")
+    ] = None,
+    hires_upscaler: Annotated[
+        str | None,
+        typer.Option("--hires-upscaler", help="latent*, pixel-* or an upscale model file."),
+    ] = None,
+    no_hires: Annotated[
+        bool, typer.Option("--no-hires", help="Turn the preset's hires pass off.")
+    ] = False,
     wait: Annotated[
         bool, typer.Option("--wait", help="Show progress until done; print the image URLs.")
     ] = False,
@@ -53,7 +92,10 @@ def generate(
 
     Prints the job ids; --wait shows a progress bar per job, then the image URLs;
     --out DIR saves the images there and prints their paths.
+
+    Any --hires-* option asks for a hires pass (the others take the server's defaults).
     """
+    hires = _hires(hires_scale, hires_denoise, hires_steps, hires_upscaler, no_hires=no_hires)
     with server_client(url, api_key) as client:
         queued = client.generate(
             preset,
@@ -64,6 +106,11 @@ def generate(
             checkpoint=checkpoint,
             extra_positive=extra_positive,
             extra_negative=extra_negative,
+            init_image=_on_server(client, init_image),
+            denoise=denoise,
+            resize=resize,
+            mask=_on_server(client, mask),
+            hires=hires,
         )
         if not (wait or out_dir is not None):
             out.print(f"batch {queued.batch_id}")
@@ -72,3 +119,28 @@ def generate(
             return
         jobs = watch_jobs(client, queued.job_ids, batch_id=queued.batch_id)
         raise typer.Exit(report_finished(client, jobs, out_dir))
+
+
+def _on_server(client: GazeClient, image: str | None) -> str | None:
+    """A local image file is uploaded (its server path returned); anything else is taken as a
+    path on the server already."""
+    if image is None or not Path(image).is_file():
+        return image
+    return client.upload(Path(image)).relative_path
+
+
+def _hires(
+    scale: float | None,
+    denoise: float | None,
+    steps: int | None,
+    upscaler: str | None,
+    *,
+    no_hires: bool,
+) -> Hires | Unset | None:
+    wanted = Hires(scale=scale, denoise=denoise, steps=steps, upscaler=upscaler)
+    if no_hires:
+        if wanted.to_json():
+            err.print("[red]--no-hires cannot go with --hires-* options.[/]")
+            raise typer.Exit(2)
+        return None
+    return wanted if wanted.to_json() else UNSET

@@ -1,4 +1,4 @@
-"""`gaze jobs`: list, show, cancel, retry and watch jobs on a running GAZE server.
+"""`gaze jobs`: list, show, cancel, retry, upscale, vary and watch jobs on a running GAZE server.
 
 Also holds what `gaze generate` shares with it: the server options and the live display of
 jobs (one rich progress bar per job, fed by the server's event stream).
@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gaze.client import GazeApiError, GazeClient, GazeError, Job
+from gaze.client import GazeApiError, GazeClient, GazeError, Job, Submission
 
 app = typer.Typer(
     help="Jobs on a running GAZE server ($GAZE_URL, key in $GAZE_API_KEY).",
@@ -37,6 +37,13 @@ ApiKeyOption = Annotated[
     ),
 ]
 DEFAULT_URL = "http://127.0.0.1:5782"
+WaitOption = Annotated[bool, typer.Option("--wait", help="Wait for it and show progress.")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Save the image here (implies --wait).")
+]
+DenoiseOption = Annotated[
+    float | None, typer.Option(min=0.0, max=1.0, help="Denoise (0-1); default 0.35.")
+]
 
 out = Console()
 err = Console(stderr=True)
@@ -193,7 +200,8 @@ def _jobs_table(jobs: Sequence[Job]) -> Table:
 
 @app.callback()
 def jobs_group(context: typer.Context) -> None:
-    """List, show, cancel, retry and watch jobs (`gaze jobs` alone lists the newest)."""
+    """List, show, cancel, retry, upscale, vary and watch jobs (`gaze jobs` alone lists the
+    newest)."""
     if context.invoked_subcommand is None:
         context.invoke(
             list_jobs,
@@ -251,21 +259,64 @@ def cancel_jobs(
 @app.command("retry")
 def retry_job(
     job_id: Annotated[str, typer.Argument(help="A finished job to run again.")],
-    wait: Annotated[bool, typer.Option("--wait", help="Wait for it and show progress.")] = False,
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", help="Save the image here (implies --wait).")
-    ] = None,
+    wait: WaitOption = False,
+    out_dir: OutOption = None,
     url: UrlOption = DEFAULT_URL,
     api_key: ApiKeyOption = None,
 ) -> None:
     """Queue the same generation (same seed) again as a new job; prints its id."""
     with server_client(url, api_key) as client:
-        queued = client.retry(job_id)
-        for new_id in queued.job_ids:
-            out.print(new_id)
-        if wait or out_dir is not None:
-            jobs = watch_jobs(client, queued.job_ids, batch_id=queued.batch_id)
-            raise typer.Exit(report_finished(client, jobs, out_dir))
+        report_queued(client, client.retry(job_id), wait=wait, out_dir=out_dir)
+
+
+def report_queued(
+    client: GazeClient, queued: Submission, *, wait: bool, out_dir: Path | None
+) -> None:
+    """Print the new job ids; with `wait` (or `out_dir`) follow them and print their images."""
+    for new_id in queued.job_ids:
+        out.print(new_id)
+    if wait or out_dir is not None:
+        jobs = watch_jobs(client, queued.job_ids, batch_id=queued.batch_id)
+        raise typer.Exit(report_finished(client, jobs, out_dir))
+
+
+@app.command("upscale")
+def upscale_job(
+    job_id: Annotated[str, typer.Argument(help="A done job whose image to upscale.")],
+    scale: Annotated[
+        float | None, typer.Option(min=1.0, max=4.0, help="Scale (1-4); default 2.")
+    ] = None,
+    upscaler: Annotated[
+        str | None,
+        typer.Option(help="latent*, pixel-* or an upscale model file; default pixel-lanczos."),
+    ] = None,
+    denoise: DenoiseOption = None,
+    wait: WaitOption = False,
+    out_dir: OutOption = None,
+    url: UrlOption = DEFAULT_URL,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Upscale a done job's image (a hires pass, same seed) as a new job; prints its id."""
+    with server_client(url, api_key) as client:
+        queued = client.upscale(job_id, scale=scale, upscaler=upscaler, denoise=denoise)
+        report_queued(client, queued, wait=wait, out_dir=out_dir)
+
+
+@app.command("vary")
+def vary_job(
+    job_id: Annotated[str, typer.Argument(help="A done job whose image to vary.")],
+    denoise: DenoiseOption = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed; default a new random one.")] = None,
+    count: Annotated[int | None, typer.Option(min=1, max=20, help="Variations; default 1.")] = None,
+    wait: WaitOption = False,
+    out_dir: OutOption = None,
+    url: UrlOption = DEFAULT_URL,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """img2img from a done job's image with a new seed as new jobs; prints their ids."""
+    with server_client(url, api_key) as client:
+        queued = client.vary(job_id, denoise=denoise, seed=seed, count=count)
+        report_queued(client, queued, wait=wait, out_dir=out_dir)
 
 
 @app.command("watch")
@@ -292,6 +343,7 @@ __all__: list[str] = [
     "UrlOption",
     "app",
     "report_finished",
+    "report_queued",
     "server_client",
     "watch_jobs",
 ]
