@@ -4,7 +4,9 @@
   (denoise 0: the first pass keeps it as it is), then the hires pass upscales it by ``scale``
   with ``upscaler`` and samples it again at ``denoise``, with the job's seed, prompt and
   sampling settings;
-- vary: img2img from the job's image at ``denoise``, with a new random seed unless one is given.
+- vary: img2img from the job's image at ``denoise``, with a new random seed unless one is given;
+- inpaint: redraw the job's image where ``mask`` (an upload of the image's size) is white, at
+  ``denoise`` (default 0.75), with the job's seed unless one is given, so what is kept stays.
 
 The job must be done (409 otherwise) and its image still in the media folder.
 """
@@ -18,10 +20,15 @@ from typing import Any
 
 from gaze.db.models import JobRow
 from gaze.engines.model_lists import preflight_problem
-from gaze.generation.image_inputs import hires_sampling_problem, hires_size_problem
-from gaze.generation.image_options import InvalidImageOptions, parse_hires
+from gaze.generation.image_inputs import (
+    checked_image,
+    hires_sampling_problem,
+    hires_size_problem,
+)
+from gaze.generation.image_options import InvalidImageOptions, parse_hires, parse_image_options
 from gaze.generation.options import MAX_COUNT, SIZE_STEP
 from gaze.generation_spec import (
+    DEFAULT_IMG2IMG_DENOISE,
     DEFAULT_MASK_BLUR,
     DEFAULT_MASK_GROW,
     GenerationSpec,
@@ -39,6 +46,7 @@ from gaze.service_errors import Conflict
 
 UPSCALE_FIELDS = ("scale", "upscaler", "denoise")
 VARY_FIELDS = ("denoise", "seed", "count")
+INPAINT_FIELDS = ("mask", "denoise", "seed", "mask_blur", "mask_grow")
 UPSCALE_DEFAULTS: dict[str, Any] = {"scale": 2.0, "upscaler": "pixel-lanczos", "denoise": 0.35}
 VARY_DENOISE = 0.35
 MAX_LABEL = 400
@@ -176,3 +184,39 @@ def submit_variation(context: JobContext, job_id: str, values: Mapping[str, Any]
     start = dataclasses.replace(_from_image(spec, image), denoise=denoise)
     specs = [dataclasses.replace(start, seed=seed) for seed in seeds]
     return _queue(context, job, specs, f"Variation: {job.label}")
+
+
+def submit_inpaint(context: JobContext, job_id: str, values: Mapping[str, Any]) -> Submission:
+    """Queue an inpainting of a done job's image (see the module docstring)."""
+    _unknown_fields(values, INPAINT_FIELDS)
+    if not values.get("mask"):
+        raise InvalidImageOptions(
+            "mask is required: the relative_path of an uploaded mask (white = redraw)",
+            code="invalid_mask",
+        )
+    seed = values.get("seed")
+    if seed is not None and (problem := seed_problem(seed)):
+        raise InvalidImageOptions(f"seed {problem}", code="invalid_seed")
+    job, spec, image = _finished_image(context, job_id, "inpainted")
+    options = parse_image_options(
+        {
+            "init_image": image.source.path,
+            **{name: values.get(name) for name in ("mask", "denoise", "mask_blur", "mask_grow")},
+        }
+    )
+    mask = checked_image(context, "mask", str(options.mask))
+    if (mask.width, mask.height) != (image.width, image.height):
+        raise GenerationRejected(
+            f"mask is {mask.width}x{mask.height} px but the image is {image.width}x"
+            f"{image.height}; they must have the same size",
+            code="invalid_mask",
+        )
+    inpaint = dataclasses.replace(
+        _from_image(spec, image),
+        mask=mask.source,
+        denoise=options.denoise if options.denoise is not None else DEFAULT_IMG2IMG_DENOISE,
+        mask_blur=options.mask_blur if options.mask_blur is not None else DEFAULT_MASK_BLUR,
+        mask_grow=options.mask_grow if options.mask_grow is not None else DEFAULT_MASK_GROW,
+        seed=seed if seed is not None else spec.seed,
+    )
+    return _queue(context, job, [inpaint], f"Inpaint: {job.label}")

@@ -1,4 +1,4 @@
-"""`/api/v1/job/<id>` (poll, cancel, retry, upscale, vary, webhook log), `/api/v1/jobs` and
+"""`/api/v1/job/<id>` (poll, cancel, retry, upscale, vary, inpaint, webhook log), `/api/v1/jobs` and
 `/api/v1/queue`."""
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from gaze.api.v1.generate import QUEUE_FULL_RESPONSE
 from gaze.generation.follow_ups import (
     UPSCALE_DEFAULTS,
     VARY_DENOISE,
+    submit_inpaint,
     submit_upscale,
     submit_variation,
 )
@@ -267,6 +268,45 @@ async def upscale_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSO
 async def vary_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
     body = json_object_body(await request.body())
     submission = await run_in_threadpool(submit_variation, runtime, job_id, body)
+    return JSONResponse(submission.to_json(), status_code=202)
+
+
+@router.post(
+    "/job/{job_id}/inpaint",
+    summary="Inpaint a done job's image",
+    operation_id="inpaint_job",
+    description="Redraws the job's image where `mask` (the `relative_path` of an uploaded "
+    "black-and-white image of the same size; white = redraw) is white, as a new job at "
+    "`denoise`, with the job's seed unless `seed` is given. Answers like generate.",
+    status_code=202,
+    dependencies=AUTH,
+    response_model=GenerateResponse,
+    responses=_follow_up_responses("The inpainting, queued"),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["mask"],
+                        "properties": {
+                            "mask": {"type": "string", "example": "inputs/0f3c.png"},
+                            "denoise": {"type": "number", "minimum": 0, "maximum": 1},
+                            "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
+                            "mask_blur": {"type": "integer", "minimum": 0, "maximum": 64},
+                            "mask_grow": {"type": "integer", "minimum": 0, "maximum": 64},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def inpaint_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+    body = json_object_body(await request.body())
+    submission = await run_in_threadpool(submit_inpaint, runtime, job_id, body)
     return JSONResponse(submission.to_json(), status_code=202)
 
 

@@ -1,10 +1,8 @@
 """Refining a gallery image: upscale it, vary it (img2img), inpaint it with a painted mask; and
 the uploads the UI starts from (an init image dropped on the generate panel, a mask).
 
-Upscale and vary follow the image's job (its prompt and settings; see
-`gaze.generation.follow_ups`). Inpainting generates the image's preset again with the image's
-seed, checkpoint and size, the image as init image and the uploaded mask, and no hires pass (the
-image already has its final size).
+Upscale, vary and inpaint follow the image's job (its prompt, seed and settings; see
+`gaze.generation.follow_ups`).
 """
 
 from __future__ import annotations
@@ -17,10 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gaze.gallery.detail import ImageDetail
-from gaze.generation.follow_ups import submit_upscale, submit_variation
-from gaze.generation.image_options import parse_image_options
-from gaze.generation.options import GenerationOptions
-from gaze.generation.submit import PresetNotFound, submit_preset_generation
+from gaze.generation.follow_ups import submit_inpaint, submit_upscale, submit_variation
 from gaze.jobs.service import JobNotFound
 from gaze.jobs.submission import Submission
 from gaze.media.uploads import MAX_UPLOAD_BYTES, store_upload
@@ -39,6 +34,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(require_login)
 FOLLOW_UP_WORDS: dict[object, tuple[str, str]] = {
     submit_upscale: ("Upscale", "upscaled"),
     submit_variation: ("Variation", "varied"),
+    submit_inpaint: ("Inpaint", "inpainted"),
 }
 """Each follow-up's name in the answer, and in 'cannot be ...'."""
 
@@ -130,30 +126,13 @@ async def vary_from_image(
 async def inpaint(
     request: Request, image_id: int, images: GalleryServiceDep, runtime: RuntimeDep
 ) -> Response:
-    """Redraw the image where ``mask`` (an upload's relative path) is white, at ``denoise``."""
+    """Redraw the image where ``mask`` (an upload's relative path) is white, at ``denoise``,
+    with the image's job's seed and settings."""
     detail = gallery_image(images, image_id)
     sent = await request_values(request)
-    if not detail.preset_slug:
-        raise PageError(400, "This image's preset no longer exists.", code="preset_not_found")
     if not sent.get("mask"):
         raise PageError(400, "Paint a mask first: mask is missing.", code="invalid_mask")
-    seed = int(detail.card.seed) if detail.card.seed.isdigit() else None
-    with as_page_errors():
-        wanted = {
-            "init_image": detail.card.relative_path,
-            "mask": sent["mask"],
-            "denoise": _number(sent["denoise"]) if given(sent.get("denoise")) else None,
-            "hires": None,
-        }
-        options = GenerationOptions(
-            count=1, seed=seed, checkpoint=detail.checkpoint, images=parse_image_options(wanted)
-        )
-        try:
-            submission = await run_in_threadpool(
-                submit_preset_generation, runtime, detail.preset_slug, options
-            )
-        except PresetNotFound:
-            raise PageError(
-                400, "This image's preset no longer exists.", code="preset_not_found"
-            ) from None
-    return queued_answer(request, submission.job_ids, submission.batch_id, "Inpaint")
+    values: dict[str, Any] = {"mask": sent["mask"]}
+    if given(sent.get("denoise")):
+        values["denoise"] = _number(sent["denoise"])
+    return await _follow_up(request, detail, runtime, submit_inpaint, values)

@@ -98,9 +98,9 @@
   }
   /** Whether an action can act on this image: some need its preset, some its job. */
   function available(action, info) {
-    if (action === "vary" || action === "inpaint") return Boolean(info.preset?.slug);
+    if (action === "vary") return Boolean(info.preset?.slug);
     if (action === "cover") return Boolean(info.preset?.slug || box.dataset.coverCategory);
-    if (["upscale", "vary-subtle", "vary-strong"].includes(action)) return Boolean(info.job_id);
+    if (["upscale", "vary-subtle", "vary-strong", "inpaint"].includes(action)) return Boolean(info.job_id);
     return true;
   }
   function setToggle(name, on) {
