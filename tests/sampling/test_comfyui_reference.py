@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gaze.sampling.schedulers import SCHEDULER_NAMES, ksampler_sigmas
 
 from gaze.sampling.registry import COMFYUI_SAMPLER_ORDER, SAMPLERS
+from gaze.sampling.schedulers import SCHEDULER_NAMES, ksampler_sigmas
 from tests.sampling.reference import (
     SIGMA_TOLERANCE,
     Case,
