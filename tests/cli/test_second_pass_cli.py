@@ -61,6 +61,14 @@ def test_generate_uploads_local_files_and_asks_for_a_hires_pass(
         "2",
         "--hires-upscaler",
         "pixel-bicubic",
+        "--hires-sampler",
+        "heun",
+        "--hires-scheduler",
+        "karras",
+        "--mask-blur",
+        "3",
+        "--mask-grow",
+        "2",
         "--out",
         str(tmp_path / "out"),
     )
@@ -72,7 +80,9 @@ def test_generate_uploads_local_files_and_asks_for_a_hires_pass(
         "Denoising strength: 0.4",
         "Hires upscale: 1.5",
         "Hires steps: 2",
-        "Mask blur: 4",
+        "Mask blur: 3",
+        "Hires sampler: Heun",
+        "Hires schedule type: Karras",
     ):
         assert entry in parameters, (entry, parameters)
 

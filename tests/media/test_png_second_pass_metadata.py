@@ -54,6 +54,14 @@ def test_a_hires_pass_writes_a1111s_hires_keys() -> None:
     ]
 
 
+def test_a_hires_sampler_or_scheduler_is_written_only_when_it_differs() -> None:
+    base = replace(BASE, sampler="euler", scheduler="normal")
+    same = replace(base, hires=HiresSpec(scale=1.5, sampler="euler", scheduler="normal"))
+    assert not any(entry.startswith("Hires s") for entry in settings_of(same))
+    other = replace(base, hires=HiresSpec(scale=1.5, sampler="dpmpp_2m", scheduler="karras"))
+    assert settings_of(other)[-2:] == ["Hires sampler: DPM++ 2M", "Hires schedule type: Karras"]
+
+
 def test_the_gaze_chunk_carries_the_sources_so_the_spec_comes_back_whole() -> None:
     spec = replace(
         BASE,

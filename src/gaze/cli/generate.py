@@ -61,6 +61,14 @@ def generate(
         str | None,
         typer.Option(help="With --init-image: repaint where this mask is white (file or path)."),
     ] = None,
+    mask_blur: Annotated[
+        int | None,
+        typer.Option("--mask-blur", min=0, help="With --mask: feather its edge (px, default 4)."),
+    ] = None,
+    mask_grow: Annotated[
+        int | None,
+        typer.Option("--mask-grow", min=0, help="With --mask: grow it first (px, default 6)."),
+    ] = None,
     hires_scale: Annotated[
         float | None, typer.Option("--hires-scale", min=1.0, max=4.0, help="Hires pass scale.")
     ] = None,
@@ -74,6 +82,14 @@ def generate(
     hires_upscaler: Annotated[
         str | None,
         typer.Option("--hires-upscaler", help="latent*, pixel-* or an upscale model file."),
+    ] = None,
+    hires_sampler: Annotated[
+        str | None,
+        typer.Option("--hires-sampler", help="Hires pass sampler (default: the first pass's)."),
+    ] = None,
+    hires_scheduler: Annotated[
+        str | None,
+        typer.Option("--hires-scheduler", help="Hires pass scheduler (default: the first pass's)."),
     ] = None,
     no_hires: Annotated[
         bool, typer.Option("--no-hires", help="Turn the preset's hires pass off.")
@@ -95,7 +111,15 @@ def generate(
 
     Any --hires-* option asks for a hires pass (the others take the server's defaults).
     """
-    hires = _hires(hires_scale, hires_denoise, hires_steps, hires_upscaler, no_hires=no_hires)
+    wanted = Hires(
+        scale=hires_scale,
+        denoise=hires_denoise,
+        steps=hires_steps,
+        upscaler=hires_upscaler,
+        sampler=hires_sampler,
+        scheduler=hires_scheduler,
+    )
+    hires = _hires(wanted, no_hires=no_hires)
     with server_client(url, api_key) as client:
         queued = client.generate(
             preset,
@@ -110,6 +134,8 @@ def generate(
             denoise=denoise,
             resize=resize,
             mask=_on_server(client, mask),
+            mask_blur=mask_blur,
+            mask_grow=mask_grow,
             hires=hires,
         )
         if not (wait or out_dir is not None):
@@ -129,15 +155,7 @@ def _on_server(client: GazeClient, image: str | None) -> str | None:
     return client.upload(Path(image)).relative_path
 
 
-def _hires(
-    scale: float | None,
-    denoise: float | None,
-    steps: int | None,
-    upscaler: str | None,
-    *,
-    no_hires: bool,
-) -> Hires | Unset | None:
-    wanted = Hires(scale=scale, denoise=denoise, steps=steps, upscaler=upscaler)
+def _hires(wanted: Hires, *, no_hires: bool) -> Hires | Unset | None:
     if no_hires:
         if wanted.to_json():
             err.print("[red]--no-hires cannot go with --hires-* options.[/]")

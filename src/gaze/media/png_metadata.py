@@ -66,6 +66,10 @@ def _second_pass_settings(spec: GenerationSpec) -> list[str]:
         if hires.steps is not None:
             settings.append(f"Hires steps: {hires.steps}")
         settings.append(f"Hires upscaler: {hires_upscaler_label(hires.upscaler)}")
+        if hires.sampler is not None and hires.sampler != spec.sampler:
+            settings.append(f"Hires sampler: {_SAMPLER_LABELS.get(hires.sampler, hires.sampler)}")
+        if hires.scheduler is not None and hires.scheduler != spec.scheduler:
+            settings.append(f"Hires schedule type: {hires.scheduler.capitalize()}")
     elif spec.init_image is not None:
         settings.append(f"Denoising strength: {spec.denoise:g}")
     if spec.mask is not None:
