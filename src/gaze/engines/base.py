@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from gaze.generation_spec import GenerationSpec
+from gaze.generation_spec import DEFAULT_PROMPT_WEIGHTING, GenerationSpec
 
 ProgressCallback = Callable[[float], None]
 """Called with the fraction done, 0.0 to 1.0, as sampling advances."""
@@ -49,10 +49,8 @@ class CancelToken:
 class EngineCapabilities:
     """What a backend declares it can run, beyond the model files it lists."""
 
-    prompt_weightings: tuple[str, ...] = ("comfyui",)
+    prompt_weightings: tuple[str, ...] = (DEFAULT_PROMPT_WEIGHTING,)
     """How it can weigh ``(word:1.2)`` emphasis (see ``GenerationSpec.prompt_weighting``)."""
-    second_pass_kinds: tuple[str, ...] = ()
-    """Second passes (hires fix, refiner...) it runs after the first image."""
     runs_workflow_templates: bool = False
     """Whether it runs specs carrying a custom workflow (``spec.workflow_template``)."""
 

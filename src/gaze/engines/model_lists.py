@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gaze.engines.base import Engine, EngineError
-from gaze.generation_spec import GenerationSpec, is_upscale_model
+from gaze.generation_spec import DEFAULT_PROMPT_WEIGHTING, GenerationSpec, is_upscale_model
 from gaze.workflow_templates import job_template_problems, template_models, template_of
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class Requirements:
     sampler: str | None = None
     """None with a custom workflow: the template picks its own (and ComfyUI checks it)."""
     scheduler: str | None = None
-    prompt_weighting: str = "comfyui"
+    prompt_weighting: str = DEFAULT_PROMPT_WEIGHTING
 
     @classmethod
     def of(cls, spec: GenerationSpec) -> Requirements:
@@ -113,7 +113,7 @@ class ModelLists:
     """None: not known (an engine that could not say); then any name is tried."""
     schedulers: tuple[str, ...] | None = None
     """In the backend's own (menu) order."""
-    prompt_weightings: frozenset[str] = frozenset({"comfyui"})
+    prompt_weightings: frozenset[str] = frozenset({DEFAULT_PROMPT_WEIGHTING})
     backend: str = ""
 
     def has(self, need: ModelNeed) -> bool:

@@ -18,6 +18,10 @@ from torch import Tensor
 
 Transform = Callable[[Tensor], Tensor]
 
+# torchsde warns when a time rounds a hair past the tree's ends (it clamps them); ComfyUI gets
+# the same warnings and the same noise. Set once: `catch_warnings` per step is not thread-safe.
+warnings.filterwarnings("ignore", message="Should have", category=UserWarning, module="torchsde")
+
 
 def _identity(value: Tensor) -> Tensor:
     return value
@@ -53,14 +57,10 @@ class BrownianTreeNoise:
 
     def increment(self, t_from: Tensor, t_to: Tensor) -> Tensor:
         t0, t1, sign = _ordered(t_from, t_to)
-        with warnings.catch_warnings():
-            # torchsde warns when a time rounds a hair past the tree's ends (it clamps them);
-            # ComfyUI gets the same warnings and the same noise. Every step would log them.
-            warnings.filterwarnings("ignore", message="Should have", category=UserWarning)
-            if self.on_cpu:
-                w = self.tree(t0.cpu().float(), t1.cpu().float()).to(t0.dtype).to(t0.device)
-            else:
-                w = self.tree(t0, t1)
+        if self.on_cpu:
+            w = self.tree(t0.cpu().float(), t1.cpu().float()).to(t0.dtype).to(t0.device)
+        else:
+            w = self.tree(t0, t1)
         return w * (self.sign * sign)
 
     def __call__(self, sigma: Tensor, sigma_next: Tensor) -> Tensor:

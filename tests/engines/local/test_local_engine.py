@@ -64,7 +64,6 @@ def test_engine_declares_what_it_runs_and_is_always_up(engine: LocalEngine) -> N
     assert engine.samplers() == list(COMFYUI_SAMPLER_ORDER)
     assert engine.schedulers() == list(SCHEDULER_NAMES)
     assert not engine.capabilities.runs_workflow_templates
-    assert engine.capabilities.second_pass_kinds == ()
     health = engine.health()
     assert health.up and health.queue_remaining is None and health.last_checkpoint is None
 
