@@ -185,7 +185,8 @@ def test_a_job_cancelled_in_the_second_pass_is_interrupted_there(
     standin = standin_factory(step_delay=0.05)
     engine = ComfyUIEngine(standin.url, media_dir=media_dir)
     job = Job(engine, spec(init_image=init, steps=2, hires=HiresSpec(steps=200)))
-    wait_until(lambda: any(f > 0.5 for f in job.progress.fractions))
+    # Shares by steps: the first pass is 2 of 202; past 3 the second pass is running.
+    wait_until(lambda: any(f > 3 / 202 for f in job.progress.fractions))
     job.cancel.cancel()
     job.join()
     assert isinstance(job.error, GenerationCancelled)

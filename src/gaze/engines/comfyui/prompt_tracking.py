@@ -28,7 +28,7 @@ from typing import Any
 
 from gaze.engines.base import EngineError, GenerationCancelled
 from gaze.engines.comfyui.backend_errors import describe_execution_error, describe_interruption
-from gaze.engines.comfyui.sampling_progress import SamplingProgress, count_sampler_nodes, samples
+from gaze.engines.comfyui.sampling_progress import SamplingProgress, sampler_weights, samples
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class PromptTracker:
     def __init__(self, prompt_id: str, graph: dict[str, Any]) -> None:
         self.prompt_id = prompt_id
         self._graph = graph
-        self._progress = SamplingProgress(count_sampler_nodes(graph))
+        self._progress = SamplingProgress(sampler_weights(graph))
         self.images: list[OutputImage] = []
         self.queue_remaining: int | None = None
         self.completed_via = "websocket"
@@ -155,7 +155,7 @@ class PromptTracker:
         self._seen = True
         if kind == "execution_cached":
             cached = [str(node) for node in data.get("nodes") or []]
-            self._progress.expect(count_sampler_nodes(self._graph, skip=cached))
+            self._progress.expect(sampler_weights(self._graph, skip=cached))
         elif kind == "progress":
             return Update(alive=True, progress=self._sampling_progress(data))
         elif kind == "executed":
