@@ -6,6 +6,11 @@ call the kept region of ``x`` is replaced by the init latent noised to the curre
 run's start noise (``latent + noise * sigma``), and after it the kept region of ``denoised`` is the
 init latent itself. Nothing is blended after the last step: the sampler's own arithmetic brings
 the kept region back to the init latent (to float rounding).
+
+Inpainting checkpoints (a 9-channel UNet) also take, beside the noisy latent, the mask and the
+masked image's latent (:func:`inpaint_model_input`, ComfyUI's ``concat`` conditioning for such
+models): the mask at the latent's size rounded to 0/1, then the pass's start latent; without a
+mask, ones and the latent of a blank image.
 """
 
 from __future__ import annotations
@@ -43,3 +48,18 @@ class NoiseMaskedDenoiser:
         noised_latent = self.noise * per_item + self.latent
         denoised = self.model(x * self.mask + noised_latent * keep, sigma)
         return denoised * self.mask + self.latent * keep
+
+
+BLANK_IMAGE_LATENT = (0.8223, -0.6876, 0.6364, 0.1380)
+"""An all-black image in SD's (scaled) latent space, per channel (ComfyUI's values)."""
+
+
+def inpaint_model_input(latent: Tensor, mask: Tensor | None) -> Tensor:
+    """The 5 channels an inpainting UNet takes after the noisy latent: the mask (1 = repaint)
+    and the masked image's latent, ``latent`` being the pass's start; see the module docstring."""
+    if mask is None:
+        ones = torch.ones_like(latent[:, :1])
+        blank = torch.tensor(BLANK_IMAGE_LATENT, dtype=latent.dtype, device=latent.device)
+        return torch.cat([ones, blank.reshape(1, -1, 1, 1).expand_as(latent)], dim=1)
+    rounded = latent_noise_mask(mask, latent.shape).round().to(latent.dtype)
+    return torch.cat([rounded.expand(latent.shape[0], -1, -1, -1), latent], dim=1)

@@ -271,8 +271,8 @@ def test_files_that_are_not_sd1_or_sdxl_checkpoints_are_refused(tmp_path: Path) 
         "vae-only": {"encoder.conv_in.weight": (8, 3, 3, 3)},
         "sd2": {**unet_in, "cond_stage_model.model.positional_embedding": (77, 8)},
         "refiner": {**unet_in, "conditioner.embedders.0.model.positional_embedding": (77, 8)},
-        "inpainting": {
-            "model.diffusion_model.input_blocks.0.0.weight": (32, 9, 3, 3),
+        "instruct-pix2pix": {
+            "model.diffusion_model.input_blocks.0.0.weight": (32, 8, 3, 3),
             "cond_stage_model.transformer.text_model.embeddings.token_embedding.weight": (8, 8),
         },
     }

@@ -99,6 +99,11 @@ def read_tensor_shapes(path: Path) -> dict[str, tuple[int, ...]]:
     }
 
 
+UNET_INPUT_CHANNELS = (4, 9)
+"""Text-to-image UNets take the latent; inpainting ones also a mask and the masked image's
+latent (1 + 4 channels more)."""
+
+
 def detect_family(shapes: Shapes) -> ModelFamily:
     """SD1.x or SDXL, from which text encoders the checkpoint holds; anything else is refused."""
     if not any(name.startswith(UNET_PREFIX) for name in shapes):
@@ -118,10 +123,10 @@ def detect_family(shapes: Shapes) -> ModelFamily:
     else:
         raise UnsupportedCheckpoint("no known text encoder: not an SD1.x or SDXL checkpoint")
     in_channels = shapes.get(f"{UNET_PREFIX}input_blocks.0.0.weight", (0, 0))[1]
-    if in_channels != 4:
+    if in_channels not in UNET_INPUT_CHANNELS:
         raise UnsupportedCheckpoint(
-            f"UNet takes {in_channels} input channels (inpainting or other variant); "
-            "only text-to-image checkpoints (4 channels) are supported"
+            f"UNet takes {in_channels} input channels (instruct-pix2pix or another variant); "
+            "text-to-image (4 channels) and inpainting (9) checkpoints are supported"
         )
     return family
 

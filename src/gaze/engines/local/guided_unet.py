@@ -47,6 +47,8 @@ class GuidedUNet:
     cfg: float
     image_size: tuple[int, int] | None = None
     """(height, width) in pixels, for SDXL's size conditioning; None for SD1.x."""
+    concat: Tensor | None = None
+    """Channels appended to the scaled latent (an inpainting UNet's mask and masked image)."""
     _conditioning_batches: dict[tuple[int, int], tuple[Tensor, dict[str, Any]]] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -66,6 +68,9 @@ class GuidedUNet:
         count = len(conditionings)
         context, arguments = self._batched_conditioning(x.shape[0], conditionings)
         scaled = self.model_sampling.calculate_input(sigma, x)
+        if self.concat is not None:
+            extra = self.concat.to(scaled.device, scaled.dtype).expand(x.shape[0], -1, -1, -1)
+            scaled = torch.cat([scaled, extra], dim=1)
         timestep = self.model_sampling.timestep(sigma).float()
         output = self.unet(
             scaled.repeat(count, 1, 1, 1).to(self.unet.device, self.unet.dtype),

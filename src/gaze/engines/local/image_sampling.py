@@ -9,6 +9,8 @@ A job is one or two sampling passes:
   is repainted (:mod:`gaze.sampling.inpaint`);
 - a hires pass upscales the result (:mod:`second_pass`) and samples it again at its own denoise
   with the same seed (the start noise is drawn again at the larger size), under the same mask;
+- an inpainting checkpoint's UNet also sees each pass's start latent and the mask
+  (:func:`gaze.sampling.inpaint.inpaint_model_input`), as ComfyUI feeds such models;
 - the last latent is decoded and saved to 8 bits.
 Progress runs from 0 to 1 over both passes' steps together.
 """
@@ -32,7 +34,7 @@ from gaze.engines.local.upscale_models.loading import UpscaleModel
 from gaze.engines.local.vae_pixels import encode_pixels
 from gaze.generation_spec import GenerationSpec
 from gaze.sampling.core import Denoiser, Step, StepCallback
-from gaze.sampling.inpaint import NoiseMaskedDenoiser, latent_noise_mask
+from gaze.sampling.inpaint import NoiseMaskedDenoiser, inpaint_model_input, latent_noise_mask
 from gaze.sampling.model_sampling import DiscreteModelSampling
 from gaze.sampling.noise import start_noise
 from gaze.sampling.run import sample
@@ -84,10 +86,14 @@ def guided_unet(
     spec: GenerationSpec,
     conditioning: PromptConditioning,
     model_sampling: DiscreteModelSampling,
+    start: Tensor,
+    mask: Tensor | None = None,
     image_size: tuple[int, int] | None = None,
 ) -> GuidedUNet:
-    """The denoiser for one pass; ``image_size`` (height, width) defaults to the spec's."""
+    """The denoiser for one pass from the latent ``start`` (an inpainting UNet also sees it and
+    the ``mask``); ``image_size`` (height, width) defaults to the spec's."""
     size = image_size or (spec.height, spec.width)
+    inpainting_unet = int(pipeline.unet.config.in_channels) > int(start.shape[1])
     return GuidedUNet(
         unet=pipeline.unet,
         model_sampling=model_sampling,
@@ -97,6 +103,7 @@ def guided_unet(
         ),
         cfg=spec.cfg,
         image_size=size if family == "sdxl" else None,
+        concat=inpaint_model_input(start, mask) if inpainting_unet else None,
     )
 
 
@@ -110,8 +117,8 @@ def sample_image(
 ) -> Image.Image:
     """The image of a text-to-image spec (no init image or hires pass); ``on_step`` after every
     step."""
-    model = guided_unet(pipeline, family, spec, conditioning, model_sampling)
     latent = torch.zeros(_latent_shape(pipeline, spec.width, spec.height))
+    model = guided_unet(pipeline, family, spec, conditioning, model_sampling, latent)
     sigmas = ksampler_sigmas(model_sampling, spec.scheduler, spec.steps, spec.denoise, spec.sampler)
     samples = sample(model, model_sampling, latent, sigmas, spec.seed, spec.sampler, on_step)
     return decode_latent(pipeline.vae, samples)
@@ -143,7 +150,7 @@ def sample_job(
     else:
         start = torch.zeros(_latent_shape(pipeline, spec.width, spec.height))
     progress.between_stages()
-    model = guided_unet(pipeline, family, spec, conditioning, model_sampling)
+    model = guided_unet(pipeline, family, spec, conditioning, model_sampling, start, images.mask)
     latent = _sampled(
         model, model_sampling, start, first_sigmas, spec, spec.sampler, images.mask, progress
     )
@@ -152,7 +159,14 @@ def sample_job(
         start = upscaled_latent(pipeline.vae, latent, plan, images.upscale_model)
         progress.between_stages()
         model = guided_unet(
-            pipeline, family, spec, conditioning, model_sampling, (plan.height, plan.width)
+            pipeline,
+            family,
+            spec,
+            conditioning,
+            model_sampling,
+            start,
+            images.mask,
+            (plan.height, plan.width),
         )
         latent = _sampled(
             model, model_sampling, start, second_sigmas, spec, plan.sampler, images.mask, progress
@@ -161,7 +175,7 @@ def sample_job(
 
 
 def _latent_shape(pipeline: Any, width: int, height: int) -> tuple[int, int, int, int]:
-    channels = int(pipeline.unet.config.in_channels)
+    channels = int(pipeline.unet.config.out_channels)
     return (1, channels, height // LATENT_DOWNSCALE, width // LATENT_DOWNSCALE)
 
 

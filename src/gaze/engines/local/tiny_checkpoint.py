@@ -37,6 +37,7 @@ TinyKind = Literal["sd1", "sdxl"]
 STORAGE_DTYPE = torch.float16
 CLIP_VOCAB = 49408
 CLIP_POSITIONS = 77
+INPAINT_UNET_CHANNELS = 9
 
 TINY_VAE_CONFIG: dict[str, Any] = {
     "block_out_channels": (32, 32, 32, 32),
@@ -145,14 +146,17 @@ def _fill_seeded(model: torch.nn.Module, generator: torch.Generator) -> None:
             parameter.copy_(values.to(STORAGE_DTYPE).to(torch.float32))
 
 
-def tiny_models(kind: TinyKind, seed: int = 0) -> TinyModels:
-    """Build the tiny models of ``kind`` with weights drawn from ``seed`` (deterministic)."""
+def tiny_models(kind: TinyKind, seed: int = 0, *, inpainting: bool = False) -> TinyModels:
+    """Build the tiny models of ``kind`` with weights drawn from ``seed`` (deterministic);
+    ``inpainting``: a 9-channel UNet, as inpainting checkpoints have (latent, mask, masked
+    image)."""
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     if kind not in ("sd1", "sdxl"):
         raise ValueError(f"unknown tiny checkpoint kind {kind!r}")
     generator = torch.Generator().manual_seed(seed)
+    unet_channels = INPAINT_UNET_CHANNELS if inpainting else 4
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         vae = AutoencoderKL(
@@ -161,10 +165,10 @@ def tiny_models(kind: TinyKind, seed: int = 0) -> TinyModels:
         )
         text_encoder_2: Any | None = None
         if kind == "sd1":
-            unet = UNet2DConditionModel(**TINY_SD1_UNET_CONFIG)
+            unet = UNet2DConditionModel(**TINY_SD1_UNET_CONFIG, in_channels=unet_channels)
             text_encoder = CLIPTextModel(_clip_config(TINY_SD1_TEXT_CONFIG))
         else:
-            unet = UNet2DConditionModel(**TINY_SDXL_UNET_CONFIG)
+            unet = UNet2DConditionModel(**TINY_SDXL_UNET_CONFIG, in_channels=unet_channels)
             text_encoder = CLIPTextModel(_clip_config(TINY_SDXL_TEXT_CONFIG))
             text_encoder_2 = CLIPTextModelWithProjection(_clip_config(TINY_SDXL_TEXT_2_CONFIG))
     models: list[Any] = [unet, vae, text_encoder]
@@ -200,9 +204,11 @@ def _save(state: dict[str, torch.Tensor], path: Path) -> Path:
     return path
 
 
-def write_tiny_checkpoint(path: Path, kind: TinyKind, seed: int = 0) -> Path:
+def write_tiny_checkpoint(
+    path: Path, kind: TinyKind, seed: int = 0, *, inpainting: bool = False
+) -> Path:
     """Write a tiny random ``kind`` checkpoint (a few MB) at ``path`` and return the path."""
-    return _save(ldm_state_dict(tiny_models(kind, seed)), path)
+    return _save(ldm_state_dict(tiny_models(kind, seed, inpainting=inpainting)), path)
 
 
 def write_tiny_vae(path: Path, kind: TinyKind = "sd1", seed: int = 0) -> Path:
