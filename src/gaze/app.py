@@ -22,6 +22,7 @@ from gaze.api.v1 import (
     generate,
     jobs,
     library,
+    library_moves,
     presets,
     uploads,
 )
@@ -81,6 +82,7 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
         events,
         backends,
         library,
+        library_moves,
         checkpoints,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
