@@ -1,0 +1,224 @@
+"""Expanding the wildcards of a prompt text with seeded picks (syntax: `wildcard_syntax`).
+
+Every wildcard occurrence draws from its own stream: the n-th wildcard of a text expanded
+under the stream ``P`` uses ``P:n`` (counted from 0, in order of occurrence), and the
+wildcards inside a chosen option or wordlist line extend their parent's stream. Adding a
+wildcard at the end of a text therefore never changes the picks before it. A variant draws
+its count from ``S:count``, its first pick from ``S`` and the m-th from ``S:pick:m``; the
+option at index i is expanded under ``S:i``. A wordlist reference picks its line from ``S``
+and expands it under ``S``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from gaze.prompts.seeded import DRAW_RANGE, draw, pick_index
+from gaze.prompts.wildcard_syntax import (
+    Node,
+    Option,
+    Variant,
+    WildcardError,
+    WordlistReference,
+    escape,
+    parse,
+    shown,
+)
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_PICKS",
+    "Expansion",
+    "WildcardError",
+    "WordlistLookup",
+    "escape",
+    "expand_wildcards",
+    "might_hold_wildcards",
+]
+
+MAX_DEPTH = 16
+"""How deep wildcards may nest (an option or a wordlist line holding wildcards)."""
+
+MAX_PICKS = 2000
+"""How many wildcards one expansion may pick (nested ones included), so that a text whose
+options and wordlists multiply cannot run away."""
+
+WordlistLookup = Callable[[str], Sequence[str] | None]
+"""The usable lines of the wordlist with this name, or None when there is none."""
+
+Pick = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """An expanded text and what each wildcard picked, in order of occurrence (parents
+    before the wildcards nested in them). Each pick is JSON-ready: ``wildcard`` (its source),
+    ``stream``, ``picked`` (the chosen options' or lines' text as written) and ``text``
+    (what it expanded to)."""
+
+    text: str
+    picks: list[Pick] = field(default_factory=list)
+
+
+def might_hold_wildcards(text: str) -> bool:
+    """False when `text` surely has no wildcard, brace or escape (it expands to itself)."""
+    return "{" in text or "}" in text or "__" in text or "\\" in text
+
+
+def expand_wildcards(
+    text: str, seed: int, stream: str, wordlists: WordlistLookup | None = None
+) -> Expansion:
+    """`text` with every wildcard replaced by the seed's picks; see the module docstring.
+
+    WildcardError (a ValueError) for an unbalanced brace, a bad count, an unknown or empty
+    wordlist, a cycle of wordlists, nesting deeper than `MAX_DEPTH` or more than `MAX_PICKS`
+    picks.
+    """
+    if not might_hold_wildcards(text):
+        return Expansion(text)
+    nodes = parse(text)
+    expander = _Expander(seed, wordlists)
+    expanded = expander.expand(nodes, stream, ())
+    return Expansion(expanded, expander.picks)
+
+
+class _Expander:
+    def __init__(self, seed: int, wordlists: WordlistLookup | None) -> None:
+        self.seed = seed
+        self.wordlists = wordlists
+        self.lines: dict[str, Sequence[str]] = {}
+        self.picks: list[Pick] = []
+
+    def expand(self, nodes: Sequence[Node], prefix: str, chain: tuple[str, ...]) -> str:
+        parts: list[str] = []
+        occurrence = 0
+        for node in nodes:
+            if isinstance(node, str):
+                parts.append(node)
+                continue
+            stream = f"{prefix}:{occurrence}"
+            occurrence += 1
+            if isinstance(node, Variant):
+                parts.append(self.variant(node, stream, chain))
+            else:
+                parts.append(self.wordlist(node, stream, chain))
+        return "".join(parts)
+
+    def deeper(self, chain: tuple[str, ...], label: str) -> tuple[str, ...]:
+        longer = (*chain, label)
+        if len(longer) > MAX_DEPTH:
+            raise WildcardError(f"wildcards nest more than {MAX_DEPTH} deep: {' -> '.join(longer)}")
+        return longer
+
+    def record(self, source: str, stream: str) -> Pick:
+        if len(self.picks) >= MAX_PICKS:
+            raise WildcardError(
+                f"the text picks more than {MAX_PICKS} wildcards (nested ones included); "
+                f"the last was {shown(source)}"
+            )
+        pick: Pick = {"wildcard": source, "stream": stream, "picked": [], "text": ""}
+        self.picks.append(pick)
+        return pick
+
+    def variant(self, node: Variant, stream: str, chain: tuple[str, ...]) -> str:
+        pick = self.record(node.source, stream)
+        inner = self.deeper(chain, shown(node.source)[1:-1])
+        options = node.options
+        if node.counted and len(options) == 1 and _only_wordlist(options[0]):
+            reference = options[0].nodes[0]
+            assert isinstance(reference, WordlistReference)
+            inner = self.deeper(self.enter(reference, chain), reference.source)
+            lines = self.entries(reference)
+            chosen = self.choose(node, len(lines), None, stream)
+            sources = [lines[index] for index in chosen]
+            nodes = [self.line_nodes(reference.name, line) for line in sources]
+        else:
+            uniform = all(option.weight == 1.0 for option in options)
+            weights = None if uniform else [option.weight for option in options]
+            chosen = self.choose(node, len(options), weights, stream)
+            sources = [options[index].source for index in chosen]
+            nodes = [options[index].nodes for index in chosen]
+        pick["picked"] = sources
+        texts = [
+            self.expand(option_nodes, f"{stream}:{index}", inner)
+            for index, option_nodes in zip(chosen, nodes, strict=True)
+        ]
+        pick["text"] = text = node.joiner.join(texts)
+        return text
+
+    def choose(
+        self, node: Variant, available: int, weights: Sequence[float] | None, stream: str
+    ) -> list[int]:
+        """Distinct option indices: uniform when `weights` is None."""
+        high = available if node.high is None else min(node.high, available)
+        low = min(node.low, high)
+        count = low if low == high else low + draw(self.seed, f"{stream}:count") % (high - low + 1)
+        remaining = list(range(available))
+        chosen: list[int] = []
+        for number in range(count):
+            pick_stream = stream if number == 0 else f"{stream}:pick:{number}"
+            if weights is None:
+                position: int | None = pick_index(self.seed, pick_stream, len(remaining))
+            else:
+                position = self.weighted(weights, remaining, pick_stream)
+            if position is None:
+                break
+            chosen.append(remaining.pop(position))
+        return chosen
+
+    def weighted(self, weights: Sequence[float], remaining: list[int], stream: str) -> int | None:
+        """A position in `remaining`, each index as likely as its weight; None when every
+        remaining weight is 0."""
+        total = sum(weights[index] for index in remaining)
+        if total <= 0:
+            return None
+        target = draw(self.seed, stream) / DRAW_RANGE * total
+        last = None
+        for position, index in enumerate(remaining):
+            weight = weights[index]
+            if weight <= 0:
+                continue
+            last = position
+            target -= weight
+            if target < 0:
+                return position
+        return last  # float rounding at the very end of the range
+
+    def line_nodes(self, name: str, line: str) -> tuple[Node, ...]:
+        try:
+            return parse(line)
+        except WildcardError as error:
+            raise WildcardError(f"{error} (a line of the wordlist {name!r})") from None
+
+    def enter(self, reference: WordlistReference, chain: tuple[str, ...]) -> tuple[str, ...]:
+        if reference.source in chain:
+            cycle = " -> ".join((*chain[chain.index(reference.source) :], reference.source))
+            raise WildcardError(f"wordlists refer to each other in a cycle: {cycle}")
+        return chain
+
+    def entries(self, reference: WordlistReference) -> Sequence[str]:
+        name = reference.name
+        lines = self.lines.get(name)
+        if lines is None:
+            found = None if self.wordlists is None else self.wordlists(name)
+            if found is None:
+                raise WildcardError(f"unknown wordlist {name!r} (in {reference.source})")
+            if not found:
+                raise WildcardError(f"the wordlist {name!r} has no lines to pick from")
+            lines = self.lines[name] = found
+        return lines
+
+    def wordlist(self, node: WordlistReference, stream: str, chain: tuple[str, ...]) -> str:
+        pick = self.record(node.source, stream)
+        inner = self.deeper(self.enter(node, chain), node.source)
+        lines = self.entries(node)
+        line = lines[pick_index(self.seed, stream, len(lines))]
+        pick["picked"] = [line]
+        pick["text"] = text = self.expand(self.line_nodes(node.name, line), stream, inner)
+        return text
+
+
+def _only_wordlist(option: Option) -> bool:
+    return len(option.nodes) == 1 and isinstance(option.nodes[0], WordlistReference)
