@@ -20,6 +20,7 @@ from gaze.api.v1 import (
     checkpoints,
     events,
     generate,
+    grids,
     jobs,
     library,
     library_moves,
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
     for module in (
         presets,
         generate,
+        grids,
         uploads,
         jobs,
         batches,

@@ -186,3 +186,22 @@ class IdempotencyKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+
+class GridRow(Base):
+    """An X/Y/Z grid: its request, axes, the job of each cell (one batch) and its sheets."""
+
+    __tablename__ = "grids"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(36), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    axes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cells: Mapped[list[Any]] = mapped_column(JSON)
+    """One ``{x, y, z, labels, job_id}`` per cell, x fastest."""
+    sheets: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    """One ``{z, relative_path}`` per z value once every cell has ended."""
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
