@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from gaze.db.models import CheckpointRow, ResourceRow
 from gaze.library.checkpoint_files import detect_base_model
 from gaze.library.schema import CheckpointSettings, Resource, resource_model_for
 from gaze.library.view import tags_match
+from gaze.library.wordlist_schema import WORDLISTS, usable_lines
 
 
 class DatabaseLibrary:
@@ -23,6 +24,7 @@ class DatabaseLibrary:
         self._resources: dict[tuple[str, str], Resource | None] = {}
         self._ids: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
         self._checkpoints: dict[str, CheckpointSettings] = {}
+        self._wordlists: dict[str, tuple[str, ...] | None] = {}
 
     def get(self, category: str, resource_id: str) -> Resource | None:
         key = (category, resource_id)
@@ -74,3 +76,12 @@ class DatabaseLibrary:
                 settings = CheckpointSettings(path=path)
             self._checkpoints[path] = settings
         return self._checkpoints[path]
+
+    def wordlist(self, name: str) -> Sequence[str] | None:
+        """The usable lines of the wordlist `name`, read once per instance (one request)."""
+        if name not in self._wordlists:
+            with self.database.session() as session:
+                row = session.get(ResourceRow, (WORDLISTS, name))
+                lines = row.document.get("lines") if row is not None else None
+            self._wordlists[name] = None if lines is None else usable_lines(lines)
+        return self._wordlists[name]

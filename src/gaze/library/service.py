@@ -26,6 +26,7 @@ from gaze.library.fields import FIELD_SEPARATOR, IDENTITY_SECTION
 from gaze.library.listing import Page
 from gaze.library.schema import CATEGORIES, Character, Resource, resource_model_for
 from gaze.library.store import upsert_resource
+from gaze.library.wordlists import WordlistCollection
 from gaze.service_errors import Invalid
 
 ResourceUsers = Callable[[Session, str, str], list[str]]
@@ -116,7 +117,9 @@ class ResourceCollection(DocumentCollection):
         return resource_model_for(self.category)
 
     def scope(self) -> list[ColumnElement[bool]]:
-        return [] if self.category is None else [ResourceRow.category == self.category]
+        if self.category is None:  # every category, but not the wordlists stored beside them
+            return [ResourceRow.category.in_(CATEGORIES)]
+        return [ResourceRow.category == self.category]
 
     def save(self, session: Session, item: Item) -> None:
         assert isinstance(item, Resource)
@@ -200,6 +203,10 @@ class LibraryService:
     def collection(self, category: str | None) -> ResourceCollection:
         """The resources of a category (None: all, for listing); Invalid for an unknown one."""
         return ResourceCollection(self.database, self.media_dir, category, self.outside_users)
+
+    def wordlists(self) -> WordlistCollection:
+        """The wordlists that prompt wildcards pick from (not a resource category)."""
+        return WordlistCollection(self.database, self.media_dir)
 
     def list(
         self,

@@ -3,10 +3,11 @@ view over resources held in memory (the database's view is `database_view.Databa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from gaze.library.schema import CATEGORIES, CheckpointSettings, Resource, resource_model_for
+from gaze.library.wordlist_schema import Wordlist
 
 
 class LibraryView(Protocol):
@@ -23,6 +24,11 @@ class LibraryView(Protocol):
 
     def checkpoint(self, path: str) -> CheckpointSettings | None:
         """The settings of the checkpoint at this path, or None."""
+        ...
+
+    def wordlist(self, name: str) -> Sequence[str] | None:
+        """The lines wildcards pick from in the wordlist with this id (``__name__``), without
+        blanks and ``#`` comments; None when there is no such wordlist."""
         ...
 
 
@@ -54,19 +60,27 @@ class InMemoryLibrary:
         self,
         resources: Iterable[Resource] = (),
         checkpoints: Iterable[CheckpointSettings] = (),
+        wordlists: Iterable[Wordlist] = (),
     ) -> None:
         self._resources: dict[str, dict[str, Resource]] = {category: {} for category in CATEGORIES}
         self._checkpoints: dict[str, CheckpointSettings] = {}
+        self._wordlists: dict[str, tuple[str, ...]] = {}
         self._ids_cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
         for resource in resources:
             self.add(resource)
         for settings in checkpoints:
             self.add(settings)
+        for wordlist in wordlists:
+            self.add(wordlist)
 
-    def add(self, item: Resource | CheckpointSettings) -> None:
-        """Add or replace a resource (by category and id) or checkpoint settings (by path)."""
+    def add(self, item: Resource | CheckpointSettings | Wordlist) -> None:
+        """Add or replace a resource (by category and id), checkpoint settings (by path) or a
+        wordlist (by id)."""
         if isinstance(item, CheckpointSettings):
             self._checkpoints[item.path] = item
+            return
+        if isinstance(item, Wordlist):
+            self._wordlists[item.id] = item.usable_lines()
             return
         resource_model_for(item.category)  # rejects a Resource without a category
         self._resources[item.category][item.id] = item
@@ -104,3 +118,6 @@ class InMemoryLibrary:
 
     def checkpoint(self, path: str) -> CheckpointSettings | None:
         return self._checkpoints.get(path)
+
+    def wordlist(self, name: str) -> Sequence[str] | None:
+        return self._wordlists.get(name)

@@ -1,13 +1,14 @@
 """`/api/v1/<category>` for characters, looks, outfits, actions, styles, scenes and detailers:
-list (filters, cursor pages), read, create, replace, merge-patch and delete resources."""
+list (filters, cursor pages), read, create, replace, merge-patch and delete resources; and
+`/api/v1/wordlists` (`wordlist_routes`) beside them."""
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
@@ -15,8 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from gaze.api.auth import require_api_key
 from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
+from gaze.api.v1.list_params import Cursor, Favourite, Limit, Nsfw, Q, TagParam
+from gaze.api.v1.wordlist_routes import add_wordlist_routes
 from gaze.library.json_input import parse_json_document
-from gaze.library.listing import MAX_LIMIT, tag_filter_from
+from gaze.library.listing import tag_filter_from
 from gaze.library.schema import CATEGORIES, resource_model_for
 from gaze.library.service import with_warnings
 from gaze.route_deps import LibraryServiceDep, runtime_of
@@ -41,23 +44,6 @@ class ResourcePage(BaseModel):
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page."
     )
-
-
-Q = Annotated[
-    str | None, Query(max_length=200, description="Case-insensitive search in names and ids.")
-]
-TagParam = Annotated[
-    list[str],
-    Query(
-        description="`key:value`, repeatable: resources whose organisational tag `key` is "
-        "(or, for a list, contains) `value`, ignoring case.",
-        examples=["origin:gaze examples"],
-    ),
-]
-Favourite = Annotated[bool | None, Query(description="Only favourites (true) or the others.")]
-Nsfw = Annotated[bool | None, Query(description="Only NSFW resources (true) or the others.")]
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
-Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 
 
 async def _warned(request: Request, saved: dict[str, Any]) -> dict[str, Any]:
@@ -266,3 +252,5 @@ def add_category_routes(category: str) -> None:
 
 for _category in CATEGORIES:
     add_category_routes(_category)
+
+add_wordlist_routes(router, ResourcePage)
