@@ -59,6 +59,12 @@ class Variant:
     joiner: str = DEFAULT_JOINER
     counted: bool = False
     """True when the text gave a count (``N$$``)."""
+    weights: tuple[float, ...] | None = None
+    """The options' weights; None when every weight is 1 (uniform picks)."""
+    label: str = ""
+    """How the variant is named in an error's chain."""
+    over_wordlist: WordlistReference | None = None
+    """``{N$$__name__}``: the count picks distinct lines of this wordlist."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +93,15 @@ def unescape(text: str) -> str:
     return re.sub(r"\\([{}|_])", r"\1", text)
 
 
-@lru_cache(maxsize=8192)
 def parse(text: str) -> tuple[Node, ...]:
     """The nodes of a prompt text; WildcardError for an unbalanced brace or a bad count."""
+    if "{" not in text and "}" not in text and "__" not in text and "\\" not in text:
+        return (text,) if text else ()
+    return _parse(text)
+
+
+@lru_cache(maxsize=8192)
+def _parse(text: str) -> tuple[Node, ...]:
     nodes: list[Node] = []
     literal: list[str] = []
     position = 0
@@ -201,7 +213,7 @@ def _variant(source: str) -> Variant:
     first = parts[0]
     dollars = top_level_marks(first, "$$")
     if not dollars:
-        return Variant(source, tuple(_option(part, source) for part in parts))
+        return _made(source, tuple(_option(part, source) for part in parts))
     low, high = _count(first[: dollars[0]], source)
     joiner = DEFAULT_JOINER
     rest_start = dollars[0] + 2
@@ -210,7 +222,32 @@ def _variant(source: str) -> Variant:
         rest_start = dollars[1] + 2
     parts[0] = first[rest_start:]
     options = tuple(_option(part, source) for part in parts)
-    return Variant(source, options, low, high, joiner, counted=True)
+    return _made(source, options, low, high, joiner, counted=True)
+
+
+def _made(
+    source: str,
+    options: tuple[Option, ...],
+    low: int = 1,
+    high: int | None = 1,
+    joiner: str = DEFAULT_JOINER,
+    *,
+    counted: bool = False,
+) -> Variant:
+    weights = tuple(option.weight for option in options)
+    nodes = options[0].nodes
+    single = nodes[0] if counted and len(options) == 1 and len(nodes) == 1 else None
+    return Variant(
+        source,
+        options,
+        low,
+        high,
+        joiner,
+        counted=counted,
+        weights=None if all(weight == 1.0 for weight in weights) else weights,
+        label=shown(source)[1:-1],
+        over_wordlist=single if isinstance(single, WordlistReference) else None,
+    )
 
 
 def _count(text: str, source: str) -> tuple[int, int | None]:

@@ -18,7 +18,6 @@ from typing import Any
 from gaze.prompts.seeded import DRAW_RANGE, draw, pick_index
 from gaze.prompts.wildcard_syntax import (
     Node,
-    Option,
     Variant,
     WildcardError,
     WordlistReference,
@@ -92,6 +91,8 @@ class _Expander:
         self.picks: list[Pick] = []
 
     def expand(self, nodes: Sequence[Node], prefix: str, chain: tuple[str, ...]) -> str:
+        if len(nodes) == 1 and isinstance(nodes[0], str):
+            return nodes[0]
         parts: list[str] = []
         occurrence = 0
         for node in nodes:
@@ -124,20 +125,17 @@ class _Expander:
 
     def variant(self, node: Variant, stream: str, chain: tuple[str, ...]) -> str:
         pick = self.record(node.source, stream)
-        inner = self.deeper(chain, shown(node.source)[1:-1])
-        options = node.options
-        if node.counted and len(options) == 1 and _only_wordlist(options[0]):
-            reference = options[0].nodes[0]
-            assert isinstance(reference, WordlistReference)
+        inner = self.deeper(chain, node.label)
+        reference = node.over_wordlist
+        if reference is not None:
             inner = self.deeper(self.enter(reference, chain), reference.source)
             lines = self.entries(reference)
             chosen = self.choose(node, len(lines), None, stream)
             sources = [lines[index] for index in chosen]
             nodes = [self.line_nodes(reference.name, line) for line in sources]
         else:
-            uniform = all(option.weight == 1.0 for option in options)
-            weights = None if uniform else [option.weight for option in options]
-            chosen = self.choose(node, len(options), weights, stream)
+            options = node.options
+            chosen = self.choose(node, len(options), node.weights, stream)
             sources = [options[index].source for index in chosen]
             nodes = [options[index].nodes for index in chosen]
         pick["picked"] = sources
@@ -152,6 +150,11 @@ class _Expander:
         self, node: Variant, available: int, weights: Sequence[float] | None, stream: str
     ) -> list[int]:
         """Distinct option indices: uniform when `weights` is None."""
+        if node.high == 1 and node.low == 1 and available:
+            if weights is None:
+                return [pick_index(self.seed, stream, available)]
+            position = self.weighted(weights, list(range(available)), stream)
+            return [] if position is None else [position]
         high = available if node.high is None else min(node.high, available)
         low = min(node.low, high)
         count = low if low == high else low + draw(self.seed, f"{stream}:count") % (high - low + 1)
@@ -218,7 +221,3 @@ class _Expander:
         pick["picked"] = [line]
         pick["text"] = text = self.expand(self.line_nodes(node.name, line), stream, inner)
         return text
-
-
-def _only_wordlist(option: Option) -> bool:
-    return len(option.nodes) == 1 and isinstance(option.nodes[0], WordlistReference)
