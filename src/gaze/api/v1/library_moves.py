@@ -1,8 +1,9 @@
-"""`POST /api/v1/library/<category>/<id>/move`: move a resource to another category (with
+"""`POST /api/v1/<category>/<id>/move`: move a resource to another category (with
 the presets that use it), or with ``dry_run`` say what moving would do."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -13,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from gaze.api.auth import require_api_key
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.library.json_input import parse_json_document
+from gaze.library.schema import CATEGORIES
 from gaze.presets.resource_move import MoveRequest, move_resource
 from gaze.route_deps import RuntimeDep
 
@@ -48,35 +50,43 @@ class MoveAnswer(BaseModel):
     dry_run: bool
 
 
-@router.post(
-    "/library/{category}/{resource_id}/move",
-    summary="Move a resource to another category",
-    description="Keeps the fields the target category has, reports what it drops, and with "
-    "`update_presets` moves it in the presets that use it too. One transaction: nothing is "
-    "half-moved. With `dry_run` it only answers what would happen.",
-    responses={
-        200: {"model": MoveAnswer, "description": "Moved (or, in a dry run, what would be)"},
-        404: error_response("No such resource", "outfit_not_found", "No outfit with id 'x'."),
-        409: error_response(
-            "Presets or wardrobes use it, or the target has the id",
-            "used_by_presets",
-            "The outfit 'x' is used by preset 'p' (P); move it with update_presets to change "
-            "them too, or change them first.",
-        ),
-        **ERROR_RESPONSES,
-        **BODY_ERROR_RESPONSES,
-    },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": MoveBody.model_json_schema()}},
-        }
-    },
-)
-async def move(
-    category: str, resource_id: str, request: Request, runtime: RuntimeDep
-) -> JSONResponse:
-    body = parse_json_document(await request.body())
-    wanted = MoveRequest.from_json(category, resource_id, body)
-    outcome = await run_in_threadpool(move_resource, runtime.database, wanted)
-    return JSONResponse(outcome.as_json())
+def _mover(category: str) -> Callable[..., Awaitable[JSONResponse]]:
+    async def move(resource_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+        body = parse_json_document(await request.body())
+        wanted = MoveRequest.from_json(category, resource_id, body)
+        outcome = await run_in_threadpool(move_resource, runtime.database, wanted)
+        return JSONResponse(outcome.as_json())
+
+    return move
+
+
+for _category in CATEGORIES:
+    router.add_api_route(
+        f"/{_category}/{{resource_id}}/move",
+        _mover(_category),
+        methods=["POST"],
+        summary=f"Move a {_category[:-1]} to another category",
+        operation_id=f"move_{_category[:-1]}",
+        tags=[_category],
+        description="Keeps the fields the target category has, reports what it drops, and "
+        "with `update_presets` moves it in the presets that use it too. One transaction: "
+        "nothing is half-moved. With `dry_run` it only answers what would happen.",
+        responses={
+            200: {"model": MoveAnswer, "description": "Moved (or, in a dry run, what would be)"},
+            404: error_response("No such resource", "outfit_not_found", "No outfit with id 'x'."),
+            409: error_response(
+                "Presets or wardrobes use it, or the target has the id",
+                "used_by_presets",
+                "The outfit 'x' is used by preset 'p' (P); move it with update_presets to "
+                "change them too, or change them first.",
+            ),
+            **ERROR_RESPONSES,
+            **BODY_ERROR_RESPONSES,
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": MoveBody.model_json_schema()}},
+            }
+        },
+    )
