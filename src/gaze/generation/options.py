@@ -3,7 +3,8 @@ body, the UI's generate panel (JSON or form fields) and resource previews.
 
 `parse_generation_options` checks shapes and limits (count, seed range, size, checkpoint
 path, extra prompt text, webhook, and the init image, mask and hires options of
-`gaze.generation.image_options`); the submit service checks what needs the database, the media
+`gaze.generation.image_options`, and the slot overrides of `gaze.presets.slot_overrides`);
+the submit service checks what needs the database, the media
 folder and the backends (the preset resolves, the checkpoint exists, the init image is an image).
 """
 
@@ -19,6 +20,8 @@ from gaze.events.types import EVENT_TYPES
 from gaze.generation.image_options import IMAGE_FIELDS, ImageOptions, parse_image_options
 from gaze.generation_spec import seed_problem
 from gaze.library.text_rules import MAX_PATH_LENGTH, prompt_problem, surrogate_problem
+from gaze.presets.schema import Slot
+from gaze.presets.slot_overrides import parse_slot_overrides
 from gaze.service_errors import ServiceError
 from gaze.webhooks.url_policy import MAX_URL_LENGTH
 
@@ -35,6 +38,7 @@ FIELDS = (
     "height",
     "webhook_url",
     "webhook_events",
+    "slots",
     *IMAGE_FIELDS,
 )
 
@@ -56,6 +60,8 @@ class GenerationOptions:
     webhook_events: tuple[str, ...] | None = None
     images: ImageOptions = field(default_factory=ImageOptions)
     """The init image, mask and hires pass."""
+    slots: Mapping[str, Slot] = field(default_factory=dict)
+    """Slots replacing the preset's, by category (`gaze.presets.slot_overrides`)."""
 
     def seeds(self) -> list[int] | None:
         """The seed of each image when the request fixed the first one; None: random."""
@@ -240,4 +246,12 @@ def parse_generation_options(
         height=height,
         **_webhook(values),
         images=parse_image_options(values, from_form=from_form),
+        slots=_slots(values.get("slots"), from_form),
     )
+
+
+def _slots(value: Any, from_form: bool) -> dict[str, Slot]:
+    """Slot overrides (JSON only: a form has no slots field)."""
+    if value is None or from_form:
+        return {}
+    return parse_slot_overrides(value)

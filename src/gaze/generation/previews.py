@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from gaze.engines.model_lists import preflight_problem
-from gaze.generation.submit import library_of
+from gaze.generation.job_plan import library_of
 from gaze.generation_spec import random_seed
 from gaze.jobs.context import JobContext
 from gaze.jobs.store import NewJob

@@ -1,33 +1,27 @@
-"""Queueing generations of a stored preset: resolve each image's seed (with the request's init
-image, mask and hires pass), create the jobs, enqueue their ids; with an Idempotency-Key, at
-most once per request."""
+"""Queueing generations of a stored preset or of a recipe (a preset not saved): one path for
+both (`submit_generation`), each image planned by `gaze.generation.job_plan.plan_job`; with an
+Idempotency-Key, at most once per request."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from gaze.engines.model_lists import (
-    checkpoints_on,
-    preflight_problem,
-    unavailable_checkpoint_problem,
-)
-from gaze.generation.image_inputs import (
-    checked_inputs,
-    hires_sampling_problem,
-    hires_size_problem,
-    size_from_init_image,
-    with_inputs,
-)
+from gaze.generation.job_plan import library_of, plan_job, prepare_request
 from gaze.generation.options import GenerationOptions
 from gaze.generation_spec import random_seed
 from gaze.jobs.context import JobContext
 from gaze.jobs.idempotency import IdempotencyKeys, request_fingerprint
 from gaze.jobs.store import NewJob
 from gaze.jobs.submission import GenerationRejected, Submission, queue_new_jobs
-from gaze.library.database_view import DatabaseLibrary
-from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
+from gaze.presets.recipe import (
+    COMPOSED_FOLDER,
+    composed_label,
+    recipe_preset,
+    recipe_reference_problems,
+)
 from gaze.presets.schema import Preset
 from gaze.presets.store import PresetStore
 from gaze.service_errors import NotFound
@@ -53,70 +47,74 @@ def check_webhook(context: JobContext, options: GenerationOptions) -> None:
         raise GenerationRejected(str(error), code="invalid_webhook_url") from None
 
 
-def library_of(context: JobContext) -> DatabaseLibrary:
-    return DatabaseLibrary(context.database, context.settings.checkpoints_dir)
+@dataclass(frozen=True)
+class JobTarget:
+    """What a request generates: the preset model and how its jobs are labelled and filed."""
+
+    preset: Preset
+    label: str
+    output_folder: str
+    preset_id: str | None = None
+    preset_slug: str | None = None
+
+
+def stored_preset_target(context: JobContext, slug: str) -> JobTarget:
+    row = PresetStore(context.database).by_slug(slug)
+    if row is None:
+        raise PresetNotFound(slug)
+    preset = Preset.model_validate(row.document)
+    return JobTarget(preset, preset_label(preset.name), f"presets/{row.slug}", row.id, row.slug)
+
+
+def recipe_target(context: JobContext, recipe: Any) -> JobTarget:
+    """A recipe's preset; Invalid for a bad recipe, GenerationRejected naming every unknown id."""
+    preset = recipe_preset(recipe)
+    library = library_of(context)
+    unknown = recipe_reference_problems(preset, library)
+    if unknown:
+        raise GenerationRejected("; ".join(unknown), code="unknown_slot_ids")
+    return JobTarget(preset, composed_label(preset, library), COMPOSED_FOLDER)
+
+
+def submit_generation(
+    context: JobContext, target: JobTarget, options: GenerationOptions
+) -> Submission:
+    """Queue one job per image of the request."""
+    check_webhook(context, options)
+    prepared = prepare_request(context, options)
+    seeds = options.seeds() or [random_seed() for _ in range(options.count)]
+    batch_id = str(uuid.uuid4())
+    new_jobs: list[NewJob] = [
+        plan_job(
+            context,
+            target.preset,
+            prepared.overrides,
+            seed,
+            options,
+            prepared.inputs,
+            label=target.label,
+            output_folder=target.output_folder,
+            batch_id=batch_id,
+            preset_id=target.preset_id,
+            preset_slug=target.preset_slug,
+            backends=prepared.backends,
+            library=prepared.library,
+        )
+        for seed in seeds
+    ]
+    return queue_new_jobs(context, batch_id, new_jobs)
 
 
 def submit_preset_generation(
     context: JobContext, slug: str, options: GenerationOptions
 ) -> Submission:
-    row = PresetStore(context.database).by_slug(slug)
-    if row is None:
-        raise PresetNotFound(slug)
-    check_webhook(context, options)
-    preset = Preset.model_validate(row.document)
-    backends = context.model_lists()
-    if options.checkpoint is not None:
-        problem = unavailable_checkpoint_problem(options.checkpoint, checkpoints_on(backends))
-        if problem:
-            raise GenerationRejected(f"checkpoint {problem}", code="unknown_checkpoint")
-    inputs = checked_inputs(context, options.images)
-    width, height = size_from_init_image(options.images, inputs, options.width, options.height)
-    try:
-        overrides = Overrides(
-            checkpoint=options.checkpoint,
-            extra_positive=options.extra_positive,
-            extra_negative=options.extra_negative,
-            width=width,
-            height=height,
-            hires=options.images.hires,
-        )
-    except ValueError as error:
-        raise GenerationRejected(str(error), code="invalid_size") from None
-    seeds = options.seeds() or [random_seed() for _ in range(options.count)]
-    library = library_of(context)
-    batch_id = str(uuid.uuid4())
-    new_jobs: list[NewJob] = []
-    for seed in seeds:
-        try:
-            resolution = resolve_preset(preset, library, overrides, seed)
-        except ResolutionError as error:
-            raise GenerationRejected(str(error), code="preset_unresolvable") from None
-        spec = with_inputs(resolution.spec, options.images, inputs)
-        problem = hires_size_problem(spec) or hires_sampling_problem(spec, backends)
-        if problem:
-            raise GenerationRejected(problem, code="invalid_hires")
-        problem = preflight_problem(spec, backends)
-        if problem:
-            raise GenerationRejected(
-                f"preset {preset.slug!r}: {problem}", code="model_not_available"
-            )
-        if inputs.init_image is not None and (width, height) != (options.width, options.height):
-            resolution.choices["size"]["source"] = "init_image"
-        new_jobs.append(
-            NewJob(
-                label=preset_label(preset.name),
-                spec=spec,
-                output_folder=f"presets/{row.slug}",
-                preset_id=row.id,
-                preset_slug=row.slug,
-                batch_id=batch_id,
-                resolution=resolution.choices,
-                webhook_url=options.webhook_url,
-                webhook_events=options.webhook_events,
-            )
-        )
-    return queue_new_jobs(context, batch_id, new_jobs)
+    return submit_generation(context, stored_preset_target(context, slug), options)
+
+
+def submit_recipe_generation(
+    context: JobContext, recipe: Any, options: GenerationOptions
+) -> Submission:
+    return submit_generation(context, recipe_target(context, recipe), options)
 
 
 @dataclass(frozen=True)
@@ -126,22 +124,40 @@ class GenerateAnswer:
     replayed: bool
 
 
-def submit_once(
-    context: JobContext, slug: str, options: GenerationOptions, key: str | None
+def _once(
+    context: JobContext, fingerprint: str, key: str | None, submit: Callable[[], Submission]
 ) -> GenerateAnswer:
-    """Queue the generation, or, for a key seen in the last 24 hours with the same request,
-    replay the first answer. Raises IdempotencyConflict, PresetNotFound, GenerationRejected."""
     if key is None:
-        body = submit_preset_generation(context, slug, options).to_json()
-        return GenerateAnswer(status_code=202, body=body, replayed=False)
+        return GenerateAnswer(status_code=202, body=submit().to_json(), replayed=False)
     keys = IdempotencyKeys(context.database)
-    stored = keys.reserve(key, request_fingerprint("generate", slug, asdict(options)))
+    stored = keys.reserve(key, fingerprint)
     if stored is not None:
         return GenerateAnswer(status_code=stored.status_code, body=stored.body, replayed=True)
     try:
-        body = submit_preset_generation(context, slug, options).to_json()
+        body = submit().to_json()
     except BaseException:
         keys.release(key)
         raise
     keys.complete(key, 202, body)
     return GenerateAnswer(status_code=202, body=body, replayed=False)
+
+
+def submit_once(
+    context: JobContext, slug: str, options: GenerationOptions, key: str | None
+) -> GenerateAnswer:
+    """Queue the generation, or, for a key seen in the last 24 hours with the same request,
+    replay the first answer. Raises IdempotencyConflict, PresetNotFound, GenerationRejected."""
+    fingerprint = request_fingerprint("generate", slug, asdict(options))
+    return _once(
+        context, fingerprint, key, lambda: submit_preset_generation(context, slug, options)
+    )
+
+
+def compose_once(
+    context: JobContext, recipe: Any, options: GenerationOptions, key: str | None
+) -> GenerateAnswer:
+    """`submit_once` for a recipe."""
+    fingerprint = request_fingerprint("compose", recipe, asdict(options))
+    return _once(
+        context, fingerprint, key, lambda: submit_recipe_generation(context, recipe, options)
+    )

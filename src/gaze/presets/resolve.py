@@ -19,11 +19,15 @@ Size: overrides (width and height) > the preset's width/height > the preset's or
 the checkpoint's base model > the checkpoint's default size.
 
 Hires pass: the override (a pass, or None for none) > the preset's ``hires`` > none.
+
+Slots: the override's slots replace the preset's (by category) before anything is chosen, so a
+replaced slot draws from the same streams the preset's own would.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from hashlib import blake2b
@@ -79,6 +83,8 @@ class Overrides:
     height: int | None = None
     hires: HiresSpec | PresetDefault | None = FROM_PRESET
     """A hires pass, None for none, or FROM_PRESET: the preset's (if it has one)."""
+    slots: Mapping[str, Slot] = field(default_factory=dict)
+    """Slots replacing the preset's, by category (`gaze.presets.slot_overrides`)."""
 
     def __post_init__(self) -> None:
         if (self.width is None) != (self.height is None):
@@ -315,6 +321,8 @@ def resolve_preset(
     problem = seed_problem(seed)
     if problem:
         raise ResolutionError(f"seed {problem}")
+    if overrides.slots:
+        preset = preset.model_copy(update=dict(overrides.slots))
     resolver = _Resolver(preset, library, seed)
     settings, checkpoint_choice = resolver.checkpoint(overrides.checkpoint)
     width, height, size_source = resolver.size(settings, overrides)

@@ -29,7 +29,7 @@ from gaze.library.listing import Page, list_filter
 from gaze.library.schema import CATEGORIES
 from gaze.library.text_rules import MAX_PROMPT_LENGTH, prompt_problem
 from gaze.presets.references import missing_references
-from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
+from gaze.presets.resolve import Overrides, Resolution, ResolutionError, resolve_preset
 from gaze.presets.schema import Preset
 from gaze.presets.store import upsert_preset
 from gaze.service_errors import Invalid
@@ -121,6 +121,30 @@ def overrides_from(values: Mapping[str, Any]) -> Overrides:
         )
     except ValueError as error:
         raise Invalid([f"size: {error}"], code="invalid_size") from None
+
+
+def resolution_answer(
+    preset_id: str, slug: str, seed: int, resolution: Resolution
+) -> dict[str, Any]:
+    """The resolve endpoints' answer: ``preset_id``, ``slug``, ``seed``, ``prompt``,
+    ``negative``, ``loras``, ``checkpoint``, ``width``, ``height``, ``choices`` and ``spec``."""
+    spec = resolution.spec
+    return {
+        "preset_id": preset_id,
+        "slug": slug,
+        "seed": seed,
+        "prompt": spec.positive,
+        "negative": spec.negative,
+        "loras": [
+            {"name": lora.name, "model_weight": lora.model_weight, "clip_weight": lora.clip_weight}
+            for lora in spec.loras
+        ],
+        "checkpoint": spec.checkpoint,
+        "width": spec.width,
+        "height": spec.height,
+        "choices": resolution.choices,
+        "spec": spec.to_dict(),
+    }
 
 
 def problems_for_generation(
@@ -278,24 +302,4 @@ class PresetService:
             resolution = resolve_preset(preset, self.presets.library(), overrides, seed)
         except (ResolutionError, ValidationError) as error:
             raise Invalid([str(error)], code="preset_unresolvable") from None
-        spec = resolution.spec
-        return {
-            "preset_id": preset_id,
-            "slug": preset_slug,
-            "seed": seed,
-            "prompt": spec.positive,
-            "negative": spec.negative,
-            "loras": [
-                {
-                    "name": lora.name,
-                    "model_weight": lora.model_weight,
-                    "clip_weight": lora.clip_weight,
-                }
-                for lora in spec.loras
-            ],
-            "checkpoint": spec.checkpoint,
-            "width": spec.width,
-            "height": spec.height,
-            "choices": resolution.choices,
-            "spec": spec.to_dict(),
-        }
+        return resolution_answer(preset_id, preset_slug, seed, resolution)
