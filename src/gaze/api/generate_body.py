@@ -25,6 +25,7 @@ from gaze.generation_spec import (
     PIXEL_UPSCALERS,
     RESIZE_MODES,
 )
+from gaze.library.schema import CATEGORIES
 from gaze.library.text_rules import MAX_PROMPT_LENGTH
 from gaze.outside_json import InvalidJson, load_json
 from gaze.presets.schema import MAX_HIRES_SCALE, MIN_HIRES_SCALE
@@ -117,6 +118,46 @@ IMAGE_PROPERTIES: dict[str, Any] = {
 }
 """The init image, mask and hires fields of the generate body."""
 
+SLOT_SHORTHAND_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"type": "string", "description": "A resource id: the slot is fixed to it."},
+        {
+            "type": "object",
+            "description": "A full slot, as a preset has it: `mode` (none, fixed, random), "
+            "`id` (fixed), `pool` (random: `{kind: all | list | tag, ids, key, value}`), "
+            "`fields`; characters also `outfit`, detailers `ids` and `count`.",
+        },
+        {"type": "null", "description": "The slot is off."},
+    ]
+}
+
+SLOTS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "Slots replacing the preset's, by category; categories not named keep the "
+    "preset's. An unknown category, a bad slot or an id the library lacks is a 400 naming it "
+    "(`slots.<category>...`).",
+    "properties": {category: SLOT_SHORTHAND_SCHEMA for category in CATEGORIES},
+    "example": {
+        "characters": "aria_vale",
+        "outfits": {"mode": "random", "pool": {"kind": "list", "ids": ["rain_jacket"]}},
+        "scenes": None,
+    },
+}
+
+RECIPE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A preset that is not saved: any field of a preset (see the Preset "
+    "schema; id and name are not needed). Slots take the shorthand of `slots` (a string fixes "
+    "the slot, null turns it off), as preset fields or in a `slots` object.",
+    "example": {
+        "slots": {"characters": "aria_vale", "outfits": "rain_jacket"},
+        "checkpoint": "gaze-demo-sd15-tiny.safetensors",
+        "orientation": "portrait",
+        "positive": "smiling",
+    },
+}
+
 REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
@@ -155,6 +196,7 @@ REQUEST_SCHEMA: dict[str, Any] = {
             + ", ".join(DEFAULT_WEBHOOK_EVENTS)
             + " (everything but job.progress).",
         },
+        "slots": SLOTS_SCHEMA,
         **IMAGE_PROPERTIES,
     },
     "dependentRequired": {
@@ -186,3 +228,36 @@ def json_object_body(raw: bytes) -> dict[str, Any]:
 def parse_generate_body(raw: bytes) -> GenerationOptions:
     """Decode and check the raw body: none or `{}` means the preset as it is."""
     return parse_generation_options(json_object_body(raw))
+
+
+COMPOSE_SCHEMA: dict[str, Any] = {
+    **REQUEST_SCHEMA,
+    "properties": {"recipe": RECIPE_SCHEMA, **REQUEST_SCHEMA["properties"]},
+    "required": ["recipe"],
+}
+"""The body of `POST /api/v1/generate`: a recipe and the generate fields."""
+
+RESOLVE_PROPERTIES: dict[str, Any] = {
+    name: schema
+    for name, schema in REQUEST_SCHEMA["properties"].items()
+    if name not in ("count", "webhook_url", "webhook_events")
+}
+RESOLVE_DEPENDENCIES = {
+    name: needed
+    for name, needed in REQUEST_SCHEMA["dependentRequired"].items()
+    if name in RESOLVE_PROPERTIES
+}
+PRESET_RESOLVE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": RESOLVE_PROPERTIES,
+    "dependentRequired": RESOLVE_DEPENDENCIES,
+}
+"""The body of a preset's resolve: the generate fields that change the result."""
+
+RECIPE_RESOLVE_SCHEMA: dict[str, Any] = {
+    **PRESET_RESOLVE_SCHEMA,
+    "properties": {"recipe": RECIPE_SCHEMA, **RESOLVE_PROPERTIES},
+    "required": ["recipe"],
+}
+"""The body of `POST /api/v1/resolve`."""

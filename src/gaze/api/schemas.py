@@ -357,3 +357,26 @@ def install_openapi_examples(app: FastAPI) -> None:
         return app.openapi_schema or generate()
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+class ResolvedLora(BaseModel):
+    name: str = Field(examples=["styles/watercolor.safetensors"])
+    model_weight: float
+    clip_weight: float
+
+
+class ResolvedPreset(BaseModel):
+    preset_id: str = Field(examples=["example_01"])
+    slug: str = Field(examples=["example_01"])
+    seed: int = Field(description="The seed used (picked when the request gave none).")
+    prompt: str
+    negative: str
+    loras: list[ResolvedLora]
+    checkpoint: str = Field(examples=["gaze-demo-sd15-tiny.safetensors"])
+    width: int
+    height: int
+    choices: dict[str, Any] = Field(
+        description="What was picked: checkpoint and size (with their source) and, per "
+        "category, the chosen resources with their fields and LoRA weights."
+    )
+    spec: dict[str, Any] = Field(description="The full generation spec a job would run.")

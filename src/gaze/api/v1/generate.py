@@ -1,4 +1,5 @@
-"""`POST /api/v1/generate/<slug>`: queue images of a preset."""
+"""`POST /api/v1/generate/<slug>`: queue images of a preset; `POST /api/v1/generate` with a
+recipe: compose without a saved preset; `POST /api/v1/resolve`: what a recipe would run."""
 
 from __future__ import annotations
 
@@ -11,16 +12,25 @@ from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
 from gaze.api.errors import bad_request
-from gaze.api.generate_body import REQUEST_SCHEMA, parse_generate_body
+from gaze.api.generate_body import (
+    COMPOSE_SCHEMA,
+    RECIPE_RESOLVE_SCHEMA,
+    REQUEST_SCHEMA,
+    json_object_body,
+    parse_generate_body,
+)
 from gaze.api.schemas import (
     BODY_ERROR_RESPONSES,
     ERROR_RESPONSES,
     QUEUED_JOB_LINKS,
     GenerateResponse,
     JobEventBody,
+    ResolvedPreset,
     error_response,
 )
-from gaze.generation.submit import submit_once
+from gaze.generation.options import parse_generation_options
+from gaze.generation.resolve_request import resolve_recipe, split_recipe
+from gaze.generation.submit import GenerateAnswer, compose_once, submit_once
 from gaze.jobs.idempotency import MAX_KEY_LENGTH, key_problem
 from gaze.route_deps import RuntimeDep
 
@@ -156,5 +166,124 @@ async def generate(
     if idempotency_key is not None and (problem := key_problem(idempotency_key)):
         raise bad_request("invalid_idempotency_key", problem)
     answer = await run_in_threadpool(submit_once, runtime, preset_slug, options, idempotency_key)
+    return answered(answer)
+
+
+def answered(answer: GenerateAnswer) -> JSONResponse:
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status_code, headers=headers)
+
+
+COMPOSE_EXAMPLES = {
+    "a fixed character in a random outfit": {
+        "value": {
+            "recipe": {
+                "slots": {"characters": "aria_vale", "outfits": {"mode": "random"}},
+                "checkpoint": "gaze-demo-sd15-tiny.safetensors",
+            },
+            "count": 2,
+        }
+    }
+}
+
+
+@router.post(
+    "/generate",
+    summary="Generate images from a recipe (compose without a saved preset)",
+    description="The recipe has the fields of a preset (no id or name needed; slots take "
+    "the shorthand: a string fixes the slot, null turns it off); every generate field may be "
+    "given beside it. Jobs are labelled `Composed: <the fixed slots' names>` (or `Composed: "
+    "random`) and their images filed under `composed/`.",
+    operation_id="compose",
+    callbacks=webhook_callbacks.routes,
+    status_code=202,
+    response_model=GenerateResponse,
+    responses={
+        202: {
+            "description": "One queued job per image (`Idempotent-Replayed: true` on a replay).",
+            "links": QUEUED_JOB_LINKS,
+            "headers": {
+                "Idempotent-Replayed": {
+                    "description": "`true` when this answer replays an earlier request's.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            },
+        },
+        409: error_response(
+            "The Idempotency-Key was used with a different request, or its first request "
+            "is still being processed",
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request; "
+            "use a new key for a new request.",
+        ),
+        **ERROR_RESPONSES,
+        **BODY_ERROR_RESPONSES,
+        429: QUEUE_FULL_RESPONSE,
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": COMPOSE_SCHEMA, "examples": COMPOSE_EXAMPLES}
+            },
+        }
+    },
+)
+async def compose(
+    request: Request,
+    runtime: RuntimeDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="As for generating from a preset: the same key and body within 24 "
+            "hours replays the first answer.",
+            max_length=MAX_KEY_LENGTH,
+        ),
+    ] = None,
+) -> JSONResponse:
+    recipe, rest = split_recipe(json_object_body(await request.body()))
+    options = parse_generation_options(rest)
+    if idempotency_key is not None and (problem := key_problem(idempotency_key)):
+        raise bad_request("invalid_idempotency_key", problem)
+    answer = await run_in_threadpool(compose_once, runtime, recipe, options, idempotency_key)
+    return answered(answer)
+
+
+@router.post(
+    "/resolve",
+    summary="Resolve a recipe without generating",
+    description="What composing the recipe with these fields would run for the seed (picked "
+    "when not given), answered as a preset's resolve (preset_id and slug are the recipe's, "
+    "`composed` unless it names an id).",
+    operation_id="resolve_recipe",
+    responses={
+        200: {"model": ResolvedPreset, "description": "The resolved generation"},
+        **ERROR_RESPONSES,
+        **BODY_ERROR_RESPONSES,
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": RECIPE_RESOLVE_SCHEMA,
+                    "examples": {
+                        "a recipe at a seed": {
+                            "value": {
+                                "recipe": {
+                                    "slots": {"characters": "aria_vale"},
+                                    "checkpoint": "gaze-demo-sd15-tiny.safetensors",
+                                },
+                                "seed": 927640517599332,
+                            }
+                        }
+                    },
+                }
+            },
+        }
+    },
+)
+async def resolve_a_recipe(request: Request, runtime: RuntimeDep) -> JSONResponse:
+    body = json_object_body(await request.body())
+    return JSONResponse(await run_in_threadpool(resolve_recipe, runtime, body))

@@ -7,23 +7,25 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from gaze.api.auth import require_api_key
 from gaze.api.errors import ApiError
+from gaze.api.generate_body import PRESET_RESOLVE_SCHEMA, RECIPE_SCHEMA
 from gaze.api.schemas import (
     BODY_ERROR_RESPONSES,
     ERROR_RESPONSES,
     PresetList,
+    ResolvedPreset,
     error_response,
 )
+from gaze.generation.resolve_request import resolve_stored_preset
 from gaze.generation_spec import MAX_SEED
-from gaze.library.checkpoint_catalogue import available_checkpoints
 from gaze.library.json_input import parse_json_document
 from gaze.library.listing import MAX_LIMIT, tag_filter_from
+from gaze.presets.recipe import preset_from_recipe
 from gaze.presets.schema import Preset
-from gaze.presets.service import MAX_EXTRA_PROMPT
 from gaze.route_deps import PresetServiceDep, RuntimeDep
 from gaze.service_errors import Invalid
 
@@ -38,49 +40,56 @@ class PresetListing(PresetList):
     )
 
 
-class ResolvedLora(BaseModel):
-    name: str = Field(examples=["styles/watercolor.safetensors"])
-    model_weight: float
-    clip_weight: float
-
-
-class ResolvedPreset(BaseModel):
-    preset_id: str = Field(examples=["example_01"])
-    slug: str = Field(examples=["example_01"])
-    seed: int = Field(description="The seed used (picked when the request gave none).")
-    prompt: str
-    negative: str
-    loras: list[ResolvedLora]
-    checkpoint: str = Field(examples=["gaze-demo-sd15-tiny.safetensors"])
-    width: int
-    height: int
-    choices: dict[str, Any] = Field(
-        description="What was picked: checkpoint and size (with their source) and, per "
-        "category, the chosen resources with their fields and LoRA weights."
-    )
-    spec: dict[str, Any] = Field(description="The full generation spec a job would run.")
-
-
 RESOLVE_BODY: dict[str, Any] = {
     "requestBody": {
         "required": False,
         "content": {
             "application/json": {
                 "schema": {
-                    "type": "object",
-                    "additionalProperties": False,
+                    **PRESET_RESOLVE_SCHEMA,
                     "properties": {
                         "seed": {"type": "integer", "minimum": 0, "maximum": MAX_SEED},
-                        "checkpoint": {"type": "string"},
-                        "width": {"type": "integer", "minimum": 64, "maximum": 4096},
-                        "height": {"type": "integer", "minimum": 64, "maximum": 4096},
-                        "extra_positive": {"type": "string", "maxLength": MAX_EXTRA_PROMPT},
-                        "extra_negative": {"type": "string", "maxLength": MAX_EXTRA_PROMPT},
+                        **PRESET_RESOLVE_SCHEMA["properties"],
                     },
                 },
                 "examples": {
                     "a random seed": {"value": {}},
                     "a fixed seed": {"value": {"seed": 927640517599332}},
+                    "another character, no scene": {
+                        "value": {
+                            "seed": 927640517599332,
+                            "slots": {"characters": "mira_holt", "scenes": None},
+                        }
+                    },
+                },
+            }
+        },
+    }
+}
+FROM_RECIPE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["recipe", "name"],
+                    "properties": {
+                        "recipe": RECIPE_SCHEMA,
+                        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "id": {
+                            "type": "string",
+                            "description": "The new preset's id; default: made from the name.",
+                        },
+                    },
+                },
+                "example": {
+                    "recipe": {
+                        "slots": {"characters": "aria_vale", "outfits": "rain_jacket"},
+                        "checkpoint": "gaze-demo-sd15-tiny.safetensors",
+                    },
+                    "name": "Aria in the rain",
                 },
             }
         },
@@ -239,14 +248,37 @@ async def resolve_preset(
     slug: str, request: Request, service: PresetServiceDep, runtime: RuntimeDep
 ) -> JSONResponse:
     body = parse_json_document(await request.body(), required=False)
+    return JSONResponse(await run_in_threadpool(resolve_stored_preset, runtime, slug, body))
+
+
+@router.post(
+    "/presets/from-recipe",
+    summary="Save a recipe as a preset",
+    description="One call from a composed recipe (as `POST /api/v1/generate` takes it) to a "
+    "stored preset: the slot shorthand is expanded, `name` names it and `id` (default: made "
+    "from the name) identifies it.",
+    status_code=201,
+    responses={
+        201: {"model": Preset, "description": "The preset as stored"},
+        409: error_response(
+            "The id (or its slug) is taken",
+            "already_exists",
+            "A preset with id 'aria_in_the_rain' already exists.",
+        ),
+        **ERROR_RESPONSES,
+        **BODY_ERROR_RESPONSES,
+    },
+    openapi_extra=FROM_RECIPE_BODY,
+)
+async def create_preset_from_recipe(request: Request, service: PresetServiceDep) -> JSONResponse:
+    body = parse_json_document(await request.body())
     if not isinstance(body, dict):
         raise Invalid(["(body): must be a JSON object"], code="invalid_request")
-    overrides = dict(body)
-    seed = overrides.pop("seed", None)
-    available = None
-    if overrides.get("checkpoint") is not None:
-        available = available_checkpoints(await run_in_threadpool(runtime.backend_models))
-    resolved = await run_in_threadpool(
-        service.resolve, slug, seed, overrides, available_checkpoints=available
-    )
-    return JSONResponse(resolved)
+    unknown = [f"{name}: unknown field" for name in body if name not in ("recipe", "name", "id")]
+    if unknown or "recipe" not in body or "name" not in body:
+        missing = [f"{name}: required" for name in ("recipe", "name") if name not in body]
+        raise Invalid(unknown + missing, code="invalid_request")
+    document = preset_from_recipe(body["recipe"], body["name"], body.get("id"))
+    created = await run_in_threadpool(service.create, document)
+    location = f"{request.url.path.removesuffix('/from-recipe')}/{quote(created['slug'], safe='')}"
+    return JSONResponse(created, status_code=201, headers={"Location": location})
