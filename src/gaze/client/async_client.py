@@ -89,6 +89,23 @@ class AsyncGazeClient:
         replayed = response.headers.get("Idempotent-Replayed") == "true"
         return Submission.from_json(data, replayed=replayed)
 
+    async def compose(self, recipe: dict[str, Any], **options: Any) -> Submission:
+        response = await self._send(calls.compose_call(recipe, **options))
+        data = calls.answer_json(response)
+        replayed = response.headers.get("Idempotent-Replayed") == "true"
+        return Submission.from_json(data, replayed=replayed)
+
+    async def resolve(self, preset: str, **options: Any) -> dict[str, Any]:
+        return await self._json(calls.resolve_call(preset, **options))
+
+    async def resolve_recipe(self, recipe: dict[str, Any], **options: Any) -> dict[str, Any]:
+        return await self._json(calls.resolve_recipe_call(recipe, **options))
+
+    async def save_recipe(
+        self, recipe: dict[str, Any], name: str, preset_id: str | None = None
+    ) -> dict[str, Any]:
+        return await self._json(calls.save_recipe_call(recipe, name, preset_id))
+
     async def job(self, job_id: str) -> Job:
         path = f"/api/v1/job/{calls.segment(job_id)}"
         return Job.from_json(await self._json(calls.Call("GET", path)))

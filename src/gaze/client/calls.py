@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,10 +61,12 @@ def generate_call(
     mask_blur: int | None = None,
     mask_grow: int | None = None,
     hires: Hires | dict[str, Any] | Unset | None = UNSET,
+    slots: Mapping[str, Any] | None = None,
 ) -> Call:
     """`hires=None` sends `"hires": null` (turns a preset's hires pass off); leaving it out
-    keeps the preset's."""
-    body = given(
+    keeps the preset's. `slots` replaces the preset's slots by category: an id fixes the slot,
+    a dict is a full slot, None turns it off."""
+    body = generate_body(
         count=count,
         seed=seed,
         width=width,
@@ -73,19 +75,60 @@ def generate_call(
         extra_positive=extra_positive,
         extra_negative=extra_negative,
         webhook_url=webhook_url,
+        webhook_events=webhook_events,
         init_image=init_image,
         denoise=denoise,
         resize=resize,
         mask=mask,
         mask_blur=mask_blur,
         mask_grow=mask_grow,
+        hires=hires,
+        slots=slots,
     )
+    headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+    return Call("POST", f"/api/v1/generate/{segment(preset)}", json=body, headers=headers)
+
+
+def generate_body(
+    *,
+    webhook_events: Sequence[str] | None = None,
+    hires: Hires | dict[str, Any] | Unset | None = UNSET,
+    slots: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """The JSON body of generate (and resolve) from the given fields."""
+    body = given(**fields)
     if webhook_events is not None:
         body["webhook_events"] = list(webhook_events)
     if not isinstance(hires, Unset):
         body["hires"] = hires.to_json() if isinstance(hires, Hires) else hires
+    if slots is not None:
+        body["slots"] = dict(slots)
+    return body
+
+
+def compose_call(
+    recipe: Mapping[str, Any], *, idempotency_key: str | None = None, **fields: Any
+) -> Call:
+    """`POST /api/v1/generate` with a recipe (a preset's fields) and generate's fields."""
+    body = {"recipe": dict(recipe), **generate_body(**fields)}
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-    return Call("POST", f"/api/v1/generate/{segment(preset)}", json=body, headers=headers)
+    return Call("POST", "/api/v1/generate", json=body, headers=headers)
+
+
+def resolve_call(preset: str, **fields: Any) -> Call:
+    """`POST /api/v1/presets/<slug>/resolve` with generate's fields that change the result."""
+    return Call("POST", f"/api/v1/presets/{segment(preset)}/resolve", json=generate_body(**fields))
+
+
+def resolve_recipe_call(recipe: Mapping[str, Any], **fields: Any) -> Call:
+    body = {"recipe": dict(recipe), **generate_body(**fields)}
+    return Call("POST", "/api/v1/resolve", json=body)
+
+
+def save_recipe_call(recipe: Mapping[str, Any], name: str, preset_id: str | None = None) -> Call:
+    body = {"recipe": dict(recipe), "name": name, **given(id=preset_id)}
+    return Call("POST", "/api/v1/presets/from-recipe", json=body)
 
 
 def given(**values: Any) -> dict[str, Any]:

@@ -93,11 +93,35 @@ class GazeClient:
         """Queue images of a preset. Options: count, seed, width, height, checkpoint,
         extra_positive, extra_negative, webhook_url, webhook_events, idempotency_key, and for a
         second pass init_image, denoise, resize, mask, mask_blur, mask_grow and hires (a Hires
-        or dict; hires=None turns the preset's hires pass off)."""
+        or dict; hires=None turns the preset's hires pass off); slots ({category: id, slot
+        dict or None}) replaces the preset's slots."""
         response = self._send(calls.generate_call(preset, **options))
         data = calls.answer_json(response)
         replayed = response.headers.get("Idempotent-Replayed") == "true"
         return Submission.from_json(data, replayed=replayed)
+
+    def compose(self, recipe: dict[str, Any], **options: Any) -> Submission:
+        """Queue images of a recipe (a preset's fields, not saved; slots take the shorthand:
+        an id fixes the slot, None turns it off). Options: as for `generate`."""
+        response = self._send(calls.compose_call(recipe, **options))
+        data = calls.answer_json(response)
+        replayed = response.headers.get("Idempotent-Replayed") == "true"
+        return Submission.from_json(data, replayed=replayed)
+
+    def resolve(self, preset: str, **options: Any) -> dict[str, Any]:
+        """What generating the preset would run (seed, slots and the other generate options
+        that change the result), without generating: the resolve answer as JSON."""
+        return self._json(calls.resolve_call(preset, **options))
+
+    def resolve_recipe(self, recipe: dict[str, Any], **options: Any) -> dict[str, Any]:
+        """`resolve` for a recipe."""
+        return self._json(calls.resolve_recipe_call(recipe, **options))
+
+    def save_recipe(
+        self, recipe: dict[str, Any], name: str, preset_id: str | None = None
+    ) -> dict[str, Any]:
+        """Save a recipe as a preset; the stored preset document."""
+        return self._json(calls.save_recipe_call(recipe, name, preset_id))
 
     def job(self, job_id: str) -> Job:
         return Job.from_json(self._json(calls.Call("GET", f"/api/v1/job/{calls.segment(job_id)}")))
