@@ -10,9 +10,9 @@ from gaze.presets.resolve import (
     Overrides,
     Resolution,
     ResolutionError,
-    pick_weight,
     resolve_preset,
 )
+from gaze.prompts.seeded import pick_weight
 from tests.presets.builders import SD1, SDXL, checkpoint, library, numbered, preset, resource
 
 NO_OVERRIDES = Overrides()

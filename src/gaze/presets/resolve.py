@@ -3,11 +3,14 @@
 `resolve_preset` is pure: it reads the library through the `LibraryView` protocol, does no
 I/O, and every random choice comes from the seed. Each choice draws from its own stream,
 named by what it chooses (``characters:pick``, ``characters:lora_weight``, ``checkpoint:pick``,
-``detailers:pick:2``...): a stream's number is the first 64 bits of BLAKE2b over
-``"<seed>:<stream name>"``. So the same seed always resolves the same way, whatever other slots
-do, and adding a resource to one category never changes the picks of another. Changing these
-names or the draw functions changes what every stored seed means: don't, without a migration
-note.
+``detailers:pick:2``, ``wildcards:...``): a stream's number is the first 64 bits of BLAKE2b over
+``"<seed>:<stream name>"`` (`gaze.prompts.seeded`). So the same seed always resolves the same
+way, whatever other slots do, and adding a resource to one category never changes the picks of
+another. Changing these names or the draw functions changes what every stored seed means:
+don't, without a migration note.
+
+Wildcards (``{a|b}``, ``__wordlist__``; `gaze.presets.prompt_wildcards`) are picked in every text
+before its tags are split; their picks are ``choices["wildcards"]`` (absent when there are none).
 
 Prompt order: checkpoint prefix, characters, looks, outfits, actions, scenes, styles, detailers,
 LoRA trigger words, the preset's positive text, the request's extra positive text. Tags are
@@ -26,11 +29,9 @@ replaced slot draws from the same streams the preset's own would.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from hashlib import blake2b
 from typing import Any, Final
 
 from gaze.generation_spec import (
@@ -50,10 +51,11 @@ from gaze.library.schema import (
     WeightRange,
 )
 from gaze.library.view import LibraryView
+from gaze.presets.prompt_wildcards import PromptWildcards
 from gaze.presets.schema import ORIENTATION_SIZES, CharacterSlot, DetailerSlot, Preset, Slot
+from gaze.prompts.seeded import pick_index, pick_weight
 from gaze.prompts.tags import TagList
-
-_UNIT = float(2**64)
+from gaze.prompts.wildcards import WildcardError
 
 
 class ResolutionError(ValueError):
@@ -113,34 +115,6 @@ class Resolution:
     choices: dict[str, Any] = field(default_factory=dict)
 
 
-# --- seeded draws ------------------------------------------------------------------------------
-
-
-def draw(seed: int, stream: str) -> int:
-    """A 64-bit number of the named stream for this seed."""
-    digest = blake2b(f"{seed}:{stream}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
-
-
-def pick_index(seed: int, stream: str, size: int) -> int:
-    """An index in ``range(size)``, uniform for all practical purposes (bias < size / 2**64)."""
-    return draw(seed, stream) % size
-
-
-def pick_weight(seed: int, stream: str, low: float, high: float) -> float:
-    """A weight in ``low..high`` on the 0.01 grid, both ends included.
-
-    A range holding no hundredth gives `low`; a hundredth within float error of a bound
-    gives the bound itself, so the weight never leaves the range.
-    """
-    first = math.ceil(round(low * 100, 6))
-    last = math.floor(round(high * 100, 6))
-    if first > last:  # the range lies between two hundredths
-        return low
-    weight = (first + draw(seed, stream) % (last - first + 1)) / 100
-    return min(max(weight, low), high)
-
-
 # --- resolution ----------------------------------------------------------------------------------
 
 
@@ -159,6 +133,7 @@ class _Resolver:
         self.preset = preset
         self.library = library
         self.seed = seed
+        self.wildcards = PromptWildcards(seed, library)
 
     def fail(self, message: str) -> ResolutionError:
         return ResolutionError(f"preset {self.preset.id!r}: {message}")
@@ -252,11 +227,7 @@ class _Resolver:
         self, category: str, slot: Slot, resource: Resource, mode: str, position: int
     ) -> _Contribution:
         addresses = self.fields(category, slot, resource, mode)
-        texts: list[str | list[str]] = []
-        for address in addresses:
-            value = resource.field_value(address)
-            if value is not None:
-                texts.append(value)
+        texts = self.field_texts(f"wildcards:{category}:{resource.id}", resource, addresses)
         record: dict[str, Any] = {
             "id": resource.id,
             "name": resource.name,
@@ -264,7 +235,8 @@ class _Resolver:
             "fields": addresses,
         }
         if isinstance(resource, Detailer):
-            texts.append(resource.prompt_tags)
+            stream = f"wildcards:{category}:{resource.id}:prompt_tags"
+            texts.append(self.wildcards.value(list(resource.prompt_tags), stream))
             record["prompt_tags"] = list(resource.prompt_tags)
         stream = (
             f"{category}:lora_weight" if position == 0 else f"{category}:lora_weight:{position}"
@@ -282,16 +254,29 @@ class _Resolver:
         record: dict[str, Any] = {"key": key, "outfit_id": outfit.outfit_id}
         if outfit.fields is not None:
             record["fields"] = list(outfit.fields)
-            return _Contribution(list(outfit.fields.values()), None, "", record)
+            stream = f"wildcards:wardrobe:{character.id}:{key}"
+            own = [
+                self.wildcards.value(value, f"{stream}:{name}")
+                for name, value in outfit.fields.items()
+            ]
+            return _Contribution(own, None, "", record)
         assert outfit.outfit_id is not None
         referenced = self.resource("outfits", outfit.outfit_id, f"wardrobe of {character.id!r}")
-        texts: list[str | list[str]] = []
-        for address in referenced.default_fields:
-            value = referenced.field_value(address)
-            if value is not None:
-                texts.append(value)
-        record["fields"] = list(referenced.default_fields)
+        addresses = list(referenced.default_fields)
+        texts = self.field_texts(f"wildcards:outfits:{referenced.id}", referenced, addresses)
+        record["fields"] = addresses
         return _Contribution(texts, referenced.lora, "wardrobe:lora_weight", record)
+
+    def field_texts(
+        self, stream: str, resource: Resource, addresses: list[str]
+    ) -> list[str | list[str]]:
+        """The texts of a resource's fields (those it has), wildcards picked."""
+        texts: list[str | list[str]] = []
+        for address in addresses:
+            value = resource.field_value(address)
+            if value is not None:
+                texts.append(self.wildcards.value(value, f"{stream}:{address}"))
+        return texts
 
 
 def _lora_spec(contribution: _Contribution, seed: int) -> tuple[LoraSpec | None, dict | None]:
@@ -318,6 +303,13 @@ def resolve_preset(
     preset: Preset, library: LibraryView, overrides: Overrides, seed: int
 ) -> Resolution:
     """Resolve a preset for one generation. Raises ResolutionError if it cannot be resolved."""
+    try:
+        return _resolve(preset, library, overrides, seed)
+    except WildcardError as error:
+        raise ResolutionError(f"preset {preset.id!r}: {error}") from None
+
+
+def _resolve(preset: Preset, library: LibraryView, overrides: Overrides, seed: int) -> Resolution:
     problem = seed_problem(seed)
     if problem:
         raise ResolutionError(f"seed {problem}")
@@ -348,8 +340,9 @@ def resolve_preset(
                         contribution.record["outfit"] = worn.record
         choices[category] = picks
 
+    wildcards = resolver.wildcards
     positive = TagList()
-    positive.add_text(settings.prefix)
+    positive.add_text(wildcards.text(settings.prefix, "wildcards:prefix"))
     loras: list[LoraSpec] = []
     lora_files: set[str] = set()
     triggers: list[str] = []
@@ -366,13 +359,15 @@ def resolve_preset(
                     lora_files.add(lora_spec.name)
                     loras.append(lora_spec)
     positive.add(triggers)
-    positive.add_text(preset.positive)
-    positive.add_text(overrides.extra_positive)
+    positive.add_text(wildcards.text(preset.positive, "wildcards:positive"))
+    positive.add_text(wildcards.text(overrides.extra_positive, "wildcards:extra_positive"))
 
     negative = TagList()
-    negative.add_text(settings.negative_prefix)
-    negative.add_text(preset.negative)
-    negative.add_text(overrides.extra_negative)
+    negative.add_text(wildcards.text(settings.negative_prefix, "wildcards:negative_prefix"))
+    negative.add_text(wildcards.text(preset.negative, "wildcards:negative"))
+    negative.add_text(wildcards.text(overrides.extra_negative, "wildcards:extra_negative"))
+    if wildcards.picks:
+        choices["wildcards"] = wildcards.picks
 
     spec = GenerationSpec(
         positive=positive.text(),

@@ -1,0 +1,45 @@
+"""Wildcards in the texts a resolution puts together (`gaze.prompts.wildcards` expands them).
+
+Every text is expanded under a stream named for where it comes from, so a pick depends on the
+seed and that place alone: ``wildcards:<category>:<resource id>:<field address>`` for a library
+field, ``wildcards:wardrobe:<character id>:<outfit key>:<field>`` for a wardrobe's own outfit,
+``wildcards:<category>:<id>:prompt_tags`` for a detailer's tags, and ``wildcards:prefix``,
+``wildcards:negative_prefix``, ``wildcards:positive``, ``wildcards:negative``,
+``wildcards:extra_positive``, ``wildcards:extra_negative`` for the checkpoint's prefixes, the
+preset's prompts and the request's extra prompts. Renaming a stream changes what stored seeds
+mean: don't, without a migration note.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gaze.library.view import LibraryView
+from gaze.prompts.wildcards import WildcardError, expand_wildcards, might_hold_wildcards
+
+
+class PromptWildcards:
+    """Expands one resolution's texts and keeps every pick, in the order they were made."""
+
+    def __init__(self, seed: int, library: LibraryView) -> None:
+        self.seed = seed
+        self.library = library
+        self.picks: list[dict[str, Any]] = []
+
+    def text(self, text: str, stream: str) -> str:
+        """`text` with its wildcards picked; WildcardError names where the text comes from."""
+        if not might_hold_wildcards(text):
+            return text
+        try:
+            expansion = expand_wildcards(text, self.seed, stream, self.library.wordlist)
+        except WildcardError as error:
+            where = stream.removeprefix("wildcards:")
+            raise WildcardError(f"wildcards in {where}: {error}") from None
+        self.picks.extend(expansion.picks)
+        return expansion.text
+
+    def value(self, value: str | list[str], stream: str) -> str | list[str]:
+        """A field's value (a text, or a list of texts each under ``<stream>:<index>``)."""
+        if isinstance(value, str):
+            return self.text(value, stream)
+        return [self.text(item, f"{stream}:{index}") for index, item in enumerate(value)]
