@@ -25,6 +25,7 @@ from gaze.api.v1 import (
     library,
     library_moves,
     presets,
+    strength_sweeps,
     uploads,
 )
 from gaze.jobs.worker import Worker
@@ -78,6 +79,7 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
         presets,
         generate,
         grids,
+        strength_sweeps,
         uploads,
         jobs,
         batches,

@@ -108,7 +108,7 @@ def test_every_kind_parses_and_labels() -> None:
             "125 cells",
         ),
         ({"count": 3, "x": {"axis": "seed", "values": [1]}}, "unknown_field", "count"),
-        ({"recipe": {}, "x": {"axis": "seed", "values": [1]}}, "recipe_unsupported", "recipe"),
+        ({"recipe": {}, "x": {"axis": "seed", "values": [1]}}, "preset_and_recipe", "not both"),
     ],
 )
 def test_bad_requests_name_the_problem(body: dict[str, Any], code: str, words: str) -> None:
@@ -116,6 +116,17 @@ def test_bad_requests_name_the_problem(body: dict[str, Any], code: str, words: s
         parse(**body)
     assert refused.value.code == code
     assert words in refused.value.message
+
+
+def test_a_recipe_instead_of_a_preset() -> None:
+    request = parse_grid_request(
+        {"recipe": {"slots": {"styles": "watercolor"}}, "x": {"axis": "seed", "values": [1, 2]}}
+    )
+    assert request.preset is None
+    assert request.recipe == {"slots": {"styles": "watercolor"}}
+    with pytest.raises(InvalidGrid) as refused:
+        parse_grid_request({"recipe": ["styles"], "x": {"axis": "seed", "values": [1]}})
+    assert refused.value.code == "invalid_recipe"
 
 
 def test_two_axes_of_one_kind_with_different_targets_are_fine() -> None:

@@ -205,3 +205,8 @@ class GridRow(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+    sweep_category: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    """A strength sweep's resource (its category and id); None for other grids."""
+    sweep_resource_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+    __table_args__ = (Index("ix_grids_sweep", "sweep_category", "sweep_resource_id"),)

@@ -1,4 +1,5 @@
-"""The request of an X/Y/Z grid, checked: what to run (a preset slug), the generate fields every
+"""The request of an X/Y/Z grid, checked: what to run (a preset slug or a recipe), the generate
+fields every
 cell shares, and up to three axes, each one kind of change with its values.
 
 `parse_grid_request` checks shapes, limits and duplicates; `backend_problems` checks what the
@@ -100,10 +101,13 @@ class Axis:
 
 @dataclass(frozen=True)
 class GridRequest:
-    preset: str
+    preset: str | None
+    """The preset's slug; None for a recipe."""
     options: GenerationOptions
     axes: dict[str, Axis]
     """By axis name (x, y, z): only the axes given."""
+    recipe: Mapping[str, Any] | None = None
+    """A preset not saved (`gaze.presets.recipe`), checked when the cells resolve."""
 
     @property
     def cell_count(self) -> int:
@@ -277,6 +281,23 @@ def _check_clashes(axes: Mapping[str, Axis]) -> None:
         seen[key] = name
 
 
+def _subject(body: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any] | None]:
+    """What the grid runs: (a preset slug, None) or (None, a recipe)."""
+    if "recipe" in body:
+        if "preset" in body:
+            raise InvalidGrid('give "preset" or "recipe", not both', code="preset_and_recipe")
+        recipe = body["recipe"]
+        if not isinstance(recipe, Mapping):
+            raise InvalidGrid("recipe: must be a JSON object", code="invalid_recipe")
+        return None, recipe
+    preset = body.get("preset")
+    if not isinstance(preset, str) or not preset:
+        raise InvalidGrid(
+            'a grid needs "preset" (a preset slug) or "recipe"', code="missing_preset"
+        )
+    return preset, None
+
+
 def parse_grid_request(body: Any) -> GridRequest:
     """Check a grid request's shape. Raises InvalidGrid (or InvalidOptions for a generate
     field)."""
@@ -286,19 +307,13 @@ def parse_grid_request(body: Any) -> GridRequest:
         raise InvalidGrid(
             "count is not a grid field: the cells are the count", code="unknown_field"
         )
-    if "recipe" in body:
-        raise InvalidGrid(
-            "grids of a recipe are not available yet; give a preset slug", code="recipe_unsupported"
-        )
-    preset = body.get("preset")
-    if not isinstance(preset, str) or not preset:
-        raise InvalidGrid('a grid needs "preset": a preset slug', code="missing_preset")
+    preset, recipe = _subject(body)
     options = parse_generation_options({k: v for k, v in body.items() if k not in GRID_FIELDS})
     axes = {name: parse_axis(name, body[name]) for name in AXIS_NAMES if body.get(name) is not None}
     if not axes:
         raise InvalidGrid("a grid needs at least one axis: x, y or z", code="empty_grid")
     _check_clashes(axes)
-    request = GridRequest(preset=preset, options=options, axes=axes)
+    request = GridRequest(preset=preset, options=options, axes=axes, recipe=recipe)
     if request.cell_count > MAX_CELLS:
         sizes = " x ".join(f"{len(axis.values)} ({name})" for name, axis in axes.items())
         raise InvalidGrid(

@@ -60,8 +60,9 @@ class GridService:
         self.media_dir = media_dir
         self.store = GridStore(context.database)
 
-    def create(self, body: Mapping[str, Any]) -> CreatedGrid:
-        """Check and queue a grid. Raises InvalidGrid, InvalidOptions, PresetNotFound,
+    def create(self, body: Mapping[str, Any], sweep: tuple[str, str] | None = None) -> CreatedGrid:
+        """Check and queue a grid (`sweep`: the category and id of the resource a strength sweep
+        weighs). Raises InvalidGrid, InvalidOptions, Invalid (a bad recipe), PresetNotFound,
         GenerationRejected, QueueFullRejected: nothing is queued then."""
         request = parse_grid_request(body)
         grid_id, batch_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -78,7 +79,7 @@ class GridService:
         ]
         axes = {name: axis.to_json() for name, axis in request.axes.items()}
         stored = _stored_request(body, request, plan.base_seed)
-        self.store.create(grid_id, batch_id, stored, axes, cells)
+        self.store.create(grid_id, batch_id, stored, axes, cells, sweep)
         return CreatedGrid(grid_id, batch_id, submission.job_ids)
 
     def read(self, grid_id: str) -> dict[str, Any]:
@@ -86,6 +87,14 @@ class GridService:
         row = self.store.get(grid_id)
         if row is None:
             raise GridNotFound(grid_id)
+        return self._read(row)
+
+    def recent(self, limit: int = 50, sweep: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+        """The newest grids first, each as `read` answers; with `sweep`, that resource's
+        strength sweeps only."""
+        return [self._read(row) for row in self.store.recent(limit, sweep)]
+
+    def _read(self, row: GridRow) -> dict[str, Any]:
         jobs = {job.id: job for job in self.context.jobs.batch(row.batch_id)}
         cells = [_cell_json(cell, jobs.get(cell["job_id"])) for cell in row.cells]
         statuses = [cell["status"] for cell in cells]
@@ -100,6 +109,8 @@ class GridService:
             "status": FINISHED if finished else "running",
             "created_at": row.created_at.isoformat(),
             "preset": row.request.get("preset"),
+            "recipe": row.request.get("recipe"),
+            "sweep": _sweep_json(row),
             "seed": row.request.get("seed"),
             "progress": _progress(statuses),
             "axes": row.axes,
@@ -123,6 +134,12 @@ class GridService:
             stored = self.store.get(row.id)
             return list(stored.sheets or []) if stored else sheets
         return sheets
+
+
+def _sweep_json(row: GridRow) -> dict[str, str] | None:
+    if row.sweep_category is None or row.sweep_resource_id is None:
+        return None
+    return {"category": row.sweep_category, "id": row.sweep_resource_id}
 
 
 def _cell_json(cell: Mapping[str, Any], job: JobRow | None) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from gaze.db.connection import Database
 from gaze.db.models import GridRow
@@ -23,7 +23,9 @@ class GridStore:
         request: dict[str, Any],
         axes: dict[str, Any],
         cells: list[dict[str, Any]],
+        sweep: tuple[str, str] | None = None,
     ) -> GridRow:
+        """A new running grid; `sweep` is the (category, resource id) a strength sweep weighs."""
         row = GridRow(
             id=grid_id,
             batch_id=batch_id,
@@ -32,6 +34,8 @@ class GridStore:
             axes=axes,
             cells=cells,
             sheets=None,
+            sweep_category=sweep[0] if sweep else None,
+            sweep_resource_id=sweep[1] if sweep else None,
         )
         with self.database.session() as session:
             session.add(row)
@@ -40,6 +44,16 @@ class GridStore:
     def get(self, grid_id: str) -> GridRow | None:
         with self.database.session() as session:
             return session.get(GridRow, grid_id)
+
+    def recent(self, limit: int, sweep: tuple[str, str] | None = None) -> list[GridRow]:
+        """The newest grids first; with `sweep`, only that resource's strength sweeps."""
+        query = select(GridRow).order_by(GridRow.created_at.desc(), GridRow.id).limit(limit)
+        if sweep is not None:
+            query = query.where(
+                GridRow.sweep_category == sweep[0], GridRow.sweep_resource_id == sweep[1]
+            )
+        with self.database.session() as session:
+            return list(session.scalars(query))
 
     def finish(self, grid_id: str, sheets: list[dict[str, Any]]) -> bool:
         """Record the sheets; False when another request recorded them first."""

@@ -22,7 +22,13 @@ from gaze.generation.image_inputs import (
     size_from_init_image,
     with_inputs,
 )
-from gaze.generation.submit import PresetNotFound, check_webhook, library_of
+from gaze.generation.submit import (
+    JobTarget,
+    check_webhook,
+    library_of,
+    recipe_target,
+    stored_preset_target,
+)
 from gaze.generation_spec import GenerationSpec, random_seed
 from gaze.grids.axes import GridRequest, InvalidGrid, backend_problems
 from gaze.grids.cells import Cell, adjusted_spec, cell_preset, expand_cells
@@ -31,8 +37,6 @@ from gaze.jobs.store import NewJob
 from gaze.jobs.submission import GenerationRejected
 from gaze.library.view import LibraryView
 from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
-from gaze.presets.schema import Preset
-from gaze.presets.store import PresetStore
 
 
 @dataclass(frozen=True)
@@ -43,15 +47,16 @@ class PlannedCell:
 
 @dataclass(frozen=True)
 class GridPlan:
-    preset_slug: str
+    preset_slug: str | None
     base_seed: int
     cells: list[PlannedCell]
 
 
 @dataclass(frozen=True)
 class _Base:
-    preset: Preset
-    preset_id: str
+    target: JobTarget
+    name: str
+    """What the cells' labels call the preset: its name, or ``Composed: ...`` for a recipe."""
     library: LibraryView
     lists: list[ModelLists]
     inputs: CheckedInputs
@@ -67,10 +72,16 @@ def _where(cell: Cell) -> str:
     return "cell " + ", ".join(f"{name} {label!r}" for name, label in cell.labels.items())
 
 
+def _target(context: JobContext, request: GridRequest) -> tuple[JobTarget, str]:
+    if request.recipe is not None:
+        target = recipe_target(context, request.recipe)
+        return target, target.label
+    target = stored_preset_target(context, str(request.preset))
+    return target, target.preset.name
+
+
 def _base(context: JobContext, request: GridRequest) -> _Base:
-    row = PresetStore(context.database).by_slug(request.preset)
-    if row is None:
-        raise PresetNotFound(request.preset)
+    target, name = _target(context, request)
     options = request.options
     check_webhook(context, options)
     lists = context.model_lists()
@@ -82,8 +93,8 @@ def _base(context: JobContext, request: GridRequest) -> _Base:
     inputs = checked_inputs(context, options.images)
     size = size_from_init_image(options.images, inputs, options.width, options.height)
     return _Base(
-        preset=Preset.model_validate(row.document),
-        preset_id=row.id,
+        target=target,
+        name=name,
         library=library_of(context),
         lists=lists,
         inputs=inputs,
@@ -116,7 +127,7 @@ def _cell_spec(
         height=height,
         hires=options.images.hires,
     )
-    preset = cell_preset(base.preset, cell)
+    preset = cell_preset(base.target.preset, cell)
     seed = cell.seed if cell.seed is not None else base.seed
     try:
         resolution = resolve_preset(preset, base.library, overrides, seed)
@@ -135,21 +146,23 @@ def _cell_spec(
 
 
 def plan_grid(context: JobContext, request: GridRequest, batch_id: str) -> GridPlan:
-    """Every cell's job, checked. Raises PresetNotFound, InvalidGrid, GenerationRejected."""
+    """Every cell's job, checked. Raises PresetNotFound, Invalid (a bad recipe), InvalidGrid,
+    GenerationRejected."""
     base = _base(context, request)
+    target = base.target
     planned = []
     for cell in expand_cells(request):
         spec, choices = _cell_spec(request, base, cell)
         job = NewJob(
-            label=grid_job_label(base.preset.name, cell),
+            label=grid_job_label(base.name, cell),
             spec=spec,
-            output_folder=f"presets/{base.preset.slug}",
-            preset_id=base.preset_id,
-            preset_slug=base.preset.slug,
+            output_folder=target.output_folder,
+            preset_id=target.preset_id,
+            preset_slug=target.preset_slug,
             batch_id=batch_id,
             resolution=choices,
             webhook_url=request.options.webhook_url,
             webhook_events=request.options.webhook_events,
         )
         planned.append(PlannedCell(cell, job))
-    return GridPlan(preset_slug=base.preset.slug, base_seed=base.seed, cells=planned)
+    return GridPlan(preset_slug=target.preset_slug, base_seed=base.seed, cells=planned)

@@ -59,7 +59,11 @@ class GridStatus(BaseModel):
     batch_id: str
     status: str = Field(description="`running`, or `finished` once every cell has ended.")
     created_at: str
-    preset: str
+    preset: str | None = Field(description="The preset's slug; null for a recipe's grid.")
+    recipe: dict[str, Any] | None = Field(description="The recipe of a recipe's grid.")
+    sweep: dict[str, str] | None = Field(
+        description="A strength sweep's resource: {category, id}; null for other grids."
+    )
     seed: int = Field(description="The base seed of every cell without a seed axis.")
     progress: GridProgress
     axes: dict[str, dict[str, Any]]
@@ -84,9 +88,17 @@ AXIS_SCHEMA: dict[str, Any] = {
 
 GRID_REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["preset"],
     "properties": {
-        "preset": {"type": "string", "description": "The preset's slug.", "example": "example_01"},
+        "preset": {
+            "type": "string",
+            "description": "The preset's slug (or give a recipe).",
+            "example": "example_01",
+        },
+        "recipe": {
+            "type": "object",
+            "description": "A preset not saved, as POST /api/v1/generate takes it (instead of "
+            "a preset).",
+        },
         **{k: v for k, v in REQUEST_SCHEMA["properties"].items() if k != "count"},
         "x": AXIS_SCHEMA,
         "y": AXIS_SCHEMA,
@@ -110,7 +122,8 @@ GridServiceDep = Annotated[GridService, Depends(_service)]
     "/grids",
     summary="Generate an X/Y/Z grid",
     operation_id="create_grid",
-    description=f"Runs a preset once per cell of up to three axes (at most {MAX_CELLS} cells). "
+    description="Runs a preset (or a recipe) once per cell of up to three axes "
+    f"(at most {MAX_CELLS} cells). "
     "Every cell is resolved and checked first: one bad cell refuses the grid (400, naming the "
     "axis and value) and nothing is queued.",
     status_code=202,
