@@ -47,3 +47,19 @@ def test_migration_adds_and_removes_the_grids_table(database: Database) -> None:
     finished = store.get("g1")
     assert finished is not None and (finished.status, finished.sheets) == (FINISHED, sheets)
     assert store.get("nope") is None
+
+
+def test_recent_lists_the_newest_first_and_a_resource_s_sweeps(database: Database) -> None:
+    upgrade_to_head(database.engine)
+    store = GridStore(database)
+    cells: list[dict[str, object]] = []
+    store.create("plain", "b1", {"preset": "p", "seed": 1}, {}, cells)
+    store.create("sweep1", "b2", {"seed": 2}, {}, cells, sweep=("styles", "ink"))
+    store.create("other", "b3", {"seed": 3}, {}, cells, sweep=("styles", "pencil"))
+    store.create("sweep2", "b4", {"seed": 4}, {}, cells, sweep=("styles", "ink"))
+    assert [row.id for row in store.recent(10)] == ["sweep2", "other", "sweep1", "plain"]
+    assert [row.id for row in store.recent(2)] == ["sweep2", "other"]
+    ink = store.recent(10, sweep=("styles", "ink"))
+    assert [row.id for row in ink] == ["sweep2", "sweep1"]
+    assert (ink[0].sweep_category, ink[0].sweep_resource_id) == ("styles", "ink")
+    assert store.recent(10, sweep=("looks", "ink")) == []
