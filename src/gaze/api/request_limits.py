@@ -1,7 +1,8 @@
 """Limits on request bodies, for the API and the web UI alike.
 
-Size: 1 MiB under /api/ (an image upload: `MAX_UPLOAD_BODY_BYTES`), what the web UI says it
-takes (`page_max_bytes`) elsewhere; 413.
+Size: 1 MiB under /api/ (an image upload: `MAX_UPLOAD_BODY_BYTES`; a wordlist written under
+/api/v1/wordlists: `MAX_WORDLIST_BODY_BYTES`), what the web UI says it takes
+(`page_max_bytes`) elsewhere; 413.
 Time: a body must arrive within `BODY_TIMEOUT_SECONDS` (`GAZE_BODY_TIMEOUT_SECONDS`), plus one
 second per `BODY_BYTES_PER_EXTRA_SECOND` received, so a slow but honest upload finishes while
 a body sent byte by byte is cut off; 408.
@@ -18,12 +19,17 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gaze.asgi_replies import send_json_error
+from gaze.library.wordlist_schema import MAX_WORDLIST_BYTES
 from gaze.media.uploads import MAX_UPLOAD_BYTES
 
 MAX_API_BODY_BYTES = 1024 * 1024
 UPLOAD_PATH = "/api/v1/uploads"
 MAX_UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
 """The largest upload plus room for its multipart envelope."""
+WORDLISTS_PATH = "/api/v1/wordlists"
+WORDLIST_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+MAX_WORDLIST_BODY_BYTES = MAX_WORDLIST_BYTES
+"""A wordlist's document or ``.txt`` lines; the routes check the exact limit themselves."""
 BODY_TIMEOUT_SECONDS = 30.0
 BODY_BYTES_PER_EXTRA_SECOND = 32 * 1024
 MAX_JSON_DEPTH = 32
@@ -105,6 +111,13 @@ class _GuardedBody:
         self.refused = True
 
 
+def writes_wordlist(scope: Scope) -> bool:
+    """Whether the request creates or changes a wordlist through the API."""
+    path: str = scope["path"]
+    on_wordlists = path == WORDLISTS_PATH or path.startswith(WORDLISTS_PATH + "/")
+    return on_wordlists and scope.get("method") in WORDLIST_WRITE_METHODS
+
+
 def too_large(max_bytes: int) -> str:
     if max_bytes >= 1024 * 1024:
         return f"request body is larger than {max_bytes / (1024 * 1024):g} MiB"
@@ -136,8 +149,12 @@ class RequestBodyLimits:
         is_upload = scope["path"] == UPLOAD_PATH
         if is_upload:
             max_bytes = MAX_UPLOAD_BODY_BYTES
+        elif is_api:
+            max_bytes = self.api_max_bytes
+            if writes_wordlist(scope):
+                max_bytes = max(max_bytes, MAX_WORDLIST_BODY_BYTES)
         else:
-            max_bytes = self.api_max_bytes if is_api else self.page_max_bytes
+            max_bytes = self.page_max_bytes
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_bytes:
             await send_json_error(send, 413, "payload_too_large", too_large(max_bytes))

@@ -1,11 +1,13 @@
 """A library as a folder of JSON files, one document per file, so that it can live in git.
 
 Layout (the original GAZE's): ``characters/``, ``looks/``, ``outfits/`` (or ``clothing/``),
-``actions/``, ``styles/``, ``scenes/``, ``detailers/``, ``checkpoints/`` and ``presets/``, each
-holding ``<id>.json`` files. Reading keeps every valid document and reports every bad file with
-its path and reason; hidden files, non-JSON files and subfolders are ignored, and symlinks are
-followed only when they stay inside the folder. Writing produces canonical files: model field
-order, 2-space indent, UTF-8, a trailing newline, values equal to their default left out.
+``actions/``, ``styles/``, ``scenes/``, ``detailers/``, ``checkpoints/``, ``presets/`` and
+``wordlists/``, each holding ``<id>.json`` files (a wordlist's file is named for its slug:
+``colors/warm`` is ``wordlists/colors__warm.json``). Reading keeps every valid document and
+reports every bad file with its path and reason; hidden files, non-JSON files and subfolders
+are ignored, and symlinks are followed only when they stay inside the folder. Writing produces
+canonical files: model field order, 2-space indent, UTF-8, a trailing newline, values equal to
+their default left out.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from gaze.folders.json_documents import DocumentError, parse_document
 from gaze.library.fields import describe_errors
 from gaze.library.json_input import MAX_FILE_BYTES
 from gaze.library.schema import (
@@ -33,13 +36,14 @@ from gaze.library.schema import (
     resource_model_for,
 )
 from gaze.library.view import InMemoryLibrary, LibraryView
+from gaze.library.wordlist_schema import WORDLISTS, Wordlist
 from gaze.presets.references import slot_resource_ids
 from gaze.presets.schema import Preset
 
-LibraryItem = Resource | CheckpointSettings | Preset
+LibraryItem = Resource | CheckpointSettings | Preset | Wordlist
 
-KINDS: tuple[str, ...] = (*CATEGORIES, "checkpoints", "presets")
-"""What a library folder holds: the resource categories, checkpoints and presets."""
+KINDS: tuple[str, ...] = (*CATEGORIES, "checkpoints", "presets", WORDLISTS)
+"""What a library folder holds: the resource categories, checkpoints, presets, wordlists."""
 
 FOLDERS: dict[str, tuple[str, ...]] = {kind: (kind,) for kind in KINDS} | {
     "outfits": ("outfits", "clothing"),
@@ -72,6 +76,7 @@ class LibraryImport:
     )
     checkpoints: list[CheckpointSettings] = field(default_factory=list)
     presets: list[Preset] = field(default_factory=list)
+    wordlists: list[Wordlist] = field(default_factory=list)
     errors: list[FileProblem] = field(default_factory=list)
     """Files that were not imported, each with why."""
     warnings: list[FileProblem] = field(default_factory=list)
@@ -84,22 +89,24 @@ class LibraryImport:
         return not self.errors
 
     def items(self) -> list[LibraryItem]:
-        """Every imported item: resources by category, then checkpoints, then presets."""
+        """Every imported item: resources by category, checkpoints, presets, wordlists."""
         items: list[LibraryItem] = []
         for category in CATEGORIES:
             items.extend(self.resources[category])
         items.extend(self.checkpoints)
         items.extend(self.presets)
+        items.extend(self.wordlists)
         return items
 
     def library(self) -> InMemoryLibrary:
-        """The imported resources and checkpoints as a `LibraryView` for resolution."""
+        """The imported resources, checkpoints and wordlists as a `LibraryView`."""
         resources = [resource for category in CATEGORIES for resource in self.resources[category]]
-        return InMemoryLibrary(resources, self.checkpoints)
+        return InMemoryLibrary(resources, self.checkpoints, self.wordlists)
 
 
 def kind_of(item: LibraryItem) -> str:
-    """The folder kind of an item: its category, ``checkpoints`` or ``presets``."""
+    """The folder kind of an item: its category, ``checkpoints``, ``presets`` or
+    ``wordlists``."""
     if isinstance(item, Preset):
         return "presets"
     if isinstance(item, CheckpointSettings):
@@ -117,47 +124,12 @@ def _model_for(kind: str) -> type[StrictModel]:
         return Preset
     if kind == "checkpoints":
         return CheckpointSettings
+    if kind == WORDLISTS:
+        return Wordlist
     return resource_model_for(kind)
 
 
 # --- reading -----------------------------------------------------------------------------------
-
-
-class _DocumentError(Exception):
-    pass
-
-
-def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    document: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in document:
-            raise _DocumentError(f"invalid JSON: the key {key!r} appears twice in one object")
-        document[key] = value
-    return document
-
-
-def _reject_constant(name: str) -> Any:
-    raise _DocumentError(f"invalid JSON: {name} is not a JSON number")
-
-
-def _parse_document(data: bytes) -> dict[str, Any]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise _DocumentError(f"not UTF-8 text (byte {error.start})") from None
-    try:
-        document = json.loads(
-            text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
-        )
-    except json.JSONDecodeError as error:
-        raise _DocumentError(
-            f"invalid JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-        ) from None
-    except RecursionError:
-        raise _DocumentError("invalid JSON: nested too deeply") from None
-    if not isinstance(document, dict):
-        raise _DocumentError(f"expected a JSON object, found {type(document).__name__}")
-    return document
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -202,22 +174,22 @@ def _read_file(path: Path) -> bytes:
     with path.open("rb") as handle:
         data = handle.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise _DocumentError(f"larger than {MAX_FILE_BYTES} bytes")
+        raise DocumentError(f"larger than {MAX_FILE_BYTES} bytes")
     return data
 
 
 def _load_item(kind: str, path: Path) -> LibraryItem:
     try:
-        document = _parse_document(_read_file(path))
+        document = parse_document(_read_file(path))
     except OSError as error:
-        raise _DocumentError(f"cannot be read: {error.strerror or error}") from None
+        raise DocumentError(f"cannot be read: {error.strerror or error}") from None
     model = _model_for(kind)
     try:
         item = model.model_validate(document)
     except ValidationError as error:
         noun = {"presets": "preset", "checkpoints": "checkpoint settings"}.get(kind, kind[:-1])
-        raise _DocumentError(f"not a valid {noun}: " + "; ".join(describe_errors(error))) from None
-    assert isinstance(item, Resource | CheckpointSettings | Preset)
+        raise DocumentError(f"not a valid {noun}: " + "; ".join(describe_errors(error))) from None
+    assert isinstance(item, Resource | CheckpointSettings | Preset | Wordlist)
     return item
 
 
@@ -235,7 +207,7 @@ def read_library_folder(path: str | os.PathLike[str]) -> LibraryImport:
             for file_path, relative in _candidate_files(root, real_root, folder, report):
                 try:
                     item = _load_item(kind, file_path)
-                except _DocumentError as error:
+                except DocumentError as error:
                     report.errors.append(FileProblem(relative, str(error)))
                     continue
                 key = key_of(item)
@@ -261,6 +233,8 @@ def read_library_folder(path: str | os.PathLike[str]) -> LibraryImport:
                 report.sources[(kind, key)] = relative
                 if isinstance(item, Preset):
                     report.presets.append(item)
+                elif isinstance(item, Wordlist):
+                    report.wordlists.append(item)
                 elif isinstance(item, CheckpointSettings):
                     report.checkpoints.append(item)
                 else:
@@ -269,6 +243,7 @@ def read_library_folder(path: str | os.PathLike[str]) -> LibraryImport:
         report.resources[category].sort(key=lambda resource: resource.id)
     report.checkpoints.sort(key=lambda settings: settings.path)
     report.presets.sort(key=lambda preset: preset.id)
+    report.wordlists.sort(key=lambda wordlist: wordlist.id)
     report.warnings.extend(reference_problems(report))
     return report
 
@@ -372,6 +347,11 @@ def _file_names(keys: list[str]) -> dict[str, str]:
     return names
 
 
+def _name_key(item: LibraryItem) -> str:
+    """What an item's file is named for: a wordlist's slug (its id has ``/``), else its key."""
+    return item.slug if isinstance(item, Wordlist) else key_of(item)
+
+
 def _write_if_changed(path: Path, text: str) -> bool:
     data = text.encode("utf-8")
     if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
@@ -427,9 +407,9 @@ def write_library_folder(
         directory.mkdir(exist_ok=True)
         if not _inside(directory.resolve(), real_root):
             raise ValueError(f"{directory} leads outside the library folder")
-        names = _file_names(list(grouped[kind]))
-        for key, item in grouped[kind].items():
-            target = directory / names[key]
+        names = _file_names([_name_key(item) for item in grouped[kind].values()])
+        for item in grouped[kind].values():
+            target = directory / names[_name_key(item)]
             if target.is_symlink():
                 target.unlink()
             _write_if_changed(target, dumps_document(item))

@@ -1,5 +1,6 @@
 """Moving a library between the database and a folder of JSON files (`gaze library import`
-and `gaze library export`), in the layout `gaze.folders.files` reads and writes.
+and `gaze library export`), in the layout `gaze.folders.files` reads and writes: resources,
+checkpoint settings, presets and wordlists.
 
 Import upserts by id: a file replaces the stored document of the same id. A file is not
 imported when it is invalid (see `read_library_folder`) or when its slug is already the slug
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
-from gaze.db.models import CheckpointRow, PresetRow, ResourceRow
+from gaze.db.models import CheckpointRow, PresetRow, ResourceRow, utcnow
 from gaze.folders.files import (
     FileProblem,
     LibraryImport,
@@ -31,8 +32,9 @@ from gaze.folders.files import (
 )
 from gaze.library.database_view import DatabaseLibrary
 from gaze.library.fields import describe_errors
-from gaze.library.schema import CATEGORIES, CheckpointSettings, resource_model_for
-from gaze.library.store import upsert_checkpoint, upsert_resource
+from gaze.library.schema import CATEGORIES, CheckpointSettings, Resource, resource_model_for
+from gaze.library.store import sync_card, upsert_checkpoint, upsert_resource
+from gaze.library.wordlist_schema import WORDLISTS, Wordlist
 from gaze.presets.schema import Preset
 from gaze.presets.store import upsert_preset
 
@@ -44,6 +46,7 @@ class FolderImport:
     resources: int = 0
     checkpoints: int = 0
     presets: int = 0
+    wordlists: int = 0
     errors: list[FileProblem] = field(default_factory=list)
     """Files not imported, each with why."""
     warnings: list[FileProblem] = field(default_factory=list)
@@ -61,6 +64,7 @@ class FolderExport:
     resources: int = 0
     checkpoints: int = 0
     presets: int = 0
+    wordlists: int = 0
     files: list[Path] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     """Stored documents that are no longer valid, each with why; not written."""
@@ -69,23 +73,26 @@ class FolderExport:
 def _slug_holders(session: Session, report: LibraryImport) -> list[FileProblem]:
     """Files whose slug belongs to another id in the database."""
     problems = []
-    for category in CATEGORIES:
-        for resource in report.resources[category]:
-            holder = session.execute(
-                select(ResourceRow.id).where(
-                    ResourceRow.category == category,
-                    ResourceRow.slug == resource.slug,
-                    ResourceRow.id != resource.id,
+    stored: list[tuple[str, Resource | Wordlist]] = [
+        (category, resource) for category in CATEGORIES for resource in report.resources[category]
+    ]
+    stored.extend((WORDLISTS, wordlist) for wordlist in report.wordlists)
+    for category, resource in stored:
+        holder = session.execute(
+            select(ResourceRow.id).where(
+                ResourceRow.category == category,
+                ResourceRow.slug == resource.slug,
+                ResourceRow.id != resource.id,
+            )
+        ).scalar()
+        if holder is not None:
+            problems.append(
+                FileProblem(
+                    report.sources[(category, resource.id)],
+                    f"slug {resource.slug!r} of id {resource.id!r} is already the slug of "
+                    f"id {holder!r} in the database",
                 )
-            ).scalar()
-            if holder is not None:
-                problems.append(
-                    FileProblem(
-                        report.sources[(category, resource.id)],
-                        f"slug {resource.slug!r} of id {resource.id!r} is already the slug of "
-                        f"id {holder!r} in the database",
-                    )
-                )
+            )
     for preset in report.presets:
         holder = session.execute(
             select(PresetRow.id).where(PresetRow.slug == preset.slug, PresetRow.id != preset.id)
@@ -124,6 +131,10 @@ def import_library_folder(
             if report.sources[("presets", preset.id)] not in refused_files:
                 upsert_preset(session, preset)
                 outcome.presets += 1
+        for wordlist in report.wordlists:
+            if report.sources[(WORDLISTS, wordlist.id)] not in refused_files:
+                upsert_wordlist(session, wordlist)
+                outcome.wordlists += 1
     outcome.errors.sort(key=lambda problem: problem.path)
     library = DatabaseLibrary(database, checkpoints_dir)
     outcome.warnings = [
@@ -132,6 +143,16 @@ def import_library_folder(
         if problem.path not in refused_files
     ]
     return outcome
+
+
+def upsert_wordlist(session: Session, wordlist: Wordlist) -> ResourceRow:
+    """Store a wordlist, replacing the one of the same id."""
+    row = session.get(ResourceRow, (WORDLISTS, wordlist.id))
+    if row is None:
+        row = ResourceRow(category=WORDLISTS, id=wordlist.id, created_at=utcnow())
+        session.add(row)
+    sync_card(row, wordlist)
+    return row
 
 
 def _valid(
@@ -145,7 +166,7 @@ def _valid(
 
 
 def _stored_items(database: Database, skipped: list[str]) -> list[LibraryItem]:
-    """Every stored resource, checkpoint's settings and preset that is still valid."""
+    """Every stored resource, checkpoint's settings, preset and wordlist still valid."""
     items: list[LibraryItem | None] = []
     with database.session() as session:
         for row in session.execute(
@@ -154,6 +175,9 @@ def _stored_items(database: Database, skipped: list[str]) -> list[LibraryItem]:
             )
         ):
             label = f"{row.category} {row.id!r}"
+            if row.category == WORDLISTS:
+                items.append(_valid(label, Wordlist, row.document, skipped))
+                continue
             if row.category not in CATEGORIES:
                 skipped.append(f"{label}: unknown category")
                 continue
@@ -172,7 +196,7 @@ def _stored_items(database: Database, skipped: list[str]) -> list[LibraryItem]:
 def export_library_folder(
     database: Database, folder: str | os.PathLike[str], *, prune: bool = False
 ) -> FolderExport:
-    """Write every stored resource, checkpoint's settings and preset to a library folder
+    """Write every stored resource, checkpoint's settings, preset and wordlist to a library folder
     (created if needed). With `prune`, other JSON files in its kind folders are deleted, so
     the folder holds exactly the library."""
     outcome = FolderExport()
@@ -184,6 +208,8 @@ def export_library_folder(
             outcome.presets += 1
         elif kind == "checkpoints":
             outcome.checkpoints += 1
+        elif kind == WORDLISTS:
+            outcome.wordlists += 1
         else:
             outcome.resources += 1
     return outcome
