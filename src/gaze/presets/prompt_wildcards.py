@@ -38,8 +38,14 @@ class PromptWildcards:
         self.picks.extend(expansion.picks)
         return expansion.text
 
-    def value(self, value: str | list[str], stream: str) -> str | list[str]:
-        """A field's value (a text, or a list of texts each under ``<stream>:<index>``)."""
+    def value(self, value: str | list[str], stream: str, key: str | None = None) -> str | list[str]:
+        """A field's value (a text, or a list of texts each under ``<stream>:<index>``); with
+        ``key`` the stream is ``<stream>:<key>`` (only built when the value holds wildcards)."""
         if isinstance(value, str):
-            return self.text(value, stream)
-        return [self.text(item, f"{stream}:{index}") for index, item in enumerate(value)]
+            if not might_hold_wildcards(value):
+                return value
+            return self.text(value, stream if key is None else f"{stream}:{key}")
+        if not any(map(might_hold_wildcards, value)):
+            return value
+        base = stream if key is None else f"{stream}:{key}"
+        return [self.text(item, f"{base}:{index}") for index, item in enumerate(value)]

@@ -256,8 +256,7 @@ class _Resolver:
             record["fields"] = list(outfit.fields)
             stream = f"wildcards:wardrobe:{character.id}:{key}"
             own = [
-                self.wildcards.value(value, f"{stream}:{name}")
-                for name, value in outfit.fields.items()
+                self.wildcards.value(value, stream, name) for name, value in outfit.fields.items()
             ]
             return _Contribution(own, None, "", record)
         assert outfit.outfit_id is not None
@@ -275,7 +274,7 @@ class _Resolver:
         for address in addresses:
             value = resource.field_value(address)
             if value is not None:
-                texts.append(self.wildcards.value(value, f"{stream}:{address}"))
+                texts.append(self.wildcards.value(value, stream, address))
         return texts
 
 
