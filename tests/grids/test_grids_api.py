@@ -75,9 +75,15 @@ def test_one_axis_grid_runs_to_a_sheet(grid_server: GazeServer) -> None:
         job = grid_server.get(f"/api/v1/job/{cell['job_id']}").json()
         assert cell["image_url"] == job["result"]["image_url"]
         assert job["result"]["seed"] == 11
-    assert grid["sheets"] == [{"z": None, "image_url": grid["image_url"]}]
+    [only] = grid["sheets"]
+    assert (only["z"], only["image_url"]) == (None, grid["image_url"])
     image = sheet(grid_server, grid["image_url"])
     assert image.size == expected_size([(64, 64)] * 2, 1, ["CFG: 3", "CFG: 7.5"], [], None)
+    assert (only["width"], only["height"]) == image.size
+    boxes = only["cells"]
+    assert (boxes["width"], boxes["height"]) == (64, 64)
+    assert boxes["left"] == 0 and boxes["top"] > 0
+    assert image.size == (boxes["left"] + 2 * 64, boxes["top"] + 64)
     assert "POST /api/v1/grids" in image.info["parameters"]
     described = json.loads(image.info["gaze"])
     assert described["grid"]["x"] == {"axis": "cfg", "values": [3.0, 7.5]}

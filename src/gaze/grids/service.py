@@ -127,7 +127,18 @@ class GridService:
         )
         built = build_sheets(self.media_dir, source)
         sheets = [
-            {"z": sheet.z, "image_url": f"{STATIC_URL_PREFIX}/{sheet.relative_path}"}
+            {
+                "z": sheet.z,
+                "image_url": f"{STATIC_URL_PREFIX}/{sheet.relative_path}",
+                "width": sheet.width,
+                "height": sheet.height,
+                "cells": {
+                    "left": sheet.layout.left,
+                    "top": sheet.layout.top,
+                    "width": sheet.layout.cell_width,
+                    "height": sheet.layout.cell_height,
+                },
+            }
             for sheet in built
         ]
         if not self.store.finish(row.id, sheets):

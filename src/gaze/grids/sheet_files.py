@@ -12,7 +12,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
-from gaze.grids.sheet import SheetCell, encode_sheet, render_sheet
+from gaze.grids.sheet import SheetCell, SheetLayout, encode_sheet, render_sheet
 
 GRIDS_FOLDER = "grids"
 
@@ -33,6 +33,9 @@ class BuiltSheet:
     z: Any
     """The z axis's value of this sheet, or None without a z axis."""
     relative_path: str
+    width: int
+    height: int
+    layout: SheetLayout
 
 
 def _labels(cells: Sequence[Mapping[str, Any]], name: str) -> list[str]:
@@ -100,9 +103,9 @@ def build_sheets(media_dir: Path, source: SheetSource) -> list[BuiltSheet]:
             state = "cancelled" if cell["status"] == "cancelled" else "failed"
             grid[cell["y"]][cell["x"]] = SheetCell(image, state)
         title = z_labels[z] if z_labels else None
-        sheet, _layout = render_sheet(grid, x_labels, y_labels, title, fallback_size=fallback)
+        sheet, layout = render_sheet(grid, x_labels, y_labels, title, fallback_size=fallback)
         description = {"grid": dict(source.request), "grid_id": source.grid_id, "z": z_values[z]}
         relative_path = f"{GRIDS_FOLDER}/{source.grid_id}_z{z}.png"
         _write(media_dir, relative_path, encode_sheet(sheet, parameters, description))
-        built.append(BuiltSheet(z=z_values[z], relative_path=relative_path))
+        built.append(BuiltSheet(z_values[z], relative_path, sheet.width, sheet.height, layout))
     return built

@@ -52,6 +52,13 @@ class GridCell(BaseModel):
 class GridSheet(BaseModel):
     z: Any = Field(description="The z axis's value of this sheet; null without a z axis.")
     image_url: str = Field(examples=[f"/static/uploads/grids/{GRID_ID_EXAMPLE}_z0.png"])
+    width: int = Field(description="The sheet's size in pixels.")
+    height: int
+    cells: dict[str, int] = Field(
+        description="Where the cells are on the sheet: the cell at column x, row y spans "
+        "left + x * width .. + width and top + y * height .. + height.",
+        examples=[{"left": 80, "top": 40, "width": 512, "height": 512}],
+    )
 
 
 class GridStatus(BaseModel):
