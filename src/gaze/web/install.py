@@ -1,7 +1,7 @@
 """Adding the web UI to the application: its assets, its pages and their error pages.
 
 Editors come before the pages they share a prefix with: ``/presets/new`` must be matched
-before ``/presets/{slug}``.
+before ``/presets/{slug}``, and ``/library/wordlists`` before ``/library/{category}``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from gaze.web.pages import (
     events,
     gallery,
     generate,
+    grids,
     image_refine,
     library,
     library_editor,
@@ -31,6 +32,8 @@ from gaze.web.pages import (
     queue,
     search,
     settings,
+    wildcard_preview,
+    wordlists,
 )
 
 MAX_PAGE_BODY_BYTES = max(MAX_UPLOAD_BYTES, MAX_FILE_BYTES) + 1024 * 1024
@@ -42,6 +45,8 @@ PAGE_MODULES = (
     presets,
     preset_generation,
     generate,
+    wordlists,
+    wildcard_preview,
     library_editor,
     library_preview,
     library_move,
@@ -49,6 +54,7 @@ PAGE_MODULES = (
     checkpoints,
     gallery,
     image_refine,
+    grids,
     queue,
     search,
     settings,
