@@ -1,9 +1,13 @@
-"""`gaze generate <preset>`: queue images on a running GAZE server, optionally wait for them."""
+"""`gaze generate <preset>` (or `--recipe FILE`): queue images on a running GAZE server,
+optionally wait for them."""
 
 from __future__ import annotations
 
+import json
+import sys
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -19,13 +23,33 @@ from gaze.cli.jobs import (
 )
 from gaze.client import UNSET, GazeClient, Hires, Unset
 
+RANDOM_SLOT = "random"
+
 
 def register(app: typer.Typer) -> None:
     app.command("generate")(generate)
 
 
 def generate(
-    preset: Annotated[str, typer.Argument(help="Slug of the preset, e.g. example_01.")],
+    preset: Annotated[
+        str | None, typer.Argument(help="Slug of the preset, e.g. example_01 (or --recipe).")
+    ] = None,
+    recipe: Annotated[
+        str | None,
+        typer.Option(
+            "--recipe",
+            help="Compose without a saved preset: a JSON file of a preset's fields (slots, "
+            "checkpoint, prompts, size...); - reads it from standard input.",
+        ),
+    ] = None,
+    slot: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--slot",
+            help="Replace a slot: category=id, category=none, category=random or "
+            "category=random:id1,id2 (repeatable).",
+        ),
+    ] = None,
     count: Annotated[int, typer.Option(min=1, max=20, help="Images to generate.")] = 1,
     seed: Annotated[
         int | None, typer.Option(min=0, help="First seed; the images use seed, seed+1, …")
@@ -120,9 +144,18 @@ def generate(
         scheduler=hires_scheduler,
     )
     hires = _hires(wanted, no_hires=no_hires)
+    if (preset is None) == (recipe is None):
+        err.print("[red]Give a preset slug or --recipe FILE (one of them).[/]")
+        raise typer.Exit(2)
+    slots = parse_slots(slot or [])
     with server_client(url, api_key) as client:
-        queued = client.generate(
-            preset,
+        if recipe is not None:
+            submit = partial(client.compose, read_recipe(recipe))
+        else:
+            assert preset is not None
+            submit = partial(client.generate, preset)
+        queued = submit(
+            slots=slots or None,
             count=count,
             seed=seed,
             width=width,
@@ -162,3 +195,38 @@ def _hires(wanted: Hires, *, no_hires: bool) -> Hires | Unset | None:
             raise typer.Exit(2)
         return None
     return wanted if wanted.to_json() else UNSET
+
+
+def parse_slots(values: list[str]) -> dict[str, Any]:
+    """``--slot`` values as the API's ``slots``: an id fixes the slot, ``none`` turns it off,
+    ``random`` draws from the whole category, ``random:a,b`` from those ids."""
+    slots: dict[str, Any] = {}
+    for value in values:
+        category, separator, choice = value.partition("=")
+        if not separator or not category or not choice:
+            err.print(f"[red]--slot {value!r}: write category=id (or none, random, random:a,b).[/]")
+            raise typer.Exit(2)
+        if choice == "none":
+            slots[category] = None
+        elif choice == RANDOM_SLOT:
+            slots[category] = {"mode": "random"}
+        elif choice.startswith(f"{RANDOM_SLOT}:"):
+            ids = [item for item in choice.removeprefix(f"{RANDOM_SLOT}:").split(",") if item]
+            slots[category] = {"mode": "random", "pool": {"kind": "list", "ids": ids}}
+        else:
+            slots[category] = choice
+    return slots
+
+
+def read_recipe(source: str) -> dict[str, Any]:
+    """The recipe document of ``--recipe`` (a file, or - for standard input)."""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+        document = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        err.print(f"[red]--recipe {source}: {error}[/]")
+        raise typer.Exit(2) from None
+    if not isinstance(document, dict):
+        err.print(f"[red]--recipe {source}: a JSON object of a preset's fields is needed.[/]")
+        raise typer.Exit(2)
+    return document
