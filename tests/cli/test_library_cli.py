@@ -76,7 +76,7 @@ def test_importing_a_valid_folder_upserts_every_item(fresh_data: Path, tmp_path:
     valid_folder(folder)
     result = gaze(fresh_data, "import", str(folder))
     assert result.returncode == 0, result.stderr
-    assert "Imported 2 resources, 0 checkpoint settings and 1 presets" in result.stdout
+    assert "Imported 2 resources, 0 wordlists, 0 checkpoint settings and 1 presets" in result.stdout
     assert result.stderr == ""
 
     database, library, presets = services(fresh_data)
@@ -132,7 +132,7 @@ def test_importing_a_broken_folder_reports_every_bad_file(fresh_data: Path, tmp_
     assert f"warning: {folder}/presets/dangling.json: characters: no characters id 'nobody'" in (
         result.stderr
     )
-    assert "Imported 2 resources, 0 checkpoint settings and 1 presets" in result.stdout
+    assert "Imported 2 resources, 0 wordlists, 0 checkpoint settings and 1 presets" in result.stdout
     assert "3 files were not imported" in result.stdout
     database, library, presets = services(fresh_data)
     try:
@@ -182,7 +182,7 @@ def test_export_and_import_round_trip(
     exported = tmp_path / "exported"
     result = gaze(fresh_data, "export", str(exported))
     assert result.returncode == 0, result.stderr
-    assert "Exported 17 resources, 1 checkpoint settings and 5 presets" in result.stdout
+    assert "Exported 17 resources, 3 wordlists, 1 checkpoint settings and 5 presets" in result.stdout
     first = files_of(exported)
     assert "clothing/cloak.json" not in first and "outfits/cloak.json" in first
     assert json.loads(first["presets/example_01.json"])["cover"] == "presets/example_01/cover.png"

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Import and export the library (resources, checkpoint settings, presets) as a folder "
     "of JSON files: characters/, looks/, outfits/ (or clothing/), actions/, styles/, scenes/, "
-    "detailers/, checkpoints/ and presets/, one <id>.json per item.",
+    "detailers/, wordlists/, checkpoints/ and presets/, one <id>.json per item.",
     no_args_is_help=True,
 )
 
@@ -60,8 +60,8 @@ def import_folder(folder: FolderArgument, data_dir: DataDirOption = None) -> Non
     for problem in outcome.warnings:
         typer.echo(f"warning: {folder / problem.path}: {problem.reason}", err=True)
     typer.echo(
-        f"Imported {outcome.resources} resources, {outcome.checkpoints} checkpoint settings "
-        f"and {outcome.presets} presets from {folder}"
+        f"Imported {outcome.resources} resources, {outcome.wordlists} wordlists, "
+        f"{outcome.checkpoints} checkpoint settings and {outcome.presets} presets from {folder}"
         + (f"; {len(outcome.errors)} files were not imported." if outcome.errors else ".")
     )
     if not outcome.ok:
@@ -93,8 +93,8 @@ def export_folder(
     for problem in outcome.skipped:
         typer.echo(f"skipped: {problem}", err=True)
     typer.echo(
-        f"Exported {outcome.resources} resources, {outcome.checkpoints} checkpoint settings "
-        f"and {outcome.presets} presets to {folder}."
+        f"Exported {outcome.resources} resources, {outcome.wordlists} wordlists, "
+        f"{outcome.checkpoints} checkpoint settings and {outcome.presets} presets to {folder}."
     )
     if outcome.skipped:
         raise typer.Exit(1)

@@ -10,6 +10,7 @@ from gaze.db.models import SettingRow, utcnow
 from gaze.engines.registry import LOCAL_BACKEND
 from gaze.examples import DEMO_CHECKPOINT, example_library_path
 from gaze.folders.files import read_library_folder
+from gaze.folders.transfer import upsert_wordlist
 from gaze.library.store import upsert_checkpoint, upsert_resource
 from gaze.media.storage import save_png_as
 from gaze.presets.store import upsert_preset
@@ -75,6 +76,8 @@ def _install_examples(database: Database, media_dir: Path) -> list[str]:
         resources = [item for items in imported.resources.values() for item in items]
         for resource in resources:
             upsert_resource(session, resource)
+        for wordlist in imported.wordlists:
+            upsert_wordlist(session, wordlist)
         for preset in imported.presets:
             cover = f"presets/{preset.slug}/cover.png"
             save_png_as(media_dir, cover, draw_cover(preset.name))
@@ -82,5 +85,5 @@ def _install_examples(database: Database, media_dir: Path) -> list[str]:
         session.add(SettingRow(key=EXAMPLES_INSTALLED, value=utcnow().isoformat()))
     return [
         f"Installed the example library: {len(resources)} resources, "
-        f"{len(imported.presets)} presets"
+        f"{len(imported.wordlists)} wordlists, {len(imported.presets)} presets"
     ]
