@@ -75,7 +75,15 @@ def test_slot_overrides_on_generate_and_resolve(idle_server: GazeServer, store: 
     assert picks(resolved, "scenes") == []
     [row] = queued(idle_server, store, "/api/v1/generate/example_01", {"seed": 5, "slots": slots})
     assert row.spec == resolved["spec"]
+    request = row.resolution.pop("request")
     assert row.resolution == resolved["choices"]
+    assert request == {  # what the PNG needs to ask for the same image again
+        "slots": {
+            "characters": {"mode": "fixed", "id": "mira_holt"},
+            "outfits": {"mode": "random", "pool": {"kind": "list", "ids": ["evening_gown"]}},
+            "scenes": {"mode": "none"},
+        }
+    }
     assert row.label == "Preset: Example Preset – preview"
 
 
@@ -148,7 +156,11 @@ def test_compose_queues_labelled_jobs_that_match_resolve(
     assert rows[0].preset_id is None
     resolved = idle_server.post("/api/v1/resolve", json={"recipe": RECIPE, "seed": 41}).json()
     assert resolved["preset_id"] == resolved["slug"] == "composed"
+    request = rows[1].resolution.pop("request")
     assert rows[1].spec == resolved["spec"] and rows[1].resolution == resolved["choices"]
+    # The recipe, normalised, rides along so the PNG alone can ask for the image again.
+    again = idle_server.post("/api/v1/resolve", json={"recipe": request["recipe"], "seed": 41})
+    assert again.json()["spec"] == resolved["spec"]
     assert resolved["prompt"].endswith("smiling")
     [random] = queued(
         idle_server,

@@ -72,6 +72,14 @@ def test_slots_replace_the_presets_own(server: GazeServer) -> None:
     assert resolution["outfits"] == []
     assert resolution["scenes"][0]["id"] in {"night_market", "forest_clearing"}
     assert resolution["scenes"][0]["mode"] == "random"
+    assert resolution["request"]["slots"] == {
+        "characters": {"mode": "fixed", "id": "kenji_arata"},
+        "outfits": {"mode": "none"},
+        "scenes": {
+            "mode": "random",
+            "pool": {"kind": "list", "ids": ["night_market", "forest_clearing"]},
+        },
+    }
 
 
 def test_a_recipe_file_and_stdin_compose_without_a_preset(
@@ -88,6 +96,14 @@ def test_a_recipe_file_and_stdin_compose_without_a_preset(
     assert one["label"] == two["label"] == "Composed: Aria Vale, Night Market"
     assert first["spec"] == second["spec"]
     assert [pick["id"] for pick in first["resolution"]["scenes"]] == ["night_market"]
+    # The PNG alone asks for the same image again: its recipe and seed, composed anew.
+    again = path.with_name("again.json")
+    again.write_text(json.dumps(first["resolution"]["request"]["recipe"]))
+    seed = str(first["spec"]["seed"])
+    _, third = finished(
+        server, gaze(server, "generate", "--recipe", str(again), "--seed", seed, *SMALL)
+    )
+    assert third["spec"] == first["spec"]
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,28 @@ def submit_generation(
         )
         for seed in seeds
     ]
+    request = request_record(target, options)
+    if request:
+        for job in new_jobs:
+            job.resolution["request"] = request
     return queue_new_jobs(context, batch_id, new_jobs)
+
+
+def request_record(target: JobTarget, options: GenerationOptions) -> dict[str, Any]:
+    """What of the request a job's resolution (and so its PNG) must carry to be asked for again
+    beside the preset's slug and the generate fields the spec shows: a recipe's fields, and the
+    slots that replaced a preset's."""
+    record: dict[str, Any] = {}
+    if target.preset_slug is None:
+        record["recipe"] = target.preset.model_dump(
+            mode="json", exclude={"id", "slug", "name"}, exclude_defaults=True
+        )
+    if options.slots:
+        record["slots"] = {
+            category: {"mode": slot.mode, **slot.model_dump(mode="json", exclude_defaults=True)}
+            for category, slot in options.slots.items()
+        }
+    return record
 
 
 def submit_preset_generation(
