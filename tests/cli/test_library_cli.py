@@ -182,7 +182,9 @@ def test_export_and_import_round_trip(
     exported = tmp_path / "exported"
     result = gaze(fresh_data, "export", str(exported))
     assert result.returncode == 0, result.stderr
-    assert "Exported 17 resources, 3 wordlists, 1 checkpoint settings and 5 presets" in result.stdout
+    assert (
+        "Exported 17 resources, 3 wordlists, 1 checkpoint settings and 5 presets" in result.stdout
+    )
     first = files_of(exported)
     assert "clothing/cloak.json" not in first and "outfits/cloak.json" in first
     assert json.loads(first["presets/example_01.json"])["cover"] == "presets/example_01/cover.png"
