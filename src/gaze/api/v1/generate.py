@@ -52,6 +52,27 @@ QUEUE_FULL_RESPONSE = {
     },
 }
 
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this answer replays an earlier request's.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+QUEUEING_ERRORS = {
+    409: error_response(
+        "The Idempotency-Key was used with a different request, or its first request "
+        "is still being processed",
+        "idempotency_key_reused",
+        "This Idempotency-Key was already used with a different request; "
+        "use a new key for a new request.",
+    ),
+    **ERROR_RESPONSES,
+    **BODY_ERROR_RESPONSES,
+    429: QUEUE_FULL_RESPONSE,
+}
+"""The answers besides 202 of a request that queues jobs (generate, compose)."""
+
 webhook_callbacks = APIRouter()
 
 
@@ -91,26 +112,12 @@ def job_event_webhook(
             "description": "One queued job per image. A replay of an earlier answer (same "
             "Idempotency-Key) carries the header `Idempotent-Replayed: true`.",
             "links": QUEUED_JOB_LINKS,
-            "headers": {
-                "Idempotent-Replayed": {
-                    "description": "`true` when this answer replays an earlier request's.",
-                    "schema": {"type": "string", "enum": ["true"]},
-                }
-            },
+            "headers": REPLAYED_HEADER,
         },
         404: error_response(
             "Preset slug not found", "preset_not_found", "No preset with slug 'example_99'."
         ),
-        409: error_response(
-            "The Idempotency-Key was used with a different request, or its first request "
-            "is still being processed",
-            "idempotency_key_reused",
-            "This Idempotency-Key was already used with a different request; "
-            "use a new key for a new request.",
-        ),
-        **ERROR_RESPONSES,
-        **BODY_ERROR_RESPONSES,
-        429: QUEUE_FULL_RESPONSE,
+        **QUEUEING_ERRORS,
     },
     openapi_extra={
         "requestBody": {
@@ -202,23 +209,9 @@ COMPOSE_EXAMPLES = {
         202: {
             "description": "One queued job per image (`Idempotent-Replayed: true` on a replay).",
             "links": QUEUED_JOB_LINKS,
-            "headers": {
-                "Idempotent-Replayed": {
-                    "description": "`true` when this answer replays an earlier request's.",
-                    "schema": {"type": "string", "enum": ["true"]},
-                }
-            },
+            "headers": REPLAYED_HEADER,
         },
-        409: error_response(
-            "The Idempotency-Key was used with a different request, or its first request "
-            "is still being processed",
-            "idempotency_key_reused",
-            "This Idempotency-Key was already used with a different request; "
-            "use a new key for a new request.",
-        ),
-        **ERROR_RESPONSES,
-        **BODY_ERROR_RESPONSES,
-        429: QUEUE_FULL_RESPONSE,
+        **QUEUEING_ERRORS,
     },
     openapi_extra={
         "requestBody": {
