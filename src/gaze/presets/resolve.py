@@ -53,7 +53,7 @@ from gaze.library.schema import (
 from gaze.library.view import LibraryView
 from gaze.presets.prompt_wildcards import PromptWildcards
 from gaze.presets.schema import ORIENTATION_SIZES, CharacterSlot, DetailerSlot, Preset, Slot
-from gaze.prompts.seeded import pick_index, pick_weight
+from gaze.prompts.seeded import SeedDraws
 from gaze.prompts.tags import TagList
 from gaze.prompts.wildcards import WildcardError
 
@@ -133,6 +133,7 @@ class _Resolver:
         self.preset = preset
         self.library = library
         self.seed = seed
+        self.draws = SeedDraws(seed)
         self.wildcards = PromptWildcards(seed, library)
 
     def fail(self, message: str) -> ResolutionError:
@@ -148,7 +149,7 @@ class _Resolver:
             path, source = preset.checkpoint, "preset"
         elif preset.checkpoint_pool:
             pool = sorted(preset.checkpoint_pool)
-            path, source = pool[pick_index(self.seed, "checkpoint:pick", len(pool))], "pool"
+            path, source = pool[self.draws.pick_index("checkpoint:pick", len(pool))], "pool"
         else:
             raise self.fail("no checkpoint: the preset names none and none was given")
         settings = self.library.checkpoint(path)
@@ -207,7 +208,7 @@ class _Resolver:
         picked = []
         for index in range(min(count, len(pool))):
             stream = f"{category}:pick" if index == 0 else f"{category}:pick:{index}"
-            picked.append(pool.pop(pick_index(self.seed, stream, len(pool))))
+            picked.append(pool.pop(self.draws.pick_index(stream, len(pool))))
         return [
             (self.resource(category, resource_id, category), "random") for resource_id in picked
         ]
@@ -278,13 +279,15 @@ class _Resolver:
         return texts
 
 
-def _lora_spec(contribution: _Contribution, seed: int) -> tuple[LoraSpec | None, dict | None]:
+def _lora_spec(
+    contribution: _Contribution, draws: SeedDraws
+) -> tuple[LoraSpec | None, dict | None]:
     lora = contribution.lora
     if lora is None:
         return None, None
     weight = lora.weight
     if isinstance(weight, WeightRange):
-        model_weight = pick_weight(seed, contribution.lora_stream, weight.min, weight.max)
+        model_weight = draws.pick_weight(contribution.lora_stream, weight.min, weight.max)
     else:
         model_weight = float(weight)
     clip_weight = model_weight if lora.clip_weight is None else float(lora.clip_weight)
@@ -349,7 +352,7 @@ def _resolve(preset: Preset, library: LibraryView, overrides: Overrides, seed: i
         for contribution in contributions[category]:
             for text in contribution.texts:
                 positive.add(text)
-            lora_spec, record = _lora_spec(contribution, seed)
+            lora_spec, record = _lora_spec(contribution, resolver.draws)
             contribution.record["lora"] = record
             if lora_spec is not None:
                 assert contribution.lora is not None

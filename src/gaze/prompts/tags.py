@@ -25,13 +25,12 @@ from functools import lru_cache
 
 _SYNTAX = re.compile(r"[\\()\[\]{}]")
 _SEPARATORS = re.compile(r"[,\n\r]")
-_WHITESPACE = re.compile(r"\s+")
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = frozenset(_OPENERS.values())
 
 
 def _clean(tag: str) -> str:
-    return _WHITESPACE.sub(" ", tag).strip()
+    return " ".join(tag.split())  # str.split and re's \s agree on what whitespace is
 
 
 def _grouped_positions(text: str) -> list[bool]:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gaze.prompts.seeded import DRAW_RANGE, draw, pick_index
+from gaze.prompts.seeded import DRAW_RANGE, SeedDraws
 from gaze.prompts.wildcard_syntax import (
     Node,
     Variant,
@@ -78,21 +78,31 @@ def expand_wildcards(
     if not might_hold_wildcards(text):
         return Expansion(text)
     nodes = parse(text)
-    expander = _Expander(seed, wordlists)
+    expander = _Expander(SeedDraws(seed), wordlists)
     expanded = expander.expand(nodes, stream, ())
     return Expansion(expanded, expander.picks)
 
 
+def _literal(nodes: Sequence[Node]) -> str | None:
+    """The text of nodes that hold no wildcard, or None."""
+    if not nodes:
+        return ""
+    if len(nodes) == 1 and isinstance(nodes[0], str):
+        return nodes[0]
+    return None
+
+
 class _Expander:
-    def __init__(self, seed: int, wordlists: WordlistLookup | None) -> None:
-        self.seed = seed
+    def __init__(self, draws: SeedDraws, wordlists: WordlistLookup | None) -> None:
+        self.draws = draws
         self.wordlists = wordlists
         self.lines: dict[str, Sequence[str]] = {}
         self.picks: list[Pick] = []
 
     def expand(self, nodes: Sequence[Node], prefix: str, chain: tuple[str, ...]) -> str:
-        if len(nodes) == 1 and isinstance(nodes[0], str):
-            return nodes[0]
+        literal = _literal(nodes)
+        if literal is not None:
+            return literal
         parts: list[str] = []
         occurrence = 0
         for node in nodes:
@@ -139,10 +149,12 @@ class _Expander:
             sources = [options[index].source for index in chosen]
             nodes = [options[index].nodes for index in chosen]
         pick["picked"] = sources
-        texts = [
-            self.expand(option_nodes, f"{stream}:{index}", inner)
-            for index, option_nodes in zip(chosen, nodes, strict=True)
-        ]
+        texts = []
+        for index, option_nodes in zip(chosen, nodes, strict=True):
+            literal = _literal(option_nodes)
+            if literal is None:  # only then is the nested stream's name needed
+                literal = self.expand(option_nodes, f"{stream}:{index}", inner)
+            texts.append(literal)
         pick["text"] = text = node.joiner.join(texts)
         return text
 
@@ -152,18 +164,18 @@ class _Expander:
         """Distinct option indices: uniform when `weights` is None."""
         if node.high == 1 and node.low == 1 and available:
             if weights is None:
-                return [pick_index(self.seed, stream, available)]
+                return [self.draws.pick_index(stream, available)]
             position = self.weighted(weights, list(range(available)), stream)
             return [] if position is None else [position]
         high = available if node.high is None else min(node.high, available)
         low = min(node.low, high)
-        count = low if low == high else low + draw(self.seed, f"{stream}:count") % (high - low + 1)
+        count = low if low == high else low + self.draws.draw(f"{stream}:count") % (high - low + 1)
         remaining = list(range(available))
         chosen: list[int] = []
         for number in range(count):
             pick_stream = stream if number == 0 else f"{stream}:pick:{number}"
             if weights is None:
-                position: int | None = pick_index(self.seed, pick_stream, len(remaining))
+                position: int | None = self.draws.pick_index(pick_stream, len(remaining))
             else:
                 position = self.weighted(weights, remaining, pick_stream)
             if position is None:
@@ -177,7 +189,7 @@ class _Expander:
         total = sum(weights[index] for index in remaining)
         if total <= 0:
             return None
-        target = draw(self.seed, stream) / DRAW_RANGE * total
+        target = self.draws.draw(stream) / DRAW_RANGE * total
         last = None
         for position, index in enumerate(remaining):
             weight = weights[index]
@@ -217,7 +229,7 @@ class _Expander:
         pick = self.record(node.source, stream)
         inner = self.deeper(self.enter(node, chain), node.source)
         lines = self.entries(node)
-        line = lines[pick_index(self.seed, stream, len(lines))]
+        line = lines[self.draws.pick_index(stream, len(lines))]
         pick["picked"] = [line]
         pick["text"] = text = self.expand(self.line_nodes(node.name, line), stream, inner)
         return text
