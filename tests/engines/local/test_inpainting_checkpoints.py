@@ -5,7 +5,6 @@ ones and a blank image's latent when there is no mask."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,10 @@ from gaze.engines.local.checkpoint_config import UnsupportedCheckpoint, detect_f
 from gaze.engines.local.engine import LocalEngine
 from gaze.engines.local.tiny_checkpoint import write_tiny_checkpoint
 from gaze.engines.local.vae_pixels import encode_pixels, pixels_of
-from gaze.generation_spec import GenerationSpec, HiresSpec, SourceImage
+from gaze.generation_spec import GenerationSpec, HiresSpec
 from gaze.sampling.inpaint import BLANK_IMAGE_LATENT, inpaint_model_input, latent_noise_mask
 from tests.engines.local.local_engine_constants import TEST_THREADS
+from tests.engines.local.source_images import box_mask, noise_image, stored_source
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array:DeprecationWarning")
 
@@ -56,22 +56,11 @@ def inpaint_engine(
     yield LocalEngine(root, cache, device="cpu", threads=TEST_THREADS, media_dir=media_dir)
 
 
-def _source(media_dir: Path, name: str, image: Image.Image) -> SourceImage:
-    path = media_dir / "inputs" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return SourceImage(f"inputs/{name}", hashlib.sha256(path.read_bytes()).hexdigest())
-
-
-def _noise_image(seed: int) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    return Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))
+_source, _noise_image = stored_source, noise_image
 
 
 def _mask() -> Image.Image:
-    mask = Image.new("L", (64, 48), 0)
-    mask.paste(255, (16, 16, 48, 40))
-    return mask
+    return box_mask((16, 16, 48, 40))
 
 
 class UNetInputs:

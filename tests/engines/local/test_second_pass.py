@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,10 +25,10 @@ from gaze.generation_spec import (
     PIXEL_UPSCALERS,
     GenerationSpec,
     HiresSpec,
-    SourceImage,
 )
 from gaze.sampling.inpaint import latent_noise_mask
 from tests.engines.local.local_engine_constants import SD1_NAME, SDXL_NAME, TEST_THREADS
+from tests.engines.local.source_images import box_mask, noise_image, stored_source
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array:DeprecationWarning")
 
@@ -66,22 +65,11 @@ def second_pass_engine(
     yield LocalEngine(root, cache_dir, device="cpu", threads=TEST_THREADS, media_dir=media_dir)
 
 
-def _source(media_dir: Path, name: str, image: Image.Image) -> SourceImage:
-    path = media_dir / "inputs" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return SourceImage(f"inputs/{name}", hashlib.sha256(path.read_bytes()).hexdigest())
-
-
-def _noise_image(seed: int, size: tuple[int, int] = (64, 48)) -> Image.Image:
-    rng = np.random.default_rng(seed)
-    return Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+_source, _noise_image = stored_source, noise_image
 
 
 def _square_mask() -> Image.Image:
-    mask = Image.new("L", (64, 48), 0)
-    mask.paste(255, (16, 16, 48, 40))
-    return mask
+    return box_mask((16, 16, 48, 40))
 
 
 def _run(engine: LocalEngine, spec: GenerationSpec, progress: list[float] | None = None):

@@ -4,7 +4,6 @@ runs, gives the expected size, the same pixels twice, and does what its kind say
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +15,9 @@ from PIL import Image
 from devkit.tiny_upscale_model import write_tiny_upscale_model
 from gaze.engines.base import CancelToken, GenerationResult
 from gaze.engines.local.engine import LocalEngine
-from gaze.generation_spec import GenerationSpec, HiresSpec, SourceImage
+from gaze.generation_spec import GenerationSpec, HiresSpec
 from tests.engines.local.local_engine_constants import SD1_NAME, SDXL_NAME, TEST_THREADS
+from tests.engines.local.source_images import box_mask, noise_image, stored_source
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array:DeprecationWarning")
 
@@ -51,22 +51,15 @@ def both_engine(
     yield LocalEngine(root, cache_dir, device="cpu", threads=TEST_THREADS, media_dir=media_dir)
 
 
-def source(media_dir: Path, name: str, image: Image.Image) -> SourceImage:
-    path = media_dir / "inputs" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    image.save(path)
-    return SourceImage(f"inputs/{name}", hashlib.sha256(path.read_bytes()).hexdigest())
+source = stored_source
 
 
 def init_picture(size: tuple[int, int] = (64, 48)) -> Image.Image:
-    rng = np.random.default_rng(8)
-    return Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    return noise_image(8, size)
 
 
 def right_half_mask() -> Image.Image:
-    mask = Image.new("L", (64, 48), 0)
-    mask.paste(255, (32, 0, 64, 48))
-    return mask
+    return box_mask((32, 0, 64, 48))
 
 
 def run(engine: LocalEngine, spec: GenerationSpec) -> GenerationResult:
