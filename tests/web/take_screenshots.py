@@ -4,8 +4,8 @@
 
 Starts a server on a fresh data folder, generates a few images on the demo checkpoint
 (noise: that is expected), and photographs the presets grid, a preset page with results,
-the gallery with the lightbox open, the queue while it works, the settings and a library
-page, at 1440x900, plus the presets grid on a phone.
+the gallery with the lightbox open, the queue while it works, the settings, a library page,
+the Generator and a finished grid, at 1440x900, plus the presets grid on a phone.
 """
 
 from __future__ import annotations
@@ -29,6 +29,28 @@ def generate(server: GazeServer, slug: str, **body: object) -> list[str]:
     return [job["job_id"] for job in answer.json()["jobs"]]
 
 
+def finished_grid(server: GazeServer) -> str:
+    """A 2x2 grid (cfg x seed) of example_01, waited for until its sheet is built."""
+    answer = server.post(
+        "/api/v1/grids",
+        json={
+            "preset": "example_01",
+            "width": 192,
+            "height": 192,
+            "x": {"axis": "cfg", "values": [4, 8]},
+            "y": {"axis": "seed", "values": [101, 202]},
+        },
+    )
+    answer.raise_for_status()
+    grid_id = str(answer.json()["grid_id"])
+    deadline = time.monotonic() + 600
+    while not server.get(f"/api/v1/grid/{grid_id}").json().get("image_url"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"grid {grid_id} did not finish")
+        time.sleep(1)
+    return grid_id
+
+
 def settle(page: Page) -> None:
     page.wait_for_timeout(600)
     page.evaluate("document.fonts.ready")
@@ -46,6 +68,7 @@ def main() -> None:
             for slug, seed in (("example_01", 11), ("example_02", 21), ("example_03", 31)):
                 last = generate(server, slug, count=4, seed=seed, width=256, height=256)
             server.wait_for_job(last[-1], timeout=600)
+            grid_id = finished_grid(server)  # before the settings page changes the API key
             with chromium() as browser:
                 context = browser.new_context(base_url=server.url, viewport=VIEWPORT)
                 page = context.new_page()
@@ -98,6 +121,14 @@ def main() -> None:
                 page.goto("/presets/example_03/edit")
                 settle(page)
                 page.screenshot(path=OUT / "preset-editor.png")
+
+                page.goto("/generator?from=example_01")
+                settle(page)
+                page.screenshot(path=OUT / "generator.png")
+
+                page.goto(f"/grids/{grid_id}")
+                settle(page)
+                page.screenshot(path=OUT / "grid.png")
 
                 phone = browser.new_context(
                     base_url=server.url,
