@@ -20,6 +20,7 @@ convolutions and time embedding projections.
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 from dataclasses import dataclass
@@ -253,16 +254,25 @@ def _legacy_diffusers_name(name: str, component: str) -> str:
 
 
 def write_lora_file(
-    path: Path, layers: list[TinyLoraLayer], kind: TinyKind, naming: LoraNaming = "kohya"
+    path: Path,
+    layers: list[TinyLoraLayer],
+    kind: TinyKind,
+    naming: LoraNaming = "kohya",
+    metadata: dict[str, str] | None = None,
 ) -> Path:
-    """Write ``layers`` as a ``.safetensors`` LoRA in ``naming`` (see the module docstring)."""
+    """Write ``layers`` as a ``.safetensors`` LoRA in ``naming`` (see the module docstring).
+
+    ``metadata`` (kohya naming only) adds header strings such as kohya's ``ss_*`` keys.
+    """
+    if metadata is not None and naming != "kohya":
+        raise ValueError("extra header metadata is written for the kohya naming only")
     if naming == "kohya":
         state = kohya_state_dict(layers, kind)
         path.parent.mkdir(parents=True, exist_ok=True)
         save_file(
             {name: tensor.to(STORAGE_DTYPE).contiguous() for name, tensor in state.items()},
             str(path),
-            metadata={"format": "pt"},
+            metadata={"format": "pt", **(metadata or {})},
         )
         return path
     per_component = peft_state_dicts(layers)
@@ -295,8 +305,26 @@ def write_tiny_lora(
     seed: int = 0,
     naming: LoraNaming = "kohya",
     components: tuple[str, ...] = ("unet", "text_encoder", "text_encoder_2"),
+    metadata: dict[str, str] | None = None,
 ) -> Path:
     """Write a tiny LoRA for the ``kind`` models (alpha = rank for the ``diffusers`` naming)."""
     alpha = float(LORA_RANK) if naming == "diffusers" else LORA_ALPHA
     layers = tiny_lora_layers(kind, seed, components, alpha=alpha)
-    return write_lora_file(path, layers, kind, naming)
+    return write_lora_file(path, layers, kind, naming, metadata)
+
+
+def kohya_training_metadata(
+    kind: TinyKind, tag_frequency: dict[str, dict[str, int]] | None = None
+) -> dict[str, str]:
+    """Header strings as kohya's sd-scripts writes them when training a LoRA for ``kind``."""
+    return {
+        "ss_base_model_version": "sdxl_base_v1-0" if kind == "sdxl" else "sd_v1",
+        "ss_sd_model_name": f"tiny-{kind}.safetensors",
+        "ss_network_dim": str(LORA_RANK),
+        "ss_network_alpha": str(LORA_ALPHA),
+        "ss_resolution": "(1024, 1024)" if kind == "sdxl" else "(512, 512)",
+        "ss_output_name": f"tiny-{kind}-lora",
+        "ss_tag_frequency": json.dumps(
+            tag_frequency or {"1_gazestyle": {"gazestyle": 12, "1girl": 9, "watercolor": 4}}
+        ),
+    }
