@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from gaze.cli import admin, apikey, data, generate, jobs, library, server
+from gaze.cli import admin, apikey, data, generate, jobs, library, server, tags
 
 app = typer.Typer(help="GAZE: preset-driven image generation server.", no_args_is_help=True)
 server.register(app)
@@ -14,3 +14,4 @@ app.add_typer(admin.app, name="admin")
 app.add_typer(library.app, name="library")
 generate.register(app)
 app.add_typer(jobs.app, name="jobs")
+app.add_typer(tags.app, name="tags")

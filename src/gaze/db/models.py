@@ -210,3 +210,30 @@ class GridRow(Base):
     sweep_resource_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
     __table_args__ = (Index("ix_grids_sweep", "sweep_category", "sweep_resource_id"),)
+
+
+PREFIX_KEY = String(300).with_variant(String(300, collation="C"), "postgresql")
+"""Byte order on PostgreSQL too, so a btree range on the key is a prefix match."""
+
+
+class TagRow(Base):
+    """One tag of the autocomplete vocabulary (an A1111 tag-autocomplete CSV line)."""
+
+    __tablename__ = "tags"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    key: Mapped[str] = mapped_column(PREFIX_KEY, index=True)
+    """The name as prefixes are matched: lower case, spaces written as underscores."""
+    category: Mapped[int] = mapped_column(Integer, default=-1)
+    post_count: Mapped[int] = mapped_column(Integer, default=0)
+    aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class TagAliasRow(Base):
+    """Another spelling of a tag, searchable by prefix like the tag's own name."""
+
+    __tablename__ = "tag_aliases"
+
+    alias: Mapped[str] = mapped_column(String(300), primary_key=True)
+    key: Mapped[str] = mapped_column(PREFIX_KEY, index=True)
+    name: Mapped[str] = mapped_column(String(300))
