@@ -136,7 +136,13 @@ def test_loras_lists_the_backends_lora_files(api: httpx.Client, library_server: 
     folder = unique_id("styles")
     write_model(library_server.data_dir / "models" / "loras" / folder / "ink.safetensors", ["w"])
     loras = api.get("/loras").json()["loras"]
-    assert {"path": f"{folder}/ink.safetensors", "name": "ink", "backends": ["local"]} in loras
+    ink = {
+        "path": f"{folder}/ink.safetensors",
+        "name": "ink",
+        "backends": ["local"],
+        "metadata": None,
+    }
+    assert ink in loras
     assert [item["path"] for item in loras] == sorted(item["path"] for item in loras)
 
 

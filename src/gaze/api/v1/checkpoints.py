@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from gaze.api.auth import require_api_key
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.library.json_input import parse_json_document
+from gaze.library.lora_listing import with_metadata
 from gaze.library.schema import CheckpointSettings
-from gaze.route_deps import BackendModelsDep, CatalogueDep
+from gaze.route_deps import BackendModelsDep, CatalogueDep, RuntimeDep
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["checkpoints"])
 
@@ -35,10 +36,33 @@ class CheckpointList(BaseModel):
     checkpoints: list[CheckpointEntry]
 
 
+class LoraFileMetadata(BaseModel):
+    """What a LoRA file's safetensors header says (kohya ``ss_*`` and ``modelspec.*`` keys)."""
+
+    base_model: str | None = Field(examples=["sdxl_base_v1-0"])
+    family: Literal["sd1", "sd2", "sdxl", "sd3", "flux"] | None = Field(
+        description="The model family of `base_model`, when GAZE knows it."
+    )
+    base_checkpoint: str | None = Field(description="The checkpoint it was trained on.")
+    trigger_words: list[str] = Field(examples=[["watercolor style", "1girl"]])
+    rank: int | None
+    alpha: float | None
+    title: str | None
+    author: str | None
+    description: str | None
+    resolution: str | None = Field(examples=["1024x1024"])
+    preview: str | None = Field(description="An embedded preview image, a `data:image/...` URL.")
+
+
 class LoraEntry(BaseModel):
     path: str = Field(examples=["styles/watercolor.safetensors"])
     name: str
     backends: list[str]
+    metadata: LoraFileMetadata | None = Field(
+        default=None,
+        description="From the embedded engine's local file; null when the file has none, "
+        "or when only ComfyUI backends have it.",
+    )
 
 
 class LoraList(BaseModel):
@@ -130,5 +154,6 @@ async def patch_checkpoint(
     response_model=LoraList,
     responses=ERROR_RESPONSES,
 )
-def list_loras(service: CatalogueDep, found: BackendModelsDep) -> JSONResponse:
-    return JSONResponse({"loras": service.loras(found)})
+def list_loras(service: CatalogueDep, found: BackendModelsDep, runtime: RuntimeDep) -> JSONResponse:
+    loras = with_metadata(service.loras(found), runtime.settings.loras_dir)
+    return JSONResponse({"loras": loras})
