@@ -26,6 +26,7 @@ from gaze.api.v1 import (
     library_moves,
     presets,
     strength_sweeps,
+    tags,
     uploads,
 )
 from gaze.jobs.worker import Worker
@@ -88,6 +89,7 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
         library,
         library_moves,
         checkpoints,
+        tags,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     media_dir = runtime.settings.resolved_media_dir

@@ -1,0 +1,57 @@
+"""GET /api/v1/tags against a real server: ranking, aliases, prefix normalisation, errors."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from devkit.server import GazeServer
+from gaze.db.connection import Database
+from gaze.library.tag_csv import VocabularyTag
+from gaze.library.tag_vocabulary import TagVocabulary
+
+
+@pytest.fixture(scope="module")
+def vocabulary(library_server: GazeServer) -> None:
+    database = Database(f"sqlite:///{library_server.data_dir / 'gaze.db'}")
+    TagVocabulary(database).replace(
+        [
+            VocabularyTag("blonde_hair", 0, 5000, ("blond hair",)),
+            VocabularyTag("blue_eyes", 0, 8000),
+            VocabularyTag("blue_sky", 0, 100),
+            VocabularyTag("Blue_Archive", 3, 300),
+        ]
+        + [VocabularyTag(f"zz_tag_{index}", 1, index) for index in range(150)]
+    )
+    database.dispose()
+
+
+@pytest.mark.usefixtures("vocabulary")
+def test_tags_are_ranked_by_post_count_with_aliases(api: httpx.Client) -> None:
+    answer = api.get("/tags", params={"prefix": "BLUE "})
+    assert answer.status_code == 200, answer.text
+    found = answer.json()["tags"]
+    assert found[:3] == [
+        {"name": "blue_eyes", "category": 0, "post_count": 8000},
+        {"name": "Blue_Archive", "category": 3, "post_count": 300},
+        {"name": "blue_sky", "category": 0, "post_count": 100},
+    ]
+    library_tags = found[3:]  # the example library's own tags, merged in on import
+    assert all((tag["category"], tag["post_count"]) == (-1, 0) for tag in library_tags)
+    assert all(tag["name"].casefold().startswith("blue ") for tag in library_tags)
+    aliased = api.get("/tags", params={"prefix": "blond_"}).json()["tags"]
+    assert aliased == [
+        {"name": "blond hair", "category": 0, "post_count": 5000, "alias_of": "blonde_hair"}
+    ]
+
+
+@pytest.mark.usefixtures("vocabulary")
+def test_limit_defaults_to_20_and_is_at_most_100(api: httpx.Client) -> None:
+    assert len(api.get("/tags", params={"prefix": "zz"}).json()["tags"]) == 20
+    most = api.get("/tags", params={"prefix": "zz", "limit": 100}).json()["tags"]
+    assert [tag["post_count"] for tag in most[:2]] == [149, 148]
+    assert len(most) == 100
+    for params in ({"limit": 101}, {"limit": 0}, {"limit": "many"}, {"prefix": "x" * 301}):
+        answer = api.get("/tags", params=params)
+        assert answer.status_code == 400, params
+        assert answer.json()["code"] == "invalid_request"
