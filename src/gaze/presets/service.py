@@ -28,6 +28,7 @@ from gaze.library.fields import relative_path_problem
 from gaze.library.listing import Page, list_filter
 from gaze.library.schema import CATEGORIES
 from gaze.library.text_rules import MAX_PROMPT_LENGTH, prompt_problem
+from gaze.presets.lora_fit import lora_fit_problems
 from gaze.presets.references import missing_references
 from gaze.presets.resolve import Overrides, Resolution, ResolutionError, resolve_preset
 from gaze.presets.schema import Preset
@@ -89,7 +90,8 @@ class PresetCollection(DocumentCollection):
 
     def reference_problems(self, item: Item) -> list[str]:
         assert isinstance(item, Preset)
-        return missing_references(item, self.library())
+        library = self.library()
+        return missing_references(item, library) + lora_fit_problems(item, library)
 
 
 def overrides_from(values: Mapping[str, Any]) -> Overrides:
