@@ -62,3 +62,29 @@ def test_loras_only_comfyui_backends_have_get_null_metadata(tmp_path: Path) -> N
     listed = with_metadata(entries, tmp_path / "loras", LoraMetadataCache())
 
     assert [entry["metadata"] is None for entry in listed] == [True, True, False]
+
+
+def test_saving_a_resource_whose_lora_is_for_an_unknown_model_warns(
+    api: httpx.Client, library_server: GazeServer
+) -> None:
+    folder = unique_id("meta")
+    loras = library_server.data_dir / "models" / "loras" / folder
+    write_tiny_lora(
+        loras / "odd.safetensors", "sd1", metadata={"ss_base_model_version": "mystery_v9"}
+    )
+    write_tiny_lora(loras / "fine.safetensors", "sd1", metadata=kohya_training_metadata("sd1"))
+    style_id = unique_id("odd_style")
+
+    odd = api.post(
+        "/styles",
+        json={"id": style_id, "name": "Odd", "lora": {"file": f"{folder}/odd.safetensors"}},
+    )
+    fine = api.patch(f"/styles/{style_id}", json={"lora": {"file": f"{folder}/fine.safetensors"}})
+
+    assert odd.status_code == 201, odd.text
+    assert odd.json()["warnings"] == [
+        f"lora: file '{folder}/odd.safetensors' was made for 'mystery_v9', "
+        "not a model family GAZE runs (sd1, sdxl)"
+    ]
+    assert fine.status_code == 200, fine.text
+    assert "warnings" not in fine.json()

@@ -24,6 +24,7 @@ from gaze.library.collection import DocumentCollection, Item
 from gaze.library.covers import cover_url
 from gaze.library.fields import FIELD_SEPARATOR, IDENTITY_SECTION
 from gaze.library.listing import Page
+from gaze.library.lora_family_warning import lora_family_warnings
 from gaze.library.schema import CATEGORIES, Character, Resource, resource_model_for
 from gaze.library.store import upsert_resource
 from gaze.library.wordlists import WordlistCollection
@@ -83,9 +84,12 @@ def known_lora_files(lists: Sequence[ModelLists]) -> set[str] | None:
     return set().union(*(backend.loras for backend in lists)) if lists else None
 
 
-def with_warnings(document: dict[str, Any], lists: Sequence[ModelLists]) -> dict[str, Any]:
+def with_warnings(
+    document: dict[str, Any], lists: Sequence[ModelLists], loras_dir: Path | None = None
+) -> dict[str, Any]:
     """A saved resource with ``warnings`` (what will not work yet) when there are any."""
     warnings = lora_warnings(document, known_lora_files(lists))
+    warnings += lora_family_warnings(document, loras_dir)
     return {**document, "warnings": warnings} if warnings else document
 
 

@@ -49,7 +49,8 @@ class ResourcePage(BaseModel):
 async def _warned(request: Request, saved: dict[str, Any]) -> dict[str, Any]:
     """The saved document, with ``warnings`` when a LoRA file is on no backend."""
     lists = await run_in_threadpool(runtime_of(request).model_lists)
-    return with_warnings(saved, lists)
+    loras_dir = runtime_of(request).settings.loras_dir
+    return await run_in_threadpool(with_warnings, saved, lists, loras_dir)
 
 
 def _saved_model(model: type[BaseModel]) -> type[BaseModel]:
