@@ -112,7 +112,10 @@ def test_search_ranks_by_post_count_and_finds_aliases(database: Database) -> Non
     assert vocabulary.search("blond_h", 20) == [alias_match]
     assert vocabulary.search("Blond H", 20) == [alias_match]
     assert vocabulary.search("blond", 20) == [TagMatch("blonde_hair", 0, 5000)]
-    assert vocabulary.search("zzz", 20) == []
+    assert [match.name for match in vocabulary.search("B", 2)] == ["blue_eyes", "blush"]
+    assert [match.name for match in vocabulary.search("bl", 6)][-1] == "blue_sky"
+    assert [match.name for match in vocabulary.search("", 1)] == ["blue_eyes"]
+    assert vocabulary.search("zzz", 20) == vocabulary.search("z", 20) == []
     assert vocabulary.lookup(["Blue Eyes", "blond hair", "nope"]) == {
         "blue_eyes": None,
         "blond_hair": "blonde_hair",

@@ -224,9 +224,19 @@ class TagRow(Base):
     name: Mapped[str] = mapped_column(String(300), primary_key=True)
     key: Mapped[str] = mapped_column(PREFIX_KEY, index=True)
     """The name as prefixes are matched: lower case, spaces written as underscores."""
+    head1: Mapped[str] = mapped_column(PREFIX_KEY)
+    """The key's first character, and below its first two: one- and two-letter prefixes
+    read their most used tags straight from an index instead of sorting every match."""
+    head2: Mapped[str] = mapped_column(PREFIX_KEY)
     category: Mapped[int] = mapped_column(Integer, default=-1)
     post_count: Mapped[int] = mapped_column(Integer, default=0)
     aliases: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (
+        Index("ix_tags_head1_post_count", "head1", "post_count"),
+        Index("ix_tags_head2_post_count", "head2", "post_count"),
+        Index("ix_tags_post_count", "post_count"),
+    )
 
 
 class TagAliasRow(Base):

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select, true
 from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
@@ -79,6 +79,22 @@ def _batches(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]
         yield rows[start : start + BATCH_SIZE]
 
 
+def _keys(key: str) -> dict[str, str]:
+    return {"key": key, "head1": key[:1], "head2": key[:2]}
+
+
+def _name_filter(key: str) -> ColumnElement[bool]:
+    """Tags starting with ``key``; one or two letters (or none) read an index already in
+    post count order."""
+    if not key:
+        return true()
+    if len(key) == 1:
+        return TagRow.head1 == key
+    if len(key) == 2:
+        return TagRow.head2 == key
+    return and_(TagRow.key >= key, TagRow.key < key + PREFIX_END)
+
+
 def _rows(
     tags: Sequence[VocabularyTag], library: Iterator[str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -92,7 +108,7 @@ def _rows(
         tag_rows.append(
             {
                 "name": tag.name,
-                "key": tag_key(tag.name),
+                **_keys(tag_key(tag.name)),
                 "category": tag.category,
                 "post_count": tag.post_count,
                 "aliases": list(tag.aliases),
@@ -109,7 +125,7 @@ def _rows(
         if key and key not in keys and len(used) <= 300:
             keys.add(key)
             tag_rows.append(
-                {"name": used, "key": key, "category": UNKNOWN_CATEGORY, "post_count": 0}
+                {"name": used, **_keys(key), "category": UNKNOWN_CATEGORY, "post_count": 0}
                 | {"aliases": []}
             )
     return tag_rows, alias_rows
@@ -146,7 +162,7 @@ class TagVocabulary:
         with self._database.session() as session:
             named = session.execute(
                 select(TagRow.name, TagRow.category, TagRow.post_count)
-                .where(TagRow.key >= key, TagRow.key < upper)
+                .where(_name_filter(key))
                 .order_by(TagRow.post_count.desc(), TagRow.name)
                 .limit(limit)
             ).all()
