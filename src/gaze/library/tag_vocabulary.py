@@ -154,6 +154,14 @@ class TagVocabulary:
         with self._database.session() as session:
             return session.scalar(select(func.count()).select_from(TagRow)) or 0
 
+    def has_imported_tags(self) -> bool:
+        """Whether a CSV was imported (tags only the library uses do not count)."""
+        with self._database.session() as session:
+            found = session.scalar(
+                select(TagRow.name).where(TagRow.category != UNKNOWN_CATEGORY).limit(1)
+            )
+        return found is not None
+
     def search(self, prefix: str, limit: int) -> list[TagMatch]:
         """Tags whose name or an alias starts with ``prefix`` (normalised like `tag_key`),
         the most used first; a tag is listed once."""
