@@ -24,6 +24,7 @@ from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.list_filters import card_filters
 from gaze.web.login_session import require_login
+from gaze.web.lora_choices import lora_choices
 from gaze.web.page_errors import PageError, wants_json
 from gaze.web.rendering import CATEGORY_TITLES, render, render_fragment
 from gaze.web.request_values import request_values, truthy
@@ -101,7 +102,7 @@ def resource_page(
             "resource": document,
             "state": resource_editor_state(category, document),
             "images": images.resource_images(category, document["id"], IMAGES_SHOWN),
-            "loras": catalogue.loras(runtime.backend_models()),
+            "loras": lora_choices(runtime),
             "characters": characters,
             "outfits": outfit_choices(library, category),
             "creating": False,

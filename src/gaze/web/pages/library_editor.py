@@ -16,6 +16,7 @@ from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
 from gaze.web.login_session import require_login
+from gaze.web.lora_choices import lora_choices
 from gaze.web.page_errors import PageError
 from gaze.web.rendering import CATEGORY_TITLES, render
 from gaze.web.request_values import form_lists
@@ -52,7 +53,7 @@ def _new_page(
             "active_category": category,
             "category": category,
             "state": resource_editor_state(category, document),
-            "loras": runtime.checkpoint_catalogue().loras(runtime.backend_models()),
+            "loras": lora_choices(runtime),
             "outfits": outfit_choices(runtime.library_service(), category),
             "creating": True,
             "problems": problems,
