@@ -41,8 +41,11 @@
     const backdrop = document.createElement("div");
     backdrop.className = "wc-backdrop";
     backdrop.setAttribute("aria-hidden", "true");
+    const focused = document.activeElement === field;
+    const { selectionStart, selectionEnd } = field;
     field.parentNode.insertBefore(shell, field);
-    shell.append(backdrop, field);
+    shell.append(backdrop, field); // moving a field blurs it: give the focus back
+    if (focused) { field.focus(); field.setSelectionRange(selectionStart, selectionEnd); }
     field.classList.add("wc-input");
     const preview = document.createElement("div");
     preview.className = "wc-preview";
@@ -117,10 +120,16 @@
 
   function start() {
     document.querySelectorAll(WATCHED).forEach(enhance);
-    // rows added later (the resource editor's "add field") are enhanced on first use
-    document.addEventListener("focusin", (event) => {
-      if (event.target.matches?.(WATCHED)) enhance(event.target);
-    });
+    // rows added later (the resource editor's "add field") are enhanced as they arrive
+    new MutationObserver((changes) => {
+      for (const change of changes) {
+        for (const node of change.addedNodes) {
+          if (node.nodeType !== Node.ELEMENT_NODE) continue;
+          if (node.matches(WATCHED)) enhance(node);
+          node.querySelectorAll(WATCHED).forEach(enhance);
+        }
+      }
+    }).observe(document.body, { childList: true, subtree: true });
     document.addEventListener("input", (event) => {
       if (!event.target.matches?.('input[name="seed"]')) return;
       event.target.form?.querySelectorAll(WATCHED).forEach((field) => field._wildcards?.refresh());
