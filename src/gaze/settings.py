@@ -109,6 +109,18 @@ class Settings(BaseSettings):
     max_pending_jobs: int = Field(
         1000, ge=1, description="Pending jobs allowed at once; a request past it gets 429."
     )
+    llm_url: str | None = Field(
+        None,
+        description="An OpenAI-compatible server (Ollama, llama.cpp, vLLM, LM Studio, OpenAI) "
+        "for drafting library resources, with or without its `/v1`; default: none (no drafts).",
+    )
+    llm_model: str = Field("", description="The model drafts ask the LLM server for.")
+    llm_api_key: str | None = Field(
+        None, description="Bearer key sent to the LLM server; default: none."
+    )
+    llm_timeout_seconds: float = Field(
+        120.0, gt=0, description="How long one LLM request may take before the draft fails."
+    )
 
     @field_validator("data_dir", "models_dir", "media_dir", mode="after")
     @classmethod
