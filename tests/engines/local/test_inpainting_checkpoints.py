@@ -41,11 +41,6 @@ SPEC = GenerationSpec(
 
 
 @pytest.fixture(scope="module")
-def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("inpaint-media")
-
-
-@pytest.fixture(scope="module")
 def inpaint_engine(
     tmp_path_factory: pytest.TempPathFactory, media_dir: Path
 ) -> Iterator[LocalEngine]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from gaze.generation_spec import (
 )
 from gaze.sampling.inpaint import latent_noise_mask
 from tests.engines.local.local_engine_constants import SD1_NAME, SDXL_NAME, TEST_THREADS
+from tests.engines.local.model_folders import models_with_checkpoints
 from tests.engines.local.source_images import box_mask, noise_image, stored_source
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array:DeprecationWarning")
@@ -48,17 +48,11 @@ MODEL_FILES = {
 
 
 @pytest.fixture(scope="module")
-def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("media")
-
-
-@pytest.fixture(scope="module")
 def second_pass_engine(
     models_dir: Path, cache_dir: Path, media_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalEngine]:
     """An engine with a media folder and tiny upscale models beside the tiny checkpoints."""
-    root = tmp_path_factory.mktemp("second-pass-models")
-    shutil.copytree(models_dir / "checkpoints", root / "checkpoints")
+    root = models_with_checkpoints(models_dir, tmp_path_factory.mktemp("second-pass-models"))
     for name, (layout, scale) in MODEL_FILES.items():
         write_tiny_upscale_model(root / "upscale_models" / name, layout, scale, seed=scale)
     write_tiny_upscale_model(root / "upscale_models" / "new.safetensors", "esrgan-new", 4)

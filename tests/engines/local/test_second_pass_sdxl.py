@@ -4,7 +4,6 @@ runs, gives the expected size, the same pixels twice, and does what its kind say
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from gaze.engines.base import CancelToken, GenerationResult
 from gaze.engines.local.engine import LocalEngine
 from gaze.generation_spec import GenerationSpec, HiresSpec
 from tests.engines.local.local_engine_constants import SD1_NAME, SDXL_NAME, TEST_THREADS
+from tests.engines.local.model_folders import models_with_checkpoints
 from tests.engines.local.source_images import box_mask, noise_image, stored_source
 
 pytestmark = pytest.mark.filterwarnings("ignore:__array:DeprecationWarning")
@@ -36,17 +36,11 @@ BASE = GenerationSpec(
 
 
 @pytest.fixture(scope="module")
-def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("sdxl-media")
-
-
-@pytest.fixture(scope="module")
 def both_engine(
     models_dir: Path, cache_dir: Path, media_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalEngine]:
     """An engine over both tiny checkpoints, a tiny 2x upscale model and a media folder."""
-    root = tmp_path_factory.mktemp("sdxl-second-pass-models")
-    shutil.copytree(models_dir / "checkpoints", root / "checkpoints")
+    root = models_with_checkpoints(models_dir, tmp_path_factory.mktemp("sdxl-second-pass-models"))
     write_tiny_upscale_model(root / "upscale_models" / UPSCALE_MODEL, "esrgan-new", 2, seed=3)
     yield LocalEngine(root, cache_dir, device="cpu", threads=TEST_THREADS, media_dir=media_dir)
 

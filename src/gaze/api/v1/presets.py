@@ -152,27 +152,36 @@ def list_presets(
     return JSONResponse(body)
 
 
-@router.post(
-    "/presets",
-    summary="Create a preset",
-    status_code=201,
-    responses={
+def created_preset_responses(example_id: str) -> dict[int | str, dict[str, Any]]:
+    """The documented answers of a route that stores a new preset."""
+    return {
         201: {"model": Preset, "description": "The preset as stored"},
         409: error_response(
             "The id (or its slug) is taken",
             "already_exists",
-            "A preset with id 'example_01' already exists.",
+            f"A preset with id '{example_id}' already exists.",
         ),
         **ERROR_RESPONSES,
         **BODY_ERROR_RESPONSES,
-    },
+    }
+
+
+def created_preset_answer(created: dict[str, Any], collection_path: str) -> JSONResponse:
+    location = f"{collection_path}/{quote(created['slug'], safe='')}"
+    return JSONResponse(created, status_code=201, headers={"Location": location})
+
+
+@router.post(
+    "/presets",
+    summary="Create a preset",
+    status_code=201,
+    responses=created_preset_responses("example_01"),
     openapi_extra=PRESET_BODY,
 )
 async def create_preset(request: Request, service: PresetServiceDep) -> JSONResponse:
     document = parse_json_document(await request.body())
     created = await run_in_threadpool(service.create, document)
-    location = f"{request.url.path}/{quote(created['slug'], safe='')}"
-    return JSONResponse(created, status_code=201, headers={"Location": location})
+    return created_preset_answer(created, request.url.path)
 
 
 @router.get(
@@ -258,16 +267,7 @@ async def resolve_preset(
     "stored preset: the slot shorthand is expanded, `name` names it and `id` (default: made "
     "from the name) identifies it.",
     status_code=201,
-    responses={
-        201: {"model": Preset, "description": "The preset as stored"},
-        409: error_response(
-            "The id (or its slug) is taken",
-            "already_exists",
-            "A preset with id 'aria_in_the_rain' already exists.",
-        ),
-        **ERROR_RESPONSES,
-        **BODY_ERROR_RESPONSES,
-    },
+    responses=created_preset_responses("aria_in_the_rain"),
     openapi_extra=FROM_RECIPE_BODY,
 )
 async def create_preset_from_recipe(request: Request, service: PresetServiceDep) -> JSONResponse:
@@ -280,5 +280,4 @@ async def create_preset_from_recipe(request: Request, service: PresetServiceDep)
         raise Invalid(unknown + missing, code="invalid_request")
     document = preset_from_recipe(body["recipe"], body["name"], body.get("id"))
     created = await run_in_threadpool(service.create, document)
-    location = f"{request.url.path.removesuffix('/from-recipe')}/{quote(created['slug'], safe='')}"
-    return JSONResponse(created, status_code=201, headers={"Location": location})
+    return created_preset_answer(created, request.url.path.removesuffix("/from-recipe"))
