@@ -18,9 +18,16 @@ from devkit.server import GAZE, gaze_env
 from devkit.services import scratch_postgres_database
 from gaze.db.connection import Database
 from gaze.db.migrate import alembic_config, upgrade_to_head
+from gaze.library import tag_index
 from gaze.library.service import LibraryService
-from gaze.library.tag_csv import VocabularyTag, read_tag_csv
-from gaze.library.tag_vocabulary import TagMatch, TagVocabulary, bare_tag, prompt_tags
+from gaze.library.tag_csv import VocabularyTag, read_tag_csv, tag_key
+from gaze.library.tag_vocabulary import (
+    TagMatch,
+    TagVocabulary,
+    bare_tag,
+    prefix_key,
+    prompt_tags,
+)
 from gaze.presets.usage import presets_using
 
 
@@ -170,4 +177,67 @@ def test_command_imports_a_200000_line_csv(tmp_path: Path) -> None:
     assert "imported 200000 tags" in ran.stdout
     database = Database(f"sqlite:///{data_dir / 'gaze.db'}")
     assert TagVocabulary(database).count() == 200_000
+    database.dispose()
+
+
+def brute_force_search(tags: list[VocabularyTag], prefix: str, limit: int) -> list[TagMatch]:
+    key = prefix_key(prefix)
+    matches = [TagMatch(tag.name, tag.category, tag.post_count) for tag in tags]
+    matches += [
+        TagMatch(alias, tag.category, tag.post_count, alias_of=tag.name)
+        for tag in tags
+        for alias in tag.aliases
+    ]
+    found = sorted(
+        (match for match in matches if tag_key(match.name).startswith(key)),
+        key=lambda match: (-match.post_count, match.alias_of is not None, match.name),
+    )
+    chosen: dict[str, TagMatch] = {}
+    for match in found:
+        chosen.setdefault(match.alias_of or match.name, match)
+    return list(chosen.values())[:limit]
+
+
+def test_index_answers_like_a_full_scan(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'gaze.db'}")
+    upgrade_to_head(database.engine)
+    chooser = random.Random(7)
+    tags = [
+        VocabularyTag(
+            f"{''.join(chooser.choices('abc', k=chooser.randint(1, 5)))}_{index}",
+            index % 4,
+            chooser.randint(0, 50),
+            (f"{''.join(chooser.choices('abc', k=3))} alias {index}",) if index % 3 == 0 else (),
+        )
+        for index in range(3000)
+    ]
+    TagVocabulary(database).replace(tags)
+    vocabulary = TagVocabulary(database)
+    for prefix in ["", "a", "b ", "ab", "abc", "abca", "cc_1", "c alias", "zz"]:
+        for limit in (1, 20, 100):
+            assert vocabulary.search(prefix, limit) == brute_force_search(tags, prefix, limit)
+    database.dispose()
+
+
+def test_an_import_in_another_process_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tag_index, "VERSION_CHECK_SECONDS", 0.0)
+    data_dir = tmp_path / "data"
+    database = Database(f"sqlite:///{data_dir / 'gaze.db'}")
+    upgrade_to_head(database.engine)
+    vocabulary = TagVocabulary(database)
+    vocabulary.replace([VocabularyTag("old_tag", 0, 5)])
+    assert vocabulary.search("old", 5) == [TagMatch("old_tag", 0, 5)]
+    csv_file = tmp_path / "tags.csv"
+    csv_file.write_text("new_tag,1,7\n", encoding="utf-8")
+    subprocess.run(
+        [GAZE, "tags", "import", str(csv_file), "--data-dir", str(data_dir)],
+        env=gaze_env(data_dir),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert vocabulary.search("old", 5) == []
+    assert vocabulary.search("new", 5) == [TagMatch("new_tag", 1, 7)]
     database.dispose()

@@ -7,18 +7,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, func, select, true
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
 from gaze.db.models import ResourceRow, TagAliasRow, TagRow
 from gaze.library.tag_csv import VocabularyTag, tag_key
+from gaze.library.tag_index import current_index, forget_index, renew_version
 from gaze.prompts.tags import split_tags
 
 BATCH_SIZE = 5000
 UNKNOWN_CATEGORY = -1
-PREFIX_END = "\U0010ffff"
-"""Sorts after every character: ``key >= p AND key < p + PREFIX_END`` is a prefix match."""
 
 
 def prefix_key(prefix: str) -> str:
@@ -83,18 +82,6 @@ def _keys(key: str) -> dict[str, str]:
     return {"key": key, "head1": key[:1], "head2": key[:2]}
 
 
-def _name_filter(key: str) -> ColumnElement[bool]:
-    """Tags starting with ``key``; one or two letters (or none) read an index already in
-    post count order."""
-    if not key:
-        return true()
-    if len(key) == 1:
-        return TagRow.head1 == key
-    if len(key) == 2:
-        return TagRow.head2 == key
-    return and_(TagRow.key >= key, TagRow.key < key + PREFIX_END)
-
-
 def _rows(
     tags: Sequence[VocabularyTag], library: Iterator[str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -148,6 +135,8 @@ class TagVocabulary:
                 session.execute(TagRow.__table__.insert(), batch)
             for batch in _batches(alias_rows):
                 session.execute(TagAliasRow.__table__.insert(), batch)
+            renew_version(session)
+        forget_index(self._database)
         return len(tag_rows)
 
     def count(self) -> int:
@@ -164,29 +153,12 @@ class TagVocabulary:
 
     def search(self, prefix: str, limit: int) -> list[TagMatch]:
         """Tags whose name or an alias starts with ``prefix`` (normalised like `tag_key`),
-        the most used first; a tag is listed once."""
-        key = prefix_key(prefix)
-        upper = key + PREFIX_END
-        with self._database.session() as session:
-            named = session.execute(
-                select(TagRow.name, TagRow.category, TagRow.post_count)
-                .where(_name_filter(key))
-                .order_by(TagRow.post_count.desc(), TagRow.name)
-                .limit(limit)
-            ).all()
-            aliased = session.execute(
-                select(TagAliasRow.alias, TagRow.category, TagRow.post_count, TagRow.name)
-                .join(TagRow, TagRow.name == TagAliasRow.name)
-                .where(TagAliasRow.key >= key, TagAliasRow.key < upper)
-                .order_by(TagRow.post_count.desc(), TagAliasRow.alias)
-                .limit(limit)
-            ).all()
-        matches = [TagMatch(*row) for row in named] + [TagMatch(*row) for row in aliased]
-        matches.sort(key=lambda match: (-match.post_count, match.alias_of is not None))
-        chosen: dict[str, TagMatch] = {}
-        for match in matches:
-            chosen.setdefault(match.alias_of or match.name, match)
-        return list(chosen.values())[:limit]
+        the most used first; a tag is listed once. Answered from this process's `TagIndex`."""
+        found = current_index(self._database).search(prefix_key(prefix), limit)
+        return [
+            TagMatch(entry.name, entry.category, entry.post_count, entry.alias_of)
+            for entry in found
+        ]
 
     def lookup(self, names: Sequence[str]) -> dict[str, str | None]:
         """For each key of ``names`` that is known: None for a tag, the canonical name for an
