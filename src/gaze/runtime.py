@@ -22,6 +22,7 @@ from gaze.engines.model_lists import ModelLists
 from gaze.engines.pool import BackendPool, BackendState
 from gaze.engines.registry import build_engines
 from gaze.gallery.service import GalleryService
+from gaze.jobs.kinds import DRAFT, KindRunners
 from gaze.jobs.queue import JobQueue
 from gaze.jobs.store import JobStore
 from gaze.library.checkpoint_catalogue import (
@@ -30,6 +31,7 @@ from gaze.library.checkpoint_catalogue import (
     backend_model_lists,
 )
 from gaze.library.service import LibraryService
+from gaze.llm.draft_runner import DraftRunner
 from gaze.presets.service import PresetService
 from gaze.presets.usage import presets_using
 from gaze.settings import Settings
@@ -86,6 +88,10 @@ class Runtime:
 
     def gallery_service(self) -> GalleryService:
         return GalleryService(self.database, self.settings.resolved_media_dir)
+
+    def job_kind_runners(self) -> KindRunners:
+        """The runners of the job kinds other than image generation."""
+        return {DRAFT: DraftRunner(self.jobs, self.database, self.settings)}
 
     def close(self) -> None:
         if "backends" in self.__dict__:

@@ -99,6 +99,8 @@ class JobRow(Base):
     checkpoint: Mapped[str | None] = mapped_column(String(500), nullable=True)
     webhook_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     webhook_events: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    kind: Mapped[str] = mapped_column(String(20), default="generate", server_default="generate")
+    """What the job does: "generate" (an image) or "draft" (a library draft by an LLM)."""
 
     __table_args__ = (
         Index("ix_jobs_created_at", "created_at"),

@@ -11,6 +11,7 @@ from typing import Protocol
 from gaze.db.connection import Database
 from gaze.engines.model_lists import ModelLists
 from gaze.engines.pool import BackendPool
+from gaze.jobs.kinds import KindRunners
 from gaze.jobs.queue import JobQueue
 from gaze.jobs.store import JobStore
 from gaze.settings import Settings
@@ -28,4 +29,8 @@ class JobContext(Protocol):
 
     def model_lists(self) -> list[ModelLists]:
         """The model lists of every backend that answers."""
+        ...
+
+    def job_kind_runners(self) -> KindRunners:
+        """The runners of the job kinds other than image generation (drafts...)."""
         ...

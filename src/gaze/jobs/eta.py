@@ -19,6 +19,7 @@ from sqlalchemy import and_, or_, select
 from gaze.db.connection import Database
 from gaze.db.models import JobRow, utcnow
 from gaze.events.timestamps import as_utc
+from gaze.jobs.kinds import GENERATE
 from gaze.jobs.status import DONE, PENDING, PROCESSING
 
 RECENT_JOBS = 50
@@ -58,6 +59,7 @@ def read_duration_stats(database: Database, recent: int = RECENT_JOBS) -> Durati
             .where(
                 and_(
                     JobRow.status == DONE,
+                    JobRow.kind == GENERATE,
                     JobRow.started_at.is_not(None),
                     JobRow.finished_at.is_not(None),
                 )

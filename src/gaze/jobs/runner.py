@@ -21,6 +21,7 @@ from gaze.engines.base import (
 )
 from gaze.engines.pool import BackendPool
 from gaze.generation_spec import GenerationSpec
+from gaze.jobs.kinds import GENERATE, KindRunners
 from gaze.jobs.store import JobStore
 from gaze.media.png_metadata import png_info
 from gaze.media.storage import STATIC_URL_PREFIX, delete_image, encode_png, save_png
@@ -68,18 +69,23 @@ def job_watch(
 
 class JobRunner:
     def __init__(
-        self, store: JobStore, backends: BackendPool, media_dir: Path, worker_id: str
+        self,
+        store: JobStore,
+        backends: BackendPool,
+        media_dir: Path,
+        worker_id: str,
+        other_kinds: KindRunners | None = None,
     ) -> None:
         self.store = store
         self.backends = backends
         self.media_dir = media_dir
         self.worker_id = worker_id
+        self.other_kinds = dict(other_kinds or {})
 
     def __call__(self, job_id: str) -> None:
         job = self.store.claim(job_id, self.worker_id)
         if job is None:
             return
-        spec = GenerationSpec.from_dict(job.spec)
         cancel = CancelToken()
         with (
             self.store.cancellations.running(job_id, cancel),
@@ -87,7 +93,21 @@ class JobRunner:
         ):
             if self.store.cancel_flag(job_id):
                 cancel.cancel()
-            self._run(job, spec, cancel)
+            if job.kind == GENERATE:
+                self._run(job, GenerationSpec.from_dict(job.spec), cancel)
+            else:
+                self._run_other_kind(job, cancel)
+
+    def _run_other_kind(self, job: JobRow, cancel: CancelToken) -> None:
+        run = self.other_kinds.get(job.kind)
+        if run is None:
+            self.store.fail(job.id, self.worker_id, f"This worker cannot run {job.kind!r} jobs.")
+            return
+        try:
+            run(job, cancel, self.worker_id)
+        except Exception as error:
+            log.exception("%s job %s failed unexpectedly", job.kind, job.id)
+            self.store.fail(job.id, self.worker_id, f"Internal {job.kind} error: {error}")
 
     def _run(
         self,

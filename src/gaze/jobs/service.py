@@ -19,6 +19,7 @@ from gaze.generation_spec import GenerationSpec
 from gaze.jobs.context import JobContext
 from gaze.jobs.eta import Forecast, forecast_queue
 from gaze.jobs.job_json import job_json
+from gaze.jobs.kinds import GENERATE
 from gaze.jobs.listing import DEFAULT_LIMIT, JobFilter, page_of_jobs
 from gaze.jobs.status import ACTIVE, CANCELLED, DONE, FAILED, PENDING, PROCESSING
 from gaze.jobs.store import NewJob
@@ -225,6 +226,12 @@ def retry_job(context: JobContext, job_id: str) -> Submission:
     job = get_job(context, job_id)
     if job.status in ACTIVE:
         raise JobStillActive(job_id, job.status)
+    if job.kind != GENERATE:
+        raise Conflict(
+            f"Job {job_id!r} is a {job.kind} job; only image generations can be retried "
+            "(ask for a new draft instead).",
+            code="job_not_retryable",
+        )
     spec = GenerationSpec.from_dict(job.spec)
     problem = preflight_problem(spec, context.model_lists())
     if problem:

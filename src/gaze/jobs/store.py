@@ -33,6 +33,7 @@ from gaze.generation_spec import GenerationSpec
 from gaze.jobs.cancellation import LocalCancellations
 from gaze.jobs.eta import DurationCache
 from gaze.jobs.job_json import JobFields, event_job_json
+from gaze.jobs.kinds import GENERATE
 from gaze.jobs.polling import POLL_COLUMNS, JobPoller
 from gaze.jobs.queue_bound import ensure_room, serialize_new_jobs
 from gaze.jobs.status import CANCELLED, DONE, FAILED, PENDING, PROCESSING
@@ -49,7 +50,8 @@ EVENT_COLUMNS = (*POLL_COLUMNS, JobRow.webhook_url, JobRow.webhook_events)
 @dataclass(frozen=True)
 class NewJob:
     label: str
-    spec: GenerationSpec
+    spec: GenerationSpec | dict[str, Any]
+    """A generation's spec; for another kind of job, that job's request (plain JSON)."""
     output_folder: str
     preset_id: str | None = None
     preset_slug: str | None = None
@@ -58,6 +60,7 @@ class NewJob:
     resolution: dict[str, Any] = field(default_factory=dict)
     webhook_url: str | None = None
     webhook_events: tuple[str, ...] | None = None
+    kind: str = GENERATE
 
 
 @dataclass(frozen=True)
@@ -132,8 +135,9 @@ class JobStore:
                 preset_slug=job.preset_slug,
                 batch_id=job.batch_id,
                 retry_of=job.retry_of,
-                spec=job.spec.to_dict(),
-                checkpoint=job.spec.checkpoint,
+                kind=job.kind,
+                spec=job.spec.to_dict() if isinstance(job.spec, GenerationSpec) else job.spec,
+                checkpoint=job.spec.checkpoint if isinstance(job.spec, GenerationSpec) else None,
                 resolution=job.resolution,
                 output_folder=job.output_folder,
                 webhook_url=job.webhook_url,
@@ -255,8 +259,10 @@ class JobStore:
                 .values(heartbeat_at=utcnow())
             )
 
-    def finish(self, job_id: str, worker_id: str, result: dict[str, Any], image: ImageRow) -> bool:
-        """Mark done and add the gallery row in one transaction.
+    def finish(
+        self, job_id: str, worker_id: str, result: dict[str, Any], image: ImageRow | None
+    ) -> bool:
+        """Mark done and add the gallery row (if the job made an image) in one transaction.
 
         False when this worker no longer owns the running job (it was cancelled, or recovered
         and handed to another worker), so one job never completes twice.
@@ -270,12 +276,12 @@ class JobStore:
                     status=DONE,
                     result=result,
                     progress=1.0,
-                    backend=image.backend,
+                    backend=image.backend if image else JobRow.backend,
                     finished_at=utcnow(),
                 ),
                 JOB_DONE,
             )
-            if changed:
+            if changed and image is not None:
                 session.add(image)
             return bool(changed)
 

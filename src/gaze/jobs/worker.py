@@ -39,7 +39,11 @@ class Worker:
         self.context = context
         self.threads = threads or context.settings.worker_count
         self.runner = JobRunner(
-            context.jobs, context.backends, context.settings.resolved_media_dir, context.worker_id
+            context.jobs,
+            context.backends,
+            context.settings.resolved_media_dir,
+            context.worker_id,
+            context.job_kind_runners(),
         )
         context.queue.bind(self.runner)
         self.consumer: Consumer = context.queue.consumer(

@@ -1,0 +1,168 @@
+"""`POST /api/v1/<category>/draft`, `.../draft/tags` and `.../draft/improve`: ask the
+configured LLM for a draft resource, tags for one field, or a better prompt text. Each runs as
+a `draft` job in the queue; the answer is 202 with the job, or (with `wait`) the checked
+result once it is ready. Nothing is saved: the client shows the draft for a person to accept.
+
+The paths sit beside the library's; `POST` is the only method they take, so a resource whose
+id is `draft` is still read, replaced, patched and deleted at `/<category>/draft`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from gaze.api.auth import require_api_key
+from gaze.api.errors import ApiError
+from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
+from gaze.library.schema import CATEGORIES
+from gaze.library.text_rules import MAX_DESCRIPTION_LENGTH, MAX_ID_LENGTH, MAX_PROMPT_LENGTH
+from gaze.llm.draft_submit import draft_outcome, submit_draft
+from gaze.llm.drafting import DRAFT, IMPROVE, TAGS, DraftTask
+from gaze.route_deps import LibraryServiceDep, RuntimeDep
+from gaze.runtime import Runtime
+
+router = APIRouter(dependencies=[Depends(require_api_key)])
+
+MAX_WAIT_SECONDS = 60.0
+POLL_SECONDS = 0.1
+FIELD_MAX_LENGTH = 241
+
+WaitField = Field(
+    0.0,
+    ge=0,
+    le=MAX_WAIT_SECONDS,
+    description="Seconds to wait for the result: 200 with it when ready in time, else 202.",
+)
+WaitQuery = Annotated[
+    float | None,
+    Query(ge=0, le=MAX_WAIT_SECONDS, description="As the body's `wait`; the query wins."),
+]
+
+
+class DraftBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(
+        min_length=1,
+        max_length=MAX_DESCRIPTION_LENGTH,
+        description="What the resource should be, in plain words.",
+        examples=["a cheerful red-haired knight in silver armour"],
+    )
+    base: str | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_ID_LENGTH,
+        description="Id of a resource of this category to start from.",
+    )
+    wait: float = WaitField
+
+
+class FieldBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(
+        min_length=1,
+        max_length=FIELD_MAX_LENGTH,
+        description="The field, as `section::key`.",
+        examples=["identity::hair"],
+    )
+    text: str = Field(
+        min_length=1,
+        max_length=MAX_PROMPT_LENGTH,
+        description="The field's prompt text now (or, for tags, a description of it).",
+    )
+    wait: float = WaitField
+
+
+class DraftQueued(BaseModel):
+    job_id: str
+    status: str = Field(examples=["queued"])
+    status_url: str = Field(description="Poll it: `result` holds the draft once done.")
+
+
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": DraftQueued, "description": "Queued; poll `status_url`."},
+    200: {"description": "Ready within `wait`: the job id and its checked result."},
+    404: error_response("No base resource with this id", "character_not_found", "No character."),
+    409: error_response("Cancelled while waiting", "draft_cancelled", "Draft job was cancelled."),
+    502: error_response(
+        "The LLM failed or its answer stayed invalid after one retry",
+        "llm_invalid_answer",
+        "Draft job 'x' failed: The LLM's answer is not a valid draft (also after one retry): "
+        "name: Field required",
+    ),
+    503: error_response(
+        "No LLM server configured", "llm_not_configured", "No LLM server is configured."
+    ),
+    **ERROR_RESPONSES,
+    **BODY_ERROR_RESPONSES,
+}
+
+
+async def _answer(runtime: Runtime, task: DraftTask, wait: float) -> JSONResponse:
+    job_id = await run_in_threadpool(submit_draft, runtime, task)
+    status_url = f"/api/v1/job/{job_id}"
+    deadline = time.monotonic() + wait
+    while wait > 0:
+        outcome = await run_in_threadpool(draft_outcome, runtime, job_id)
+        if outcome.result is not None:
+            return JSONResponse({"job_id": job_id, "status_url": status_url, **outcome.result})
+        if time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+    body = {"job_id": job_id, "status": "queued", "status_url": status_url}
+    return JSONResponse(body, status_code=202, headers={"Location": status_url})
+
+
+def add_draft_routes(category: str) -> None:
+    noun = category[:-1]
+
+    async def draft_resource(
+        body: DraftBody, runtime: RuntimeDep, service: LibraryServiceDep, wait: WaitQuery = None
+    ) -> JSONResponse:
+        base = None
+        if body.base is not None:
+            base = await run_in_threadpool(service.get, category, body.base)
+            if base is None:
+                raise ApiError(404, f"{noun}_not_found", f"No {noun} with id {body.base!r}.")
+        task = DraftTask(DRAFT, category, description=body.description, base=base)
+        return await _answer(runtime, task, body.wait if wait is None else wait)
+
+    async def suggest_tags(
+        body: FieldBody, runtime: RuntimeDep, wait: WaitQuery = None
+    ) -> JSONResponse:
+        task = DraftTask(TAGS, category, field=body.field, text=body.text)
+        return await _answer(runtime, task, body.wait if wait is None else wait)
+
+    async def improve_prompt(
+        body: FieldBody, runtime: RuntimeDep, wait: WaitQuery = None
+    ) -> JSONResponse:
+        task = DraftTask(IMPROVE, category, field=body.field, text=body.text)
+        return await _answer(runtime, task, body.wait if wait is None else wait)
+
+    routes = (
+        ("draft", draft_resource, f"Draft a {noun} with the LLM", f"draft_{noun}"),
+        ("draft/tags", suggest_tags, f"Suggest tags for a {noun}'s field", f"draft_{noun}_tags"),
+        ("draft/improve", improve_prompt, f"Improve a {noun}'s prompt", f"improve_{noun}_prompt"),
+    )
+    for path, endpoint, summary, operation_id in routes:
+        router.add_api_route(
+            f"/{category}/{path}",
+            endpoint,
+            methods=["POST"],
+            summary=summary,
+            operation_id=operation_id,
+            tags=[category],
+            status_code=202,
+            responses=RESPONSES,
+        )
+
+
+for _category in CATEGORIES:
+    add_draft_routes(_category)
