@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
@@ -12,7 +14,9 @@ from gaze.library.tag_vocabulary import TagVocabulary
 
 
 @pytest.fixture(scope="module")
-def vocabulary(library_server: GazeServer) -> None:
+def vocabulary(library_server: GazeServer) -> Iterator[None]:
+    """An imported vocabulary for this module's tests; emptied after them (the server is
+    shared, and saves warn about tags only while a CSV is imported)."""
     database = Database(f"sqlite:///{library_server.data_dir / 'gaze.db'}")
     TagVocabulary(database).replace(
         [
@@ -23,6 +27,8 @@ def vocabulary(library_server: GazeServer) -> None:
         ]
         + [VocabularyTag(f"zz_tag_{index}", 1, index) for index in range(150)]
     )
+    yield
+    TagVocabulary(database).replace([])
     database.dispose()
 
 
@@ -55,3 +61,43 @@ def test_limit_defaults_to_20_and_is_at_most_100(api: httpx.Client) -> None:
         answer = api.get("/tags", params=params)
         assert answer.status_code == 400, params
         assert answer.json()["code"] == "invalid_request"
+
+
+@pytest.mark.usefixtures("vocabulary")
+def test_saves_warn_about_aliases_and_unknown_tags_without_changing_them(
+    api: httpx.Client,
+) -> None:
+    main = "(blond hair:1.2), Blue Eyes, __hair__, {red|blue} sky, blue skyy, [zz_tag_7]"
+    document = {"id": "tag_warned", "name": "Tag Warned", "fields": {"look": {"main": main}}}
+    created = api.post("/styles", json=document)
+    assert created.status_code == 201, created.text
+    answer = created.json()
+    assert answer["fields"]["look"]["main"] == main
+    assert answer["tag_warnings"] == [
+        {
+            "field": "fields.look.main",
+            "tag": "blond hair",
+            "kind": "alias",
+            "canonical": "blonde_hair",
+        },
+        {
+            "field": "fields.look.main",
+            "tag": "blue skyy",
+            "kind": "unknown",
+            "suggestions": ["blue_eyes", "Blue_Archive", "blue_sky"],
+        },
+    ]
+    assert answer["warnings"] == [
+        "fields.look.main: 'blond hair' is an alias of 'blonde_hair'",
+        "fields.look.main: unknown tag 'blue skyy'",
+    ]
+    assert api.get("/styles/tag_warned").json()["fields"]["look"]["main"] == main
+    patched = api.patch("/styles/tag_warned", json={"fields": {"look": {"main": "blue_eyes"}}})
+    assert patched.status_code == 200, patched.text
+    assert "tag_warnings" not in patched.json()
+    assert "warnings" not in patched.json()
+    replaced = api.put("/styles/tag_warned", json={**document, "fields": {"look": {"x": "qq"}}})
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["tag_warnings"] == [
+        {"field": "fields.look.x", "tag": "qq", "kind": "unknown"}
+    ]

@@ -27,6 +27,8 @@ from gaze.library.listing import Page
 from gaze.library.lora_family_warning import lora_family_warnings
 from gaze.library.schema import CATEGORIES, Character, Resource, resource_model_for
 from gaze.library.store import upsert_resource
+from gaze.library.tag_vocabulary import TagVocabulary
+from gaze.library.tag_warnings import tag_findings
 from gaze.library.wordlists import WordlistCollection
 from gaze.service_errors import Invalid
 
@@ -85,11 +87,20 @@ def known_lora_files(lists: Sequence[ModelLists]) -> set[str] | None:
 
 
 def with_warnings(
-    document: dict[str, Any], lists: Sequence[ModelLists], loras_dir: Path | None = None
+    document: dict[str, Any],
+    lists: Sequence[ModelLists],
+    loras_dir: Path | None = None,
+    vocabulary: TagVocabulary | None = None,
 ) -> dict[str, Any]:
-    """A saved resource with ``warnings`` (what will not work yet) when there are any."""
+    """A saved resource with ``warnings`` (what will not work yet, and prompt tags the
+    imported vocabulary knows only as an alias or not at all) when there are any; the tag
+    findings also as ``tag_warnings`` objects. The document itself is never changed."""
     warnings = lora_warnings(document, known_lora_files(lists))
     warnings += lora_family_warnings(document, loras_dir)
+    findings = tag_findings(document, vocabulary) if vocabulary is not None else []
+    warnings += [finding.message for finding in findings]
+    if findings:
+        document = {**document, "tag_warnings": [finding.as_json() for finding in findings]}
     return {**document, "warnings": warnings} if warnings else document
 
 

@@ -4,7 +4,8 @@ alias. The text is never changed; without an imported vocabulary nothing is repo
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from gaze.library.tag_csv import tag_key
 from gaze.library.tag_vocabulary import TagVocabulary, prompt_tags
@@ -32,17 +33,64 @@ def _walk(address: str, value: Any) -> Iterator[tuple[str, str]]:
             yield address, tag
 
 
-def tag_warnings(document: Mapping[str, Any], vocabulary: TagVocabulary) -> list[str]:
-    """One warning per alias and per unknown tag of the document's prompt fields."""
-    located = list(_located_tags(document))
+SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class TagFinding:
+    """A prompt tag the vocabulary knows only as an alias (``canonical`` is the tag), or not
+    at all (``suggestions``: known tags that start like it)."""
+
+    field: str
+    tag: str
+    kind: Literal["alias", "unknown"]
+    canonical: str | None = None
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        if self.kind == "alias":
+            return f"{self.field}: {self.tag!r} is an alias of {self.canonical!r}"
+        return f"{self.field}: unknown tag {self.tag!r}"
+
+    def as_json(self) -> dict[str, Any]:
+        """``{"field", "tag", "kind", "canonical"?, "suggestions"?}``."""
+        found: dict[str, Any] = {"field": self.field, "tag": self.tag, "kind": self.kind}
+        if self.canonical is not None:
+            found["canonical"] = self.canonical
+        if self.suggestions:
+            found["suggestions"] = list(self.suggestions)
+        return found
+
+
+def _suggestions(tag: str, vocabulary: TagVocabulary) -> tuple[str, ...]:
+    """Known tags that start like ``tag``: as a whole, else its first half."""
+    for prefix in (tag, tag[: max(3, len(tag) // 2)]):
+        matches = vocabulary.search(prefix, SUGGESTIONS)
+        if matches:
+            return tuple(dict.fromkeys(match.alias_of or match.name for match in matches))
+    return ()
+
+
+def tag_findings(document: Mapping[str, Any], vocabulary: TagVocabulary) -> list[TagFinding]:
+    """One finding per alias and per unknown tag of the document's prompt fields (each tag
+    once per field)."""
+    located = list(dict.fromkeys(_located_tags(document)))
     if not located or not vocabulary.has_imported_tags():
         return []
     known = vocabulary.lookup([tag for _, tag in located])
-    warnings: list[str] = []
+    findings: list[TagFinding] = []
     for address, tag in located:
         key = tag_key(tag)
         if key not in known:
-            warnings.append(f"{address}: unknown tag {tag!r}")
+            findings.append(
+                TagFinding(address, tag, "unknown", suggestions=_suggestions(tag, vocabulary))
+            )
         elif known[key] is not None:
-            warnings.append(f"{address}: {tag!r} is an alias of {known[key]!r}")
-    return warnings
+            findings.append(TagFinding(address, tag, "alias", canonical=known[key]))
+    return findings
+
+
+def tag_warnings(document: Mapping[str, Any], vocabulary: TagVocabulary) -> list[str]:
+    """One warning per alias and per unknown tag of the document's prompt fields."""
+    return [finding.message for finding in tag_findings(document, vocabulary)]

@@ -5,7 +5,7 @@ list (filters, cursor pages), read, create, replace, merge-patch and delete reso
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -22,6 +22,7 @@ from gaze.library.json_input import parse_json_document
 from gaze.library.listing import tag_filter_from
 from gaze.library.schema import CATEGORIES, resource_model_for
 from gaze.library.service import with_warnings
+from gaze.library.tag_vocabulary import TagVocabulary
 from gaze.route_deps import LibraryServiceDep, runtime_of
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
@@ -47,10 +48,24 @@ class ResourcePage(BaseModel):
 
 
 async def _warned(request: Request, saved: dict[str, Any]) -> dict[str, Any]:
-    """The saved document, with ``warnings`` when a LoRA file is on no backend."""
-    lists = await run_in_threadpool(runtime_of(request).model_lists)
-    loras_dir = runtime_of(request).settings.loras_dir
-    return await run_in_threadpool(with_warnings, saved, lists, loras_dir)
+    """The saved document, with ``warnings`` when a LoRA file is on no backend or a prompt
+    tag is an alias or unknown (then also ``tag_warnings``)."""
+    runtime = runtime_of(request)
+    lists = await run_in_threadpool(runtime.model_lists)
+    vocabulary = TagVocabulary(runtime.database)
+    return await run_in_threadpool(
+        with_warnings, saved, lists, runtime.settings.loras_dir, vocabulary
+    )
+
+
+class TagWarning(BaseModel):
+    field: str = Field(description="Where the tag is, e.g. `fields.look.main`.")
+    tag: str = Field(description="The tag as written (weights stripped).")
+    kind: Literal["alias", "unknown"]
+    canonical: str | None = Field(None, description="For an alias: the tag it stands for.")
+    suggestions: list[str] | None = Field(
+        None, description="For an unknown tag: known tags that start like it."
+    )
 
 
 def _saved_model(model: type[BaseModel]) -> type[BaseModel]:
@@ -62,6 +77,15 @@ def _saved_model(model: type[BaseModel]) -> type[BaseModel]:
         warnings=(
             list[str] | None,
             Field(None, description="What will not work yet; absent when nothing."),
+        ),
+        tag_warnings=(
+            list[TagWarning] | None,
+            Field(
+                None,
+                description="Prompt tags the imported tag vocabulary knows only as an alias, "
+                "or not at all (the text is stored as sent); absent when none or no "
+                "vocabulary was imported.",
+            ),
         ),
     )
 

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gaze.library.json_input import parse_json_document
 from gaze.library.service import LibraryService, every_field_address, with_warnings
+from gaze.library.tag_vocabulary import TagVocabulary
 from gaze.route_deps import LibraryServiceDep, RuntimeDep
 from gaze.runtime import Runtime
 from gaze.service_errors import ServiceError
@@ -87,10 +88,13 @@ async def create_resource(
 async def _saved_notice(
     runtime: Runtime, category: str, saved: dict[str, Any], done: str
 ) -> Response:
-    """Back to the resource, saying what will not work yet (a LoRA file no backend has)."""
+    """Back to the resource, saying what will not work yet (a LoRA file no backend has) and
+    which prompt tags the vocabulary knows only as an alias, or not at all."""
     url = f"/library/{category}/{saved['slug']}"
     lists = await run_in_threadpool(runtime.model_lists)
-    warnings = with_warnings(saved, lists).get("warnings")
+    vocabulary = TagVocabulary(runtime.database)
+    warned = await run_in_threadpool(with_warnings, saved, lists, None, vocabulary)
+    warnings = warned.get("warnings")
     if warnings:
         return redirect_with_notice(
             url, f"{done} {saved['name']}, but: {'; '.join(warnings)}.", "warning"
