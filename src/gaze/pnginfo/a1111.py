@@ -18,7 +18,7 @@ from gaze.pnginfo.result import GenerationInfo, HiresPass, LoraUse
 
 NEGATIVE_PREFIX = "Negative prompt:"
 _KEY = re.compile(r"[A-Za-z][\w \-/()]*")
-_LORA_TAG = re.compile(r" ?<lora:([^:>]+)(?::([^:>]*))?(?::[^>]*)?>")
+_LORA_TAG = re.compile(r" ?<lora:([^:>]+)(?::([^:>]*))?(?::[^>]*)?>(?P<trail>(?:, ?)?)")
 _SIZE = re.compile(r"(\d+)\s*x\s*(\d+)")
 _MIN_SETTINGS = 3
 
@@ -89,7 +89,23 @@ def _loras(positive: str, hashes: str | None, warnings: list[str]) -> tuple[str,
         known[name.strip()] = file_hash.strip() or None
     for lora in loras:
         lora.hash = known.get(lora.name)
-    return _LORA_TAG.sub("", positive), loras
+    return _without_lora_tags(positive), loras
+
+
+def _without_lora_tags(positive: str) -> str:
+    """The prompt without its LoRA tags and the space before each; after a comma (or at a
+    line's start) the comma following a tag goes too, so ``a, <lora:x:1>, b`` is ``a, b``."""
+    kept: list[str] = []
+    last = 0
+    for match in _LORA_TAG.finditer(positive):
+        kept.append(positive[last : match.start()])
+        before = "".join(kept).rstrip(" ")
+        after_separator = before == "" or before.endswith((",", "\n"))
+        if not after_separator:
+            kept.append(match.group("trail"))
+        last = match.end()
+    kept.append(positive[last:])
+    return "".join(kept)
 
 
 def _size(info: GenerationInfo, value: str) -> None:

@@ -97,18 +97,20 @@ def _gaze_recipe(info: GenerationInfo, recipe: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
+def _refused_fields(problems: list[str]) -> set[str]:
+    names = {match.group(1) for line in problems if (match := _PROBLEM_FIELD.match(line))}
+    if names & {"width", "height"}:
+        names |= {"width", "height"}  # given together or not at all
+    return names
+
+
 def _checked(recipe: dict[str, Any], warnings: list[str]) -> dict[str, Any] | None:
-    """The recipe as `recipe_preset` accepts it: refused fields are left out (twice at most)."""
-    for _attempt in range(3):
+    """The recipe as `recipe_preset` accepts it: refused fields are left out."""
+    for _attempt in range(4):
         try:
             recipe_preset(recipe)
         except Invalid as error:
-            names = {
-                match.group(1)
-                for line in error.problems
-                for match in [_PROBLEM_FIELD.match(line)]
-                if match
-            }
+            names = _refused_fields(error.problems)
             warnings.extend(f"left out of the recipe: {line}" for line in error.problems)
             if not names & set(recipe):
                 return None
