@@ -8,11 +8,12 @@ they are taken out of it (with the space before them, as GAZE writes them) into 
 
 from __future__ import annotations
 
-import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
+from gaze.pnginfo.json_text import strict_json
 from gaze.pnginfo.names import hires_upscaler, sampler_and_scheduler, scheduler_name
 from gaze.pnginfo.result import GenerationInfo, HiresPass, LoraUse
 
@@ -56,7 +57,7 @@ def settings_pairs(line: str) -> list[tuple[str, str]] | None:
             end = _quoted_end(line, index)
             quoted = line[index : end + 1]
             try:
-                value = str(json.loads(quoted))
+                value = str(strict_json(quoted))
             except ValueError:
                 value = quoted.strip('"')
             index = end + 1
@@ -71,10 +72,13 @@ def settings_pairs(line: str) -> list[tuple[str, str]] | None:
 
 def _number(kind: Callable[[str], Any], key: str, value: str, warnings: list[str]) -> Any:
     try:
-        return kind(value)
+        number = kind(value)
     except ValueError:
+        number = None
+    if number is None or not math.isfinite(number):
         warnings.append(f"{key}: {value[:60]!r} is not a number; it was left out")
         return None
+    return number
 
 
 def _loras(positive: str, hashes: str | None, warnings: list[str]) -> tuple[str, list[LoraUse]]:

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from gaze.pnginfo.json_text import strict_json
 from gaze.pnginfo.names import novelai_sampler, scheduler_name
 from gaze.pnginfo.result import GenerationInfo
 
@@ -30,7 +30,7 @@ def _float(value: Any) -> float | None:
 def parse_novelai(texts: dict[str, str]) -> GenerationInfo:
     info = GenerationInfo(source="novelai", raw={key: texts[key] for key in sorted(texts)})
     try:
-        comment = json.loads(texts.get("Comment", ""))
+        comment = strict_json(texts.get("Comment", ""))
     except ValueError:
         comment = None
     if not isinstance(comment, dict):

@@ -3,7 +3,6 @@ NovelAI, ComfyUI's graphs, and A1111's ``parameters`` text (also a JPEG's or Web
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from gaze.media.png_metadata import GAZE_JSON_KEY, PARAMETERS_KEY
@@ -12,6 +11,7 @@ from gaze.pnginfo.comfyui_graph import parse_comfyui_graph
 from gaze.pnginfo.comfyui_workflow import api_graph_of_workflow
 from gaze.pnginfo.containers import image_texts
 from gaze.pnginfo.gaze_chunk import parse_gaze_chunk
+from gaze.pnginfo.json_text import strict_json
 from gaze.pnginfo.novelai import is_novelai, parse_novelai
 from gaze.pnginfo.result import GenerationInfo, NoGenerationMetadata
 
@@ -25,8 +25,8 @@ def _json_object(text: str | None, name: str, warnings: list[str]) -> dict[str, 
     if text is None:
         return None
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
+        value = strict_json(text)
+    except ValueError:
         warnings.append(f"the ComfyUI {name!r} text is not JSON; it was skipped")
         return None
     if not isinstance(value, dict):
