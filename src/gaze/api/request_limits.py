@@ -1,7 +1,7 @@
 """Limits on request bodies, for the API and the web UI alike.
 
-Size: 1 MiB under /api/ (an image upload: `MAX_UPLOAD_BODY_BYTES`; a wordlist written under
-/api/v1/wordlists: `MAX_WORDLIST_BODY_BYTES`), what the web UI says it takes
+Size: 1 MiB under /api/ (an image upload or PNG info: `MAX_UPLOAD_BODY_BYTES`; a wordlist
+written under /api/v1/wordlists: `MAX_WORDLIST_BODY_BYTES`), what the web UI says it takes
 (`page_max_bytes`) elsewhere; 413.
 Time: a body must arrive within `BODY_TIMEOUT_SECONDS` (`GAZE_BODY_TIMEOUT_SECONDS`), plus one
 second per `BODY_BYTES_PER_EXTRA_SECOND` received, so a slow but honest upload finishes while
@@ -24,6 +24,8 @@ from gaze.media.uploads import MAX_UPLOAD_BYTES
 
 MAX_API_BODY_BYTES = 1024 * 1024
 UPLOAD_PATH = "/api/v1/uploads"
+IMAGE_BODY_PATHS = frozenset({UPLOAD_PATH, "/api/v1/pnginfo"})
+"""The routes that take an image file: an upload, and PNG info."""
 MAX_UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
 """The largest upload plus room for its multipart envelope."""
 WORDLISTS_PATH = "/api/v1/wordlists"
@@ -146,7 +148,7 @@ class RequestBodyLimits:
             await self.app(scope, receive, send)
             return
         is_api = scope["path"].startswith("/api/")
-        is_upload = scope["path"] == UPLOAD_PATH
+        is_upload = scope["path"] in IMAGE_BODY_PATHS
         if is_upload:
             max_bytes = MAX_UPLOAD_BODY_BYTES
         elif is_api:
