@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -42,3 +43,76 @@ def test_the_editor_warns_about_aliases_and_unknown_tags_after_a_save(page: Page
     expect(notice).to_contain_text("unknown tag 'blu skyy'")
     expect(notice).not_to_contain_text("blue eyes")
     expect(page.locator('textarea[name$=".value"]').first).to_have_value(text)
+
+
+def test_the_tag_under_the_caret_is_found_inside_weights_and_wildcards(page: Page) -> None:
+    page.goto("/library/styles/new")
+    cases = {
+        "1girl, blu": {"start": 7, "end": 10, "query": "blu"},
+        "(blue e": {"start": 1, "end": 7, "query": "blue e"},
+        "[smi": {"start": 1, "end": 4, "query": "smi"},
+        "{red|gre": {"start": 5, "end": 8, "query": "gre"},
+        "watercolor \\(med": {"start": 0, "end": 16, "query": "watercolor (med"},
+        "(blue eyes:1.": None,
+        "__hai": None,
+        "<lora:ink": None,
+        "{2$$a": None,
+        "a, ": None,
+    }
+    for text, expected in cases.items():
+        found = page.evaluate("(text) => GAZE_TAGS.tagAt(text, text.length)", text)
+        assert found == expected, text
+    inside = page.evaluate("GAZE_TAGS.tagAt('x, (blu eyes:1.2), y', 7)")
+    assert inside == {"start": 4, "end": 12, "query": "blu"}
+    assert page.evaluate("GAZE_TAGS.written('watercolor_(medium)')") == "watercolor \\(medium\\)"
+    assert page.evaluate("GAZE_TAGS.written('^_^')") == "^_^"
+
+
+def test_a_prompt_field_completes_tags_ranked_by_post_count(page: Page) -> None:
+    page.goto("/library/styles/new")
+    field = page.locator('textarea[name$=".value"]').first
+    field.fill("1girl, (:1.2)")
+    field.evaluate("(element) => element.setSelectionRange(8, 8)")
+    page.keyboard.type("blu")
+    suggestions = page.locator("[data-tag-suggestions] .tc-name")
+    expect(suggestions.nth(2)).to_be_visible()
+    ranked = suggestions.all_inner_texts()
+    assert ranked[:3] == ["blue eyes", "blush", "blue sky"]  # then the library's own tags
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(field).to_have_value("1girl, (blush:1.2)")
+    expect(page.locator("[data-tag-suggestions]")).to_have_count(0)
+    field.press("End")
+    page.keyboard.type(", blond h")
+    expect(suggestions).to_have_text(["blond hair → blonde hair"])
+    page.keyboard.press("Tab")
+    expect(field).to_have_value("1girl, (blush:1.2), blonde hair, ")
+    page.keyboard.type("bl")
+    expect(suggestions.first).to_have_text("blue eyes")
+    page.keyboard.press("Escape")
+    expect(page.locator("[data-tag-suggestions]")).to_have_count(0)
+    expect(field).to_have_value("1girl, (blush:1.2), blonde hair, bl")
+
+
+def test_the_generator_prompt_completes_tags_too(page: Page) -> None:
+    page.goto("/generator")
+    field = page.locator('textarea[name="positive"]')
+    field.click()
+    page.keyboard.type("blue s")
+    expect(page.locator("[data-tag-suggestions] .tc-name").first).to_have_text("blue sky")
+    page.keyboard.press("Enter")
+    expect(field).to_have_value("blue sky, ")
+
+
+def test_the_completion_route_names_a_bad_limit(ui_server: GazeServer) -> None:
+    answer = httpx.get(
+        f"{ui_server.url}/ui/tags",
+        params={"prefix": "bl", "limit": "0"},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "invalid_tag_query"
+    assert "limit" in answer.json()["error"]
+    found = httpx.get(f"{ui_server.url}/ui/tags", params={"prefix": "BLUE_"}, timeout=30)
+    assert [tag["name"] for tag in found.json()["tags"]][:2] == ["blue_eyes", "blue_sky"]
