@@ -80,3 +80,16 @@ def draft_outcome(context: JobContext, job_id: str) -> DraftOutcome:
     if job.status == CANCELLED:
         raise Conflict(f"Draft job {job_id!r} was cancelled.", code="draft_cancelled")
     return DraftOutcome(job_id, None)
+
+
+def draft_status(context: JobContext, job_id: str) -> dict[str, Any]:
+    """What the UI polls: status, progress, and the error of a failed draft job."""
+    job: JobRow | None = context.jobs.get(job_id)
+    if job is None or job.kind != DRAFT:
+        raise NotFound(f"No draft job with id {job_id!r}.", code="job_not_found")
+    return {
+        "job_id": job.id,
+        "status": job.status,
+        "progress": round(job.progress or 0.0, 4),
+        "error": job.error,
+    }
