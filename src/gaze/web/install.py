@@ -28,6 +28,7 @@ from gaze.web.pages import (
     library_move,
     library_preview,
     login,
+    pnginfo,
     preset_editor,
     preset_generation,
     presets,
@@ -63,6 +64,7 @@ PAGE_MODULES = (
     grids,
     queue,
     search,
+    pnginfo,
     settings,
     events,
 )
