@@ -116,3 +116,45 @@ def test_the_completion_route_names_a_bad_limit(ui_server: GazeServer) -> None:
     assert "limit" in answer.json()["error"]
     found = httpx.get(f"{ui_server.url}/ui/tags", params={"prefix": "BLUE_"}, timeout=30)
     assert [tag["name"] for tag in found.json()["tags"]][:2] == ["blue_eyes", "blue_sky"]
+
+
+def test_settings_imports_an_uploaded_tag_csv(page: Page, ui_server: GazeServer) -> None:
+    page.goto("/settings#tags")
+    expect(page.locator("[data-tag-count]")).to_contain_text("tags")
+    lines = ["name,category,post_count,aliases", 'silver_hair,0,900,"grey hair,gray hair"']
+    lines += [f"upload_tag_{index},1,{index}," for index in range(50)] + ["broken,x,1"]
+    page.set_input_files(
+        'input[name="file"]',
+        files=[
+            {
+                "name": "mine.csv",
+                "mimeType": "text/csv",
+                "buffer": "\n".join(lines).encode(),
+            }
+        ],
+    )
+    page.click("[data-import-tags]")
+    notice = page.locator("[data-notice].warning")
+    expect(notice).to_contain_text("Imported 51 tags from mine.csv and")
+    expect(notice).to_contain_text("Skipped 1 bad lines: line 53: category and post count")
+    found = httpx.get(f"{ui_server.url}/ui/tags", params={"prefix": "grey"}, timeout=30)
+    assert found.json()["tags"] == [
+        {"name": "grey hair", "category": 0, "post_count": 900, "alias_of": "silver_hair"}
+    ]
+    replaced = httpx.get(f"{ui_server.url}/ui/tags", params={"prefix": "blue_e"}, timeout=30)
+    assert all(tag["category"] == -1 for tag in replaced.json()["tags"])  # the library's own
+    page.set_input_files(
+        'input[name="file"]', files=[{"name": "empty.csv", "mimeType": "text/csv", "buffer": b""}]
+    )
+    page.click("[data-import-tags]")
+    expect(page.locator("[data-notice].error")).to_contain_text("Choose a tag CSV file first")
+
+
+def test_the_settings_upload_needs_the_csrf_token(ui_server: GazeServer) -> None:
+    answer = httpx.post(
+        f"{ui_server.url}/settings/tags",
+        files={"file": ("x.csv", b"solo,0,1\n", "text/csv")},
+        headers={"Accept": "application/json"},
+        timeout=30,
+    )
+    assert answer.status_code == 403, answer.text

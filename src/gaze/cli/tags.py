@@ -26,23 +26,23 @@ def import_tags(file: CsvArgument, data_dir: DataDirOption = None) -> None:
     Bad lines are printed with their line numbers and skipped; the exit code is 1 when there
     was one, else 0.
     """
-    from gaze.library.tag_csv import read_tag_csv
-    from gaze.library.tag_vocabulary import TagVocabulary
+    from gaze.library.tag_import import import_tag_lines
 
     if not file.is_file():
         typer.echo(f"error: {file} is not a file", err=True)
         raise typer.Exit(2)
     started = time.perf_counter()
-    with file.open(encoding="utf-8", errors="replace", newline="") as lines:
-        parsed = read_tag_csv(lines)
     database = open_database(settings_for(data_dir))
     try:
-        stored = TagVocabulary(database).replace(parsed.tags)
+        with file.open(encoding="utf-8-sig", errors="replace", newline="") as lines:
+            imported = import_tag_lines(database, lines)
     finally:
         database.dispose()
-    for problem in parsed.problems:
+    for problem in imported.problems:
         typer.echo(f"error: {file}: {problem}", err=True)
     seconds = time.perf_counter() - started
-    typer.echo(f"imported {stored} tags ({len(parsed.tags)} from the file) in {seconds:.1f} s")
-    if parsed.problems:
+    typer.echo(
+        f"imported {imported.stored} tags ({imported.from_file} from the file) in {seconds:.1f} s"
+    )
+    if imported.problems:
         raise typer.Exit(1)
