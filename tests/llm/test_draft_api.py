@@ -301,6 +301,18 @@ def test_bad_requests_are_400(llm_gaze: GazeServer, path: str, body: Any, proble
     assert answer.json()["code"] == "invalid_request" and problem in answer.json()["error"]
 
 
+def test_only_library_categories_draft(llm_gaze: GazeServer) -> None:
+    answer = llm_gaze.post("/api/v1/wordlists/draft", json={"description": "x"})
+
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "invalid_request" and "category" in answer.json()["error"]
+    operations = llm_gaze.get("/api/v1/openapi.json").json()["paths"]
+    assert set(operations["/api/v1/{category}/draft"]) == {"post"}
+    assert {"202", "200", "502", "503"} <= set(
+        operations["/api/v1/{category}/draft"]["post"]["responses"]
+    )
+
+
 def test_a_resource_named_draft_still_works(llm_gaze: GazeServer) -> None:
     created = llm_gaze.post("/api/v1/outfits", json={"id": "draft", "name": "Draft"})
     assert created.status_code == 201, created.text

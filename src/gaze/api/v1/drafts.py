@@ -13,6 +13,7 @@ import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +28,7 @@ from gaze.llm.drafting import DRAFT, IMPROVE, TAGS, DraftTask
 from gaze.route_deps import LibraryServiceDep, RuntimeDep
 from gaze.runtime import Runtime
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter(dependencies=[Depends(require_api_key)], tags=["drafts"])
 
 MAX_WAIT_SECONDS = 60.0
 POLL_SECONDS = 0.1
@@ -120,49 +121,65 @@ async def _answer(runtime: Runtime, task: DraftTask, wait: float) -> JSONRespons
     return JSONResponse(body, status_code=202, headers={"Location": status_url})
 
 
-def add_draft_routes(category: str) -> None:
-    noun = category[:-1]
-
-    async def draft_resource(
-        body: DraftBody, runtime: RuntimeDep, service: LibraryServiceDep, wait: WaitQuery = None
-    ) -> JSONResponse:
-        base = None
-        if body.base is not None:
-            base = await run_in_threadpool(service.get, category, body.base)
-            if base is None:
-                raise ApiError(404, f"{noun}_not_found", f"No {noun} with id {body.base!r}.")
-        task = DraftTask(DRAFT, category, description=body.description, base=base)
-        return await _answer(runtime, task, body.wait if wait is None else wait)
-
-    async def suggest_tags(
-        body: FieldBody, runtime: RuntimeDep, wait: WaitQuery = None
-    ) -> JSONResponse:
-        task = DraftTask(TAGS, category, field=body.field, text=body.text)
-        return await _answer(runtime, task, body.wait if wait is None else wait)
-
-    async def improve_prompt(
-        body: FieldBody, runtime: RuntimeDep, wait: WaitQuery = None
-    ) -> JSONResponse:
-        task = DraftTask(IMPROVE, category, field=body.field, text=body.text)
-        return await _answer(runtime, task, body.wait if wait is None else wait)
-
-    routes = (
-        ("draft", draft_resource, f"Draft a {noun} with the LLM", f"draft_{noun}"),
-        ("draft/tags", suggest_tags, f"Suggest tags for a {noun}'s field", f"draft_{noun}_tags"),
-        ("draft/improve", improve_prompt, f"Improve a {noun}'s prompt", f"improve_{noun}_prompt"),
-    )
-    for path, endpoint, summary, operation_id in routes:
-        router.add_api_route(
-            f"/{category}/{path}",
-            endpoint,
-            methods=["POST"],
-            summary=summary,
-            operation_id=operation_id,
-            tags=[category],
-            status_code=202,
-            responses=RESPONSES,
-        )
+Category = Annotated[
+    str,
+    PathParameter(
+        pattern=f"^({'|'.join(CATEGORIES)})$",
+        description="The library category: " + ", ".join(CATEGORIES) + ".",
+    ),
+]
 
 
-for _category in CATEGORIES:
-    add_draft_routes(_category)
+@router.post(
+    "/{category}/draft",
+    summary="Draft a resource with the LLM",
+    operation_id="draft_resource",
+    status_code=202,
+    responses=RESPONSES,
+)
+async def draft_resource(
+    category: Category,
+    body: DraftBody,
+    runtime: RuntimeDep,
+    service: LibraryServiceDep,
+    wait: WaitQuery = None,
+) -> JSONResponse:
+    """A new resource of the category drafted from `description` (starting from `base`)."""
+    base = None
+    if body.base is not None:
+        base = await run_in_threadpool(service.get, category, body.base)
+        if base is None:
+            noun = category[:-1]
+            raise ApiError(404, f"{noun}_not_found", f"No {noun} with id {body.base!r}.")
+    task = DraftTask(DRAFT, category, description=body.description, base=base)
+    return await _answer(runtime, task, body.wait if wait is None else wait)
+
+
+@router.post(
+    "/{category}/draft/tags",
+    summary="Suggest tags for one field with the LLM",
+    operation_id="draft_tags",
+    status_code=202,
+    responses=RESPONSES,
+)
+async def suggest_tags(
+    category: Category, body: FieldBody, runtime: RuntimeDep, wait: WaitQuery = None
+) -> JSONResponse:
+    """Prompt tags for the field `field`, from its text now or a description of it."""
+    task = DraftTask(TAGS, category, field=body.field, text=body.text)
+    return await _answer(runtime, task, body.wait if wait is None else wait)
+
+
+@router.post(
+    "/{category}/draft/improve",
+    summary="Improve one field's prompt with the LLM",
+    operation_id="draft_improve",
+    status_code=202,
+    responses=RESPONSES,
+)
+async def improve_prompt(
+    category: Category, body: FieldBody, runtime: RuntimeDep, wait: WaitQuery = None
+) -> JSONResponse:
+    """A clearer prompt text for the field `field`, keeping its meaning."""
+    task = DraftTask(IMPROVE, category, field=body.field, text=body.text)
+    return await _answer(runtime, task, body.wait if wait is None else wait)
