@@ -22,6 +22,7 @@ from gaze.api.v1 import (
     events,
     generate,
     grids,
+    images,
     jobs,
     library,
     library_moves,
@@ -34,6 +35,7 @@ from gaze.jobs.worker import Worker
 from gaze.runtime import Runtime
 from gaze.security.allowed_hosts import AllowedHosts, HostCheck
 from gaze.security.failed_keys import FailedKeyLimiter
+from gaze.web import thumbnail_files
 from gaze.web.api_docs import install_api_docs
 from gaze.web.install import MAX_PAGE_BODY_BYTES, install_web_ui
 
@@ -85,6 +87,7 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
         uploads,
         jobs,
         batches,
+        images,
         events,
         backends,
         drafts,
@@ -96,6 +99,7 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     media_dir = runtime.settings.resolved_media_dir
     media_dir.mkdir(parents=True, exist_ok=True)
+    app.include_router(thumbnail_files.router)  # /static/thumbs, before any /static mount
     app.mount("/static/uploads", StaticFiles(directory=media_dir), name="uploads")
     install_web_ui(app)
     install_api_docs(app, f"{API_PREFIX}/openapi.json")

@@ -32,6 +32,7 @@ from gaze.library.checkpoint_catalogue import (
 )
 from gaze.library.service import LibraryService
 from gaze.llm.draft_runner import DraftRunner
+from gaze.media.thumbnails import ThumbnailStore
 from gaze.presets.service import PresetService
 from gaze.presets.usage import presets_using
 from gaze.settings import Settings
@@ -87,7 +88,9 @@ class Runtime:
         return CheckpointCatalogue(self.database, self.settings.checkpoints_dir)
 
     def gallery_service(self) -> GalleryService:
-        return GalleryService(self.database, self.settings.resolved_media_dir)
+        media_dir = self.settings.resolved_media_dir
+        thumbnails = ThumbnailStore.in_cache_folder(media_dir, self.settings.cache_dir)
+        return GalleryService(self.database, media_dir, thumbnails)
 
     def job_kind_runners(self) -> KindRunners:
         """The runners of the job kinds other than image generation."""

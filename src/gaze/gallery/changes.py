@@ -1,4 +1,4 @@
-"""Changing gallery images: favourite and NSFW flags, and deletion (row and file)."""
+"""Changing gallery images: favourite and NSFW flags, and deletion (row, file, thumbnails)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from gaze.db.connection import Database
 from gaze.db.models import ImageRow
 from gaze.media.storage import delete_image
+from gaze.media.thumbnails import ThumbnailStore
 
 
 def set_image_flags(
@@ -29,8 +30,11 @@ def set_image_flags(
     return None if row is None else (bool(row.is_favourite), bool(row.is_nsfw))
 
 
-def delete_gallery_image(database: Database, media_dir: Path, image_id: int) -> bool:
-    """Remove the image from the gallery and its file from the media folder."""
+def delete_gallery_image(
+    database: Database, media_dir: Path, thumbnails: ThumbnailStore, image_id: int
+) -> bool:
+    """Remove the image from the gallery, its file from the media folder and its cached
+    thumbnails."""
     with database.session() as session:
         row = session.get(ImageRow, image_id)
         if row is None:
@@ -38,4 +42,5 @@ def delete_gallery_image(database: Database, media_dir: Path, image_id: int) -> 
         relative_path = row.relative_path
         session.delete(row)
     delete_image(media_dir, relative_path)
+    thumbnails.forget(relative_path)
     return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,10 @@ class GalleryFilter:
     favourites: bool = False
     nsfw: str = "all"
     before: int | None = None
+    favourite: bool | None = None
+    """The API's filter: only favourites (True) or only the others (False)."""
+    since: datetime | None = None
+    """Only images made at or after this moment (aware, UTC)."""
 
     @property
     def active(self) -> bool:

@@ -1,12 +1,14 @@
-"""The gallery's images, newest first, filtered and paged by id."""
+"""The gallery's images, newest first, filtered and paged by id; or one of them at random."""
 
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, select
+from sqlalchemy import Select, Text, cast, func, select
 
 from gaze.db.connection import Database
 from gaze.db.models import ImageRow
@@ -43,8 +45,12 @@ def _filtered(statement: Select[Any], selection: GalleryFilter) -> Select[Any]:
         statement = statement.where(ImageRow.preset_id == selection.preset)
     if selection.checkpoint:
         statement = statement.where(ImageRow.checkpoint == selection.checkpoint)
-    if selection.favourites:
+    if selection.favourites or selection.favourite is True:
         statement = statement.where(ImageRow.is_favourite.is_(True))
+    elif selection.favourite is False:
+        statement = statement.where(ImageRow.is_favourite.is_(False))
+    if selection.since is not None:
+        statement = statement.where(ImageRow.created_at >= selection.since)
     if selection.nsfw == "hide":
         statement = statement.where(ImageRow.is_nsfw.is_(False))
     elif selection.nsfw == "only":
@@ -83,3 +89,33 @@ def gallery_page(
     if len(found) > limit:
         return GalleryPage(found[:limit], found[limit - 1].id)
     return GalleryPage(found, None)
+
+
+def random_gallery_card(
+    database: Database, selection: GalleryFilter, pick: Callable[[int], int] = random.randrange
+) -> ImageCard | None:
+    """One of the images `selection` matches (its `before` aside), each as likely; None when
+    there is none. `pick(n)` chooses an index below n."""
+    resource = selection.resource_key()
+    columns: tuple[Any, ...] = CARD_COLUMNS
+    cards = select(*columns)
+    row: Any
+    with database.engine.connect() as connection:
+        if resource is None:
+            count = connection.execute(
+                _filtered(select(func.count(ImageRow.id)), selection)
+            ).scalar_one()
+            if not count:
+                return None
+            row = connection.execute(
+                _filtered(cards, selection).order_by(ImageRow.id).offset(pick(count)).limit(1)
+            ).first()
+        else:
+            candidates = connection.execute(
+                _filtered(select(ImageRow.id, ImageRow.resolution), selection)
+            ).all()
+            ids = [row.id for row in candidates if _uses(row.resolution, *resource)]
+            if not ids:
+                return None
+            row = connection.execute(cards.where(ImageRow.id == ids[pick(len(ids))])).first()
+    return None if row is None else image_card(row)

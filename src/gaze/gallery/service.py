@@ -6,7 +6,7 @@ each caller says what a missing image means where it is.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,23 +15,38 @@ from gaze.gallery.cards import ImageCard
 from gaze.gallery.changes import delete_gallery_image, set_image_flags
 from gaze.gallery.detail import ImageDetail, image_detail
 from gaze.gallery.filters import GalleryFilter
+from gaze.gallery.image_records import ImageRecord, image_records, preset_id_for
 from gaze.gallery.job_images import image_facts_of_jobs, image_ids_of_jobs
-from gaze.gallery.listing import PAGE_SIZE, GalleryPage, gallery_page
+from gaze.gallery.listing import PAGE_SIZE, GalleryPage, gallery_page, random_gallery_card
 from gaze.gallery.options import GalleryOptions, gallery_options
 from gaze.gallery.recent import latest_image_per_preset, latest_image_per_resource
 from gaze.gallery.search import images_by_prompt
+from gaze.media.thumbnails import ThumbnailStore
 
 
 class GalleryService:
-    def __init__(self, database: Database, media_dir: Path) -> None:
+    def __init__(self, database: Database, media_dir: Path, thumbnails: ThumbnailStore) -> None:
         self.database = database
         self.media_dir = media_dir
+        self.thumbnails = thumbnails
 
     # --- reading -------------------------------------------------------------------------------
 
     def page(self, selection: GalleryFilter, limit: int = PAGE_SIZE) -> GalleryPage:
         """Up to `limit` images older than `selection.before`, newest first."""
         return gallery_page(self.database, selection, limit)
+
+    def random_image(self, selection: GalleryFilter) -> ImageCard | None:
+        """One of the images `selection` matches, each as likely; None when none does."""
+        return random_gallery_card(self.database, selection)
+
+    def records(self, cards: Sequence[ImageCard]) -> list[ImageRecord]:
+        """The cards with their preset, prompt and job (the REST API's images)."""
+        return image_records(self.database, cards)
+
+    def preset_id_for(self, id_or_slug: str) -> str:
+        """The id of the preset with this id or slug (else the text as it is)."""
+        return preset_id_for(self.database, id_or_slug)
 
     def preset_images(self, preset_id: str, limit: int) -> list[ImageCard]:
         """The newest images of a preset."""
@@ -78,6 +93,6 @@ class GalleryService:
         return set_image_flags(self.database, image_id, favourite, nsfw)
 
     def delete(self, image_id: int) -> bool:
-        """Remove the image from the gallery and its file from the media folder; False when
-        there was no such image."""
-        return delete_gallery_image(self.database, self.media_dir, image_id)
+        """Remove the image from the gallery, its file from the media folder and its
+        thumbnails; False when there was no such image."""
+        return delete_gallery_image(self.database, self.media_dir, self.thumbnails, image_id)

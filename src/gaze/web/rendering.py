@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from gaze import __version__
 from gaze.library.schema import CATEGORIES
 from gaze.media.storage import STATIC_URL_PREFIX
+from gaze.media.thumbnails import thumbnail_url
 from gaze.route_deps import runtime_of
 from gaze.security.admin_auth import login_required
 from gaze.web.csrf import CSRF_FIELD, csrf_token, remember_csrf_token
@@ -105,6 +106,7 @@ def short_time(iso: str | None) -> str:
 
 
 templates.env.filters["media_url"] = media_url
+templates.env.filters["thumbnail_url"] = thumbnail_url
 templates.env.filters["duration"] = duration
 templates.env.filters["short_time"] = short_time
 templates.env.filters["time_ago"] = time_ago
