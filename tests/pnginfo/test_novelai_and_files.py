@@ -154,3 +154,20 @@ def test_a_damaged_chunk_is_skipped() -> None:
     data[index] = ord("d")
     with pytest.raises(NoGenerationMetadata, match="CRC"):
         read_generation_info(bytes(data))
+
+
+@pytest.mark.parametrize(
+    "graph_text",
+    ['{"3": {"inputs": {"cfg": NaN}}}', '{"3": 1e999}', '{"3": ' + "9" * 60 + "}", '"\\ud800"'],
+)
+def test_json_that_could_not_be_answered_as_json_is_skipped(graph_text: str) -> None:
+    data = png_with_texts({"prompt": graph_text, "gaze": graph_text})
+    with pytest.raises(NoGenerationMetadata, match="not JSON"):
+        read_generation_info(data)
+
+
+def test_a_gaze_chunk_of_wrong_types_is_read_without_them() -> None:
+    chunk = {"spec": {"seed": "7", "cfg": [1], "loras": [{"name": "a", "model_weight": "x"}, 5]}}
+    info = read_generation_info(png_with_texts({"gaze": json.dumps(chunk)}))
+    assert (info.seed, info.cfg) == (None, None)
+    assert [(lora.name, lora.strength) for lora in info.loras] == [("a", 1.0)]
