@@ -68,6 +68,21 @@ def test_a_chosen_image_shows_its_parameters_and_reproduce_queues_it(
     assert done["result"]["seed"] == 24680
 
 
+def test_open_in_the_generator_carries_the_prompt_and_seed(page: Page) -> None:
+    page.goto("/pnginfo")
+    page.locator("[data-pnginfo-file]").set_input_files(
+        {
+            "name": "a.png",
+            "mimeType": "image/png",
+            "buffer": png_with_texts({"parameters": A1111_TEXT}),
+        }
+    )
+    page.locator("[data-pnginfo-generator]").click()
+    expect(page).to_have_url(re.compile(r"/generator\?"))
+    expect(page.locator('[data-resolved="prompt"]')).to_contain_text("a lighthouse at dusk")
+    expect(page.locator('[data-resolved="negative"]')).to_contain_text("fog")
+
+
 def test_an_image_dropped_on_another_page_shows_its_parameters(page: Page) -> None:
     data = png_with_texts({"prompt": json.dumps(comfyui_graphs.with_two_loras())})
     page.goto("/gallery")
