@@ -1,13 +1,13 @@
 """Limits on request bodies, for the API and the web UI alike.
 
 Size: 1 MiB under /api/ (an image upload or PNG info: `MAX_UPLOAD_BODY_BYTES`; a wordlist
-written under /api/v1/wordlists: `MAX_WORDLIST_BODY_BYTES`), what the web UI says it takes
-(`page_max_bytes`) elsewhere; 413.
+written under /api/v1/wordlists: `MAX_WORDLIST_BODY_BYTES`; a tag CSV: `MAX_TAG_CSV_BYTES`),
+what the web UI says it takes (`page_max_bytes`) elsewhere; 413.
 Time: a body must arrive within `BODY_TIMEOUT_SECONDS` (`GAZE_BODY_TIMEOUT_SECONDS`), plus one
 second per `BODY_BYTES_PER_EXTRA_SECOND` received, so a slow but honest upload finishes while
 a body sent byte by byte is cut off; 408.
-JSON nesting: every /api/ body but an image upload, whatever its Content-Type says, may nest at
-most `MAX_JSON_DEPTH` levels; 400 ``invalid_json``.
+JSON nesting: every /api/ body but an image upload or a tag CSV, whatever its Content-Type says,
+may nest at most `MAX_JSON_DEPTH` levels; 400 ``invalid_json``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gaze.asgi_replies import send_json_error
+from gaze.library.tag_import import MAX_TAG_CSV_BYTES
 from gaze.library.wordlist_schema import MAX_WORDLIST_BYTES
 from gaze.media.uploads import MAX_UPLOAD_BYTES
 
@@ -32,6 +33,8 @@ WORDLISTS_PATH = "/api/v1/wordlists"
 WORDLIST_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 MAX_WORDLIST_BODY_BYTES = MAX_WORDLIST_BYTES
 """A wordlist's document or ``.txt`` lines; the routes check the exact limit themselves."""
+TAG_IMPORT_PATH = "/api/v1/tags/import"
+"""Takes a tag-autocomplete CSV (not JSON): `MAX_TAG_CSV_BYTES`, no depth check."""
 BODY_TIMEOUT_SECONDS = 30.0
 BODY_BYTES_PER_EXTRA_SECOND = 32 * 1024
 MAX_JSON_DEPTH = 32
@@ -149,8 +152,11 @@ class RequestBodyLimits:
             return
         is_api = scope["path"].startswith("/api/")
         is_upload = scope["path"] in IMAGE_BODY_PATHS
+        is_csv = scope["path"] == TAG_IMPORT_PATH
         if is_upload:
             max_bytes = MAX_UPLOAD_BODY_BYTES
+        elif is_csv:
+            max_bytes = MAX_TAG_CSV_BYTES
         elif is_api:
             max_bytes = self.api_max_bytes
             if writes_wordlist(scope):
@@ -163,7 +169,7 @@ class RequestBodyLimits:
             return
         body = _GuardedBody(receive, send, max_bytes, self.timeout)
         if is_api:
-            await self._buffered(scope, body, check_depth=not is_upload)
+            await self._buffered(scope, body, check_depth=not (is_upload or is_csv))
             return
         try:
             await self.app(scope, body.receive, body.send)
