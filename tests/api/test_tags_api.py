@@ -101,3 +101,27 @@ def test_saves_warn_about_aliases_and_unknown_tags_without_changing_them(
     assert replaced.json()["tag_warnings"] == [
         {"field": "fields.look.x", "tag": "qq", "kind": "unknown"}
     ]
+
+
+@pytest.mark.usefixtures("vocabulary")
+def test_a_csv_posted_to_the_import_route_replaces_the_vocabulary(
+    api: httpx.Client, library_server: GazeServer
+) -> None:
+    csv_text = 'name,category,post_count,aliases\nsilver_hair,0,900,"grey hair"\nbad,x,1\n'
+    answer = api.post(
+        "/tags/import", content=csv_text.encode(), headers={"Content-Type": "text/csv"}
+    )
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    assert found["from_file"] == 1
+    assert found["imported"] > 1  # the library's own tags are merged in
+    assert found["problems"] == ["line 3: category and post count must be whole numbers"]
+    assert api.get("/tags", params={"prefix": "grey"}).json()["tags"] == [
+        {"name": "grey hair", "category": 0, "post_count": 900, "alias_of": "silver_hair"}
+    ]
+    assert api.get("/tags", params={"prefix": "zz"}).json()["tags"] == []
+    empty = api.post("/tags/import", content=b"  \n", headers={"Content-Type": "text/csv"})
+    assert empty.status_code == 400
+    assert empty.json()["code"] == "missing_body"
+    anonymous = httpx.post(f"{library_server.url}/api/v1/tags/import", content=b"a,0,1\n")
+    assert anonymous.status_code == 401
