@@ -8,13 +8,18 @@ import pytest
 from gaze.pnginfo.a1111 import parse_a1111
 from gaze.pnginfo.containers import MAX_TEXT_BYTES
 from gaze.pnginfo.read import read_generation_info
-from gaze.pnginfo.recipe import installed_match, recipe_of
+from gaze.pnginfo.recipe import InstalledModels, installed_match, recipe_of
 from gaze.pnginfo.result import GenerationInfo, HiresPass, LoraUse, NoGenerationMetadata
 from gaze.presets.recipe import recipe_preset
 from tests.pnginfo.images import png_with_raw_chunk
 
 CHECKPOINTS = ["SD15/dreamshaper_8.safetensors", "sdxl/Juggernaut.safetensors"]
 LORAS = ["styles/watercolor_v2.safetensors", "add_detail.safetensors"]
+INSTALLED = InstalledModels(
+    checkpoints=frozenset(CHECKPOINTS),
+    loras=frozenset(LORAS),
+    upscale_models=frozenset({"RealESRGAN/4x-UltraSharp.pth"}),
+)
 
 
 def test_models_match_by_path_or_by_name_whatever_the_folder_and_case() -> None:
@@ -31,7 +36,7 @@ def test_an_a1111_image_gives_a_recipe_generate_accepts() -> None:
         "Size: 512x768, Model: dreamshaper_8, Clip skip: 2, Denoising strength: 0.4, "
         "Hires upscale: 2, Hires upscaler: Latent (bicubic)"
     )
-    answer = recipe_of(info, CHECKPOINTS, LORAS)
+    answer = recipe_of(info, INSTALLED)
     assert answer.recipe == {
         "positive": "a cat",
         "negative": "dog",
@@ -63,12 +68,14 @@ def test_fields_the_recipe_refuses_are_left_out_with_the_reason() -> None:
         width=513,
         height=512,
         checkpoint="nowhere.safetensors",
-        hires=HiresPass(upscale=1.5, upscaler="4x-UltraSharp"),
+        hires=HiresPass(upscale=1.5, upscaler="R-ESRGAN 4x+"),
         loras=[LoraUse("x")],
     )
-    answer = recipe_of(info, CHECKPOINTS, LORAS)
+    answer = recipe_of(info, INSTALLED)
     assert answer.recipe is not None
-    assert "steps" not in answer.recipe and "hires" not in answer.recipe
+    assert "steps" not in answer.recipe
+    assert answer.recipe["hires"] == {"scale": 1.5}
+    assert any("'R-ESRGAN 4x+' is not installed" in line for line in answer.warnings)
     assert "width" not in answer.recipe and "checkpoint" not in answer.recipe
     recipe_preset(answer.recipe)
     assert any("recipe.steps" in line for line in answer.warnings)
@@ -82,3 +89,13 @@ def test_a_huge_plain_text_chunk_is_skipped() -> None:
     data = png_with_raw_chunk(b"tEXt", body + b"\x00")
     with pytest.raises(NoGenerationMetadata, match=r"at most 4\.0 MB are read"):
         read_generation_info(data)
+
+
+def test_an_upscale_model_named_by_the_image_is_the_installed_file() -> None:
+    info = parse_a1111(
+        "cat\nSteps: 3, Sampler: Euler, Seed: 1, Size: 64x64, Denoising strength: 0.3, "
+        "Hires upscale: 2, Hires upscaler: 4x-UltraSharp"
+    )
+    answer = recipe_of(info, INSTALLED)
+    assert answer.recipe is not None
+    assert answer.recipe["hires"]["upscaler"] == "RealESRGAN/4x-UltraSharp.pth"

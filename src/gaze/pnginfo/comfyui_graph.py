@@ -23,7 +23,7 @@ MAX_NODES = 2000
 OUTPUT_NODES = ("SaveImage", "PreviewImage", "SaveImageWebsocket", "Image Save")
 SAMPLER_NODES = ("KSampler", "KSamplerAdvanced", "SamplerCustom", "SamplerCustomAdvanced")
 _TEXT_NODES = {"CLIPTextEncode": ("text",), "CLIPTextEncodeSDXL": ("text_g", "text_l")}
-_COMBINING_NODES = {
+_COMBINING_NODES: dict[str, tuple[str, ...]] = {
     "ConditioningCombine": ("conditioning_1", "conditioning_2"),
     "ConditioningConcat": ("conditioning_to", "conditioning_from"),
     "ConditioningAverage": ("conditioning_to", "conditioning_from"),
@@ -140,7 +140,9 @@ def prompt_text(reader: GraphReader, start: Any, role: str, clips: list[Any]) ->
     """The texts of the text encoders a conditioning input leads to, in graph order, joined by
     ``", "`` when combine or concat nodes join several."""
     first = link_of(start)
-    stack, seen, texts = ([first] if first else []), set(), []
+    stack: list[str] = [first] if first else []
+    seen: set[str] = set()
+    texts: list[str] = []
     combined = False
     while stack and len(seen) < MAX_NODES:
         node_id = stack.pop()

@@ -65,8 +65,9 @@ def parse_gaze_chunk(text: str) -> GenerationInfo | None:
     info.loras = _loras(get("loras"))
     if get("init_image") is not None:
         info.denoise = _float(get("denoise"))
-    if isinstance(get("hires"), dict):
-        info.hires = _hires(get("hires"))
+    hires = get("hires")
+    if isinstance(hires, dict):
+        info.hires = _hires(hires)
     weighting = _text(get("prompt_weighting"))
     if weighting not in (None, "comfyui"):
         info.other["prompt_weighting"] = weighting

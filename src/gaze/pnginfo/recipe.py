@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gaze.generation_spec import seed_problem
+from gaze.generation_spec import is_upscale_model, seed_problem
 from gaze.pnginfo.result import GenerationInfo
 from gaze.presets.recipe import recipe_preset
 from gaze.service_errors import Invalid
@@ -23,6 +23,15 @@ _MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin")
 _PROBLEM_FIELD = re.compile(r"recipe\.(\w+)")
 _GAZE_BODY_FIELDS = ("init_image", "mask")
 _IMAGE_OPTIONS = ("denoise", "resize", "mask_blur", "mask_grow")
+
+
+@dataclass(frozen=True)
+class InstalledModels:
+    """The model files the backends have, by kind (paths relative to their folders)."""
+
+    checkpoints: frozenset[str] = frozenset()
+    loras: frozenset[str] = frozenset()
+    upscale_models: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -165,14 +174,33 @@ def _generate_body(info: GenerationInfo, recipe: dict[str, Any]) -> dict[str, An
     return body
 
 
-def recipe_of(
-    info: GenerationInfo, checkpoints: Iterable[str], loras: Iterable[str]
-) -> ReproducingRecipe:
+def _match_upscaler(hires: dict[str, Any], installed: Iterable[str], warnings: list[str]) -> None:
+    """An upscale model named by the image becomes the installed file of that name; a name
+    GAZE does not have is left out (the second pass then scales the latent)."""
+    upscaler = hires.get("upscaler")
+    if not isinstance(upscaler, str) or not is_upscale_model(upscaler):
+        return
+    path = installed_match(upscaler, installed)
+    if path is None:
+        del hires["upscaler"]
+        warnings.append(
+            f"hires upscaler {upscaler!r} is not installed; the recipe's second pass scales "
+            "the latent instead"
+        )
+    else:
+        hires["upscaler"] = path
+
+
+def recipe_of(info: GenerationInfo, installed: InstalledModels) -> ReproducingRecipe:
     """The recipe and generate body that reproduce `info` with the installed models."""
     answer = ReproducingRecipe(recipe=None, generate_body=None)
     flat = _flat_recipe(info)
+    if isinstance(flat.get("hires"), dict):
+        _match_upscaler(flat["hires"], installed.upscale_models, answer.warnings)
     recipe = _gaze_recipe(info, flat) if info.source == "gaze" else flat
-    _match_models(info, checkpoints, loras, answer, loras_in_slots=recipe is not flat)
+    _match_models(
+        info, installed.checkpoints, installed.loras, answer, loras_in_slots=recipe is not flat
+    )
     if answer.checkpoint is not None:
         recipe["checkpoint"] = answer.checkpoint
     else:

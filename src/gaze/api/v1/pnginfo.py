@@ -16,7 +16,7 @@ from gaze.api.auth import require_api_key
 from gaze.api.errors import bad_request
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.media.uploads import MAX_UPLOAD_BYTES
-from gaze.pnginfo.answer import pnginfo_answer
+from gaze.pnginfo.answer import installed_models, pnginfo_answer
 from gaze.pnginfo.read import LOOKED_FOR
 from gaze.route_deps import BackendModelsDep
 
@@ -115,7 +115,6 @@ async def png_info(request: Request, found: BackendModelsDep) -> JSONResponse:
         data = await upload.read(MAX_UPLOAD_BYTES + 1)
     finally:
         await form.close()
-    checkpoints = set().union(*(backend.lists.checkpoints for backend in found))
-    loras = set().union(*(backend.lists.loras for backend in found))
-    answer = await run_in_threadpool(pnginfo_answer, data, checkpoints, loras)
+    installed = installed_models(backend.lists for backend in found)
+    answer = await run_in_threadpool(pnginfo_answer, data, installed)
     return JSONResponse(answer)

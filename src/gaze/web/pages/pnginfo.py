@@ -17,7 +17,7 @@ from gaze.generation.options import parse_generation_options
 from gaze.generation.resolve_request import split_recipe
 from gaze.generation.submit import compose_once
 from gaze.media.uploads import MAX_UPLOAD_BYTES
-from gaze.pnginfo.answer import pnginfo_answer
+from gaze.pnginfo.answer import installed_models, pnginfo_answer
 from gaze.presets.recipe import preset_from_recipe
 from gaze.route_deps import PresetServiceDep, RuntimeDep
 from gaze.runtime import Runtime
@@ -56,10 +56,8 @@ SOURCE_NAMES = {
 
 
 def _answer(runtime: Runtime, data: bytes) -> dict[str, Any]:
-    backends = runtime.backend_models()
-    checkpoints = set().union(*(backend.lists.checkpoints for backend in backends))
-    loras = set().union(*(backend.lists.loras for backend in backends))
-    return pnginfo_answer(data, checkpoints, loras)
+    installed = installed_models(backend.lists for backend in runtime.backend_models())
+    return pnginfo_answer(data, installed)
 
 
 def _generator_url(answer: dict[str, Any]) -> str | None:
