@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from devkit.server import GazeServer
 from tests.pnginfo import comfyui_graphs
 from tests.pnginfo.images import png_with_texts
+from tests.support.ids import unique_id
 
 A1111_TEXT = (
     "a lighthouse at dusk\nNegative prompt: fog\nSteps: 2, Sampler: Euler a, "
@@ -81,6 +82,22 @@ def test_open_in_the_generator_carries_the_prompt_and_seed(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/generator\?"))
     expect(page.locator('[data-resolved="prompt"]')).to_contain_text("a lighthouse at dusk")
     expect(page.locator('[data-resolved="negative"]')).to_contain_text("fog")
+
+
+def test_save_as_preset_opens_the_new_preset(page: Page) -> None:
+    name = f"From PNG {unique_id()}"
+    page.goto("/pnginfo")
+    page.locator("[data-pnginfo-file]").set_input_files(
+        {
+            "name": "a.png",
+            "mimeType": "image/png",
+            "buffer": png_with_texts({"parameters": A1111_TEXT}),
+        }
+    )
+    page.locator('input[name="preset_name"]').fill(name)
+    page.locator("[data-pnginfo-save]").click()
+    expect(page).to_have_url(re.compile(r"/presets/from_png_"))
+    expect(page.locator("h1")).to_contain_text(name)
 
 
 def test_an_image_dropped_on_another_page_shows_its_parameters(page: Page) -> None:
