@@ -88,21 +88,25 @@ class DraftQueued(BaseModel):
 
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    **BODY_ERROR_RESPONSES,
     202: {"model": DraftQueued, "description": "Queued; poll `status_url`."},
     200: {"description": "Ready within `wait`: the job id and its checked result."},
     404: error_response("No base resource with this id", "character_not_found", "No character."),
     409: error_response("Cancelled while waiting", "draft_cancelled", "Draft job was cancelled."),
     502: error_response(
-        "The LLM failed or its answer stayed invalid after one retry",
+        "The LLM failed, or its answer stayed invalid after one retry (`llm_invalid_answer`)",
         "llm_invalid_answer",
         "Draft job 'x' failed: The LLM's answer is not a valid draft (also after one retry): "
         "name: Field required",
     ),
     503: error_response(
-        "No LLM server configured", "llm_not_configured", "No LLM server is configured."
+        "No LLM server is configured (`llm_not_configured`), or the database or queue is "
+        "unavailable (`store_unavailable`)",
+        "llm_not_configured",
+        "No LLM server is configured: set GAZE_LLM_URL (and GAZE_LLM_MODEL) to an "
+        "OpenAI-compatible server to draft with AI.",
     ),
-    **ERROR_RESPONSES,
-    **BODY_ERROR_RESPONSES,
 }
 
 
