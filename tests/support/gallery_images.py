@@ -45,13 +45,15 @@ def add_gallery_image(
     nsfw: bool = False,
     created_at: datetime | None = None,
     job_id: str | None = None,
+    database_url: str | None = None,
 ) -> int:
-    """Write a `width` x `height` PNG at `relative_path` and its gallery row; the image id."""
+    """Write a `width` x `height` PNG at `relative_path` and its gallery row (in the data
+    folder's SQLite database unless `database_url` names another); the image id."""
     write_media_file(data_dir, relative_path, noise_png(width, height, seed))
     resolution: dict[str, Any] = {
         "characters": [{"id": character, "name": character} for character in characters or []]
     }
-    database = Database(f"sqlite:///{data_dir / 'gaze.db'}")
+    database = Database(database_url or f"sqlite:///{data_dir / 'gaze.db'}")
     try:
         with database.session() as session:
             row = ImageRow(
