@@ -83,6 +83,15 @@ def test_a_description_fills_the_editor_and_saving_accepts_it(
     assert saved["fields"]["armour"]["plate"] == "silver armor, cape"
 
 
+def test_the_queue_lists_draft_jobs_by_their_label(page: Page) -> None:
+    page.goto("/queue")
+
+    drafted = page.locator("li.job", has_text="AI draft: character").first
+    expect(drafted).to_contain_text("on llm:standin-model")
+    expect(drafted.locator("[data-seed]")).to_have_count(0)
+    expect(drafted.locator("img")).to_have_count(0)
+
+
 def test_a_failed_draft_says_why_in_the_panel(page: Page, llm_standin: LlmStandIn) -> None:
     llm_standin.script.default_answer = "Sorry, I only write poems."
     page.goto("/library/styles/new")
