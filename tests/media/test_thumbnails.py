@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from devkit.server import GazeServer
 from tests.support.gallery_images import add_gallery_image, noise_png, write_media_file
@@ -192,5 +193,10 @@ def test_the_gallery_cards_load_thumbnails_not_the_full_images(
             "image => image.complete && image.naturalWidth > 0", arg=card.element_handle()
         )
         shown = card.evaluate("image => image.currentSrc")
+        full_images = [url for url in requested if "/static/uploads/" in url]
+        card.click()  # the lightbox opens on the thumbnail, then shows the full image
+        expect(page.locator("[data-lightbox] [data-lb-image]")).to_have_attribute(
+            "src", f"/static/uploads/{WIDE}"
+        )
     assert shown.startswith(f"{thumbs_server.url}/static/thumbs/256/{WIDE}.webp"), shown
-    assert not [url for url in requested if "/static/uploads/" in url], requested
+    assert full_images == []

@@ -30,7 +30,9 @@
   }
 
   function thumbUrl(node) {
-    return node.tagName === "IMG" ? node.src : node.querySelector("img")?.src;
+    // the picture the card already shows (its srcset thumbnail) while the full image loads
+    const picture = node.tagName === "IMG" ? node : node.querySelector("img");
+    return picture?.currentSrc || picture?.src;
   }
 
   async function show(node) {
