@@ -22,7 +22,7 @@ $(BIN)/python:
 # never imported (it needs torchvision, which does not import beside this torch), hence --no-deps.
 $(VENV)/.run-deps: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "$(TORCH_PIN)"
-	$(BIN)/pip install --quiet -e ".[local]" "$(TORCH_PIN)"
+	$(BIN)/pip install --quiet -e ".[local,scale]" "$(TORCH_PIN)"
 	$(BIN)/pip install --quiet --no-deps "$(OPEN_CLIP_PIN)"
 	touch $@
 

@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from gaze.extras import require_module
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -36,6 +38,13 @@ def create_database_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _tune_sqlite)
         return engine
+    if parsed.get_backend_name() == "postgresql":
+        driver = parsed.get_driver_name()
+        require_module(
+            {"psycopg": "psycopg", "psycopg2": "psycopg2"}.get(driver, driver),
+            "scale",
+            "GAZE_DATABASE_URL (PostgreSQL)",
+        )
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 

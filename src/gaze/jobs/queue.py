@@ -13,6 +13,8 @@ from huey.api import TaskWrapper
 from huey.consumer import Consumer, Worker
 from sqlalchemy.engine import make_url
 
+from gaze.extras import require_module
+
 RUN_JOB_TASK = "gaze.run_job"
 POLL_INITIAL_DELAY = 0.01
 POLL_BACKOFF = 1.5
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 def create_huey(queue_url: str) -> Huey:
     if queue_url.startswith(("redis://", "rediss://", "unix://")):
+        require_module("redis", "scale", "GAZE_QUEUE_URL (Redis)")
         return RedisHuey(name="gaze", url=queue_url, blocking=True, read_timeout=1)
     parsed = make_url(queue_url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
