@@ -118,6 +118,9 @@ def test_without_wait_the_draft_is_a_job_to_poll(llm_gaze: GazeServer, llm: LlmS
     job = wait_for(llm_gaze, queued["job_id"])
     assert job["status"] == "done" and job["result"]["draft"]["name"] == "Rosa Knight"
     assert job["progress"] == 1.0
+    for follow_up in ("retry", "vary", "upscale"):
+        refused = llm_gaze.post(f"/api/v1/job/{queued['job_id']}/{follow_up}", json={})
+        assert refused.status_code in (400, 409), (follow_up, refused.text)
 
 
 def test_an_invalid_answer_is_retried_once_with_its_problems(
