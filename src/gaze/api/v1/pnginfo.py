@@ -9,20 +9,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gaze.api.auth import require_api_key
-from gaze.api.errors import bad_request
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
+from gaze.api.v1.uploads import IMAGE_FILE_BODY, UPLOAD_FIELD, uploaded_image_bytes
 from gaze.media.uploads import MAX_UPLOAD_BYTES
 from gaze.pnginfo.answer import installed_models, pnginfo_answer
 from gaze.pnginfo.read import LOOKED_FOR
 from gaze.route_deps import BackendModelsDep
 
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
-
-UPLOAD_FIELD = "file"
 
 
 class PngInfoLora(BaseModel):
@@ -82,39 +78,10 @@ class PngInfoAnswer(BaseModel):
         **ERROR_RESPONSES,
         **BODY_ERROR_RESPONSES,
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": [UPLOAD_FIELD],
-                        "properties": {
-                            UPLOAD_FIELD: {"type": "string", "contentMediaType": "image/png"}
-                        },
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=IMAGE_FILE_BODY,
 )
 async def png_info(request: Request, found: BackendModelsDep) -> JSONResponse:
-    try:
-        form = await request.form(max_files=1, max_fields=10)
-    except StarletteHTTPException as error:
-        raise bad_request(
-            "invalid_multipart", f"unreadable multipart body: {error.detail}"
-        ) from None
-    try:
-        upload = form.get(UPLOAD_FIELD)
-        if not isinstance(upload, UploadFile):
-            raise bad_request(
-                "missing_file", f"send the image as the multipart/form-data field {UPLOAD_FIELD!r}"
-            )
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)
-    finally:
-        await form.close()
+    data = await uploaded_image_bytes(request)
     installed = installed_models(backend.lists for backend in found)
     answer = await run_in_threadpool(pnginfo_answer, data, installed)
     return JSONResponse(answer)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +20,42 @@ from gaze.route_deps import RuntimeDep
 router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
 
 UPLOAD_FIELD = "file"
+IMAGE_FILE_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": [UPLOAD_FIELD],
+                    "properties": {
+                        UPLOAD_FIELD: {"type": "string", "contentMediaType": "image/png"}
+                    },
+                }
+            }
+        },
+    }
+}
+"""The OpenAPI request body of the routes that take one image as the multipart field `file`."""
+
+
+async def uploaded_image_bytes(request: Request) -> bytes:
+    """The bytes of the image sent as the multipart field `file` (at most one byte past the
+    upload limit, so the caller can tell a file that is too large)."""
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except StarletteHTTPException as error:
+        problem = f"unreadable multipart body: {error.detail}"
+        raise bad_request("invalid_multipart", problem) from None
+    try:
+        upload = form.get(UPLOAD_FIELD)
+        if not isinstance(upload, UploadFile):
+            raise bad_request(
+                "missing_file", f"send the image as the multipart/form-data field {UPLOAD_FIELD!r}"
+            )
+        return await upload.read(MAX_UPLOAD_BYTES + 1)
+    finally:
+        await form.close()
 
 
 @router.post(
@@ -45,37 +83,9 @@ UPLOAD_FIELD = "file"
         **ERROR_RESPONSES,
         **BODY_ERROR_RESPONSES,
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": [UPLOAD_FIELD],
-                        "properties": {
-                            UPLOAD_FIELD: {"type": "string", "contentMediaType": "image/png"}
-                        },
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=IMAGE_FILE_BODY,
 )
 async def upload_image(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    try:
-        form = await request.form(max_files=1, max_fields=10)
-    except StarletteHTTPException as error:
-        problem = f"unreadable multipart body: {error.detail}"
-        raise bad_request("invalid_multipart", problem) from None
-    try:
-        upload = form.get(UPLOAD_FIELD)
-        if not isinstance(upload, UploadFile):
-            raise bad_request(
-                "missing_file", f"send the image as the multipart/form-data field {UPLOAD_FIELD!r}"
-            )
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)
-    finally:
-        await form.close()
+    data = await uploaded_image_bytes(request)
     stored = await run_in_threadpool(store_upload, runtime.settings.resolved_media_dir, data)
     return JSONResponse(stored.to_json(), status_code=201)
