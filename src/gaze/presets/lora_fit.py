@@ -1,4 +1,4 @@
-"""A preset's fixed checkpoint must fit the LoRAs of its fixed resources.
+"""A preset's fixed checkpoint must fit the LoRAs of its fixed resources and its own LoRAs.
 
 A LoRA's base model family comes from its file's header (see
 :mod:`gaze.library.lora_metadata`); a LoRA without a header, or for a family GAZE does not run,
@@ -19,28 +19,34 @@ CHECKED_FAMILIES = frozenset({"sd1", "sdxl"})
 
 
 def lora_fit_problems(preset: Preset, library: DatabaseLibrary) -> list[str]:
-    """One line per fixed resource whose LoRA is for another model family than the checkpoint."""
+    """One line per fixed resource, and per LoRA of the preset's own, whose LoRA is for another
+    model family than the checkpoint."""
     if preset.checkpoint is None or library.checkpoints_dir is None:
         return []
     loras_dir = Path(library.checkpoints_dir).parent / "loras"
     checkpoint_family = library.checkpoint(preset.checkpoint).base_model
     problems: list[str] = []
+
+    def check(where: str, file: str) -> None:
+        path = local_lora_file(loras_dir, file)
+        metadata = LORA_METADATA_CACHE.metadata(path) if path is not None else None
+        if metadata is None or metadata.family not in CHECKED_FAMILIES:
+            return
+        if metadata.family != checkpoint_family:
+            problems.append(
+                f"{where} the LoRA {file!r}, made for {metadata.family} "
+                f"({metadata.base_model}), but the checkpoint {preset.checkpoint!r} is "
+                f"{checkpoint_family}"
+            )
+
     for category in CATEGORIES:
         slot = preset.slot(category)
         if slot.mode != "fixed":
             continue
         for resource_id in slot_resource_ids(slot):
             resource = library.get(category, resource_id)
-            if resource is None or resource.lora is None:
-                continue
-            path = local_lora_file(loras_dir, resource.lora.file)
-            metadata = LORA_METADATA_CACHE.metadata(path) if path is not None else None
-            if metadata is None or metadata.family not in CHECKED_FAMILIES:
-                continue
-            if metadata.family != checkpoint_family:
-                problems.append(
-                    f"{category}.id: {resource_id!r} uses the LoRA {resource.lora.file!r}, made "
-                    f"for {metadata.family} ({metadata.base_model}), but the checkpoint "
-                    f"{preset.checkpoint!r} is {checkpoint_family}"
-                )
+            if resource is not None and resource.lora is not None:
+                check(f"{category}.id: {resource_id!r} uses", resource.lora.file)
+    for index, lora in enumerate(preset.loras):
+        check(f"loras.{index}.file: the preset uses", lora.file)
     return problems

@@ -16,7 +16,9 @@ Prompt order: checkpoint prefix, characters, looks, outfits, actions, scenes, st
 LoRA trigger words, the preset's positive text, the request's extra positive text. Tags are
 split and de-duplicated as `gaze.prompts.tags` describes. A character's wardrobe outfit takes
 the outfits position; a used outfits slot replaces the wardrobe outfit. LoRAs are chained in
-the same order; a LoRA file already in the chain is not added twice.
+the same order, then the preset's own ``loras`` (their triggers join the resources'); a LoRA
+file already in the chain is not added twice: the first use wins, so a resource's LoRA keeps its
+weight over the same file in the preset's own list (whose pick then says ``applied: false``).
 
 Size: overrides (width and height) > the preset's width/height > the preset's orientation for
 the checkpoint's base model > the checkpoint's default size.
@@ -56,6 +58,9 @@ from gaze.presets.schema import ORIENTATION_SIZES, CharacterSlot, DetailerSlot, 
 from gaze.prompts.seeded import SeedDraws
 from gaze.prompts.tags import TagList
 from gaze.prompts.wildcards import WildcardError
+
+PRESET_LORA_STREAM = "loras:weight"
+"""The stream of a preset's own LoRA weight range, followed by ``:<index in loras>``."""
 
 
 class ResolutionError(ValueError):
@@ -108,7 +113,8 @@ class Resolution:
     ``choices`` has ``checkpoint`` ({path, source}), ``size`` ({width, height, source}) and one
     list per category of ``{id, name, mode, fields, lora}`` picks (empty when unused);
     character picks also carry ``outfit`` (the wardrobe outfit worn, or null), and detailer
-    picks their ``prompt_tags``. ``lora`` is ``{file, weight, clip_weight}`` or null.
+    picks their ``prompt_tags``. ``lora`` is ``{file, weight, clip_weight}`` or null. A preset
+    with its own LoRAs adds ``loras``: one ``{file, weight, clip_weight, applied}`` each.
     """
 
     spec: GenerationSpec
@@ -280,14 +286,13 @@ class _Resolver:
 
 
 def _lora_spec(
-    contribution: _Contribution, draws: SeedDraws
+    lora: Lora | None, stream: str, draws: SeedDraws
 ) -> tuple[LoraSpec | None, dict | None]:
-    lora = contribution.lora
     if lora is None:
         return None, None
     weight = lora.weight
     if isinstance(weight, WeightRange):
-        model_weight = draws.pick_weight(contribution.lora_stream, weight.min, weight.max)
+        model_weight = draws.pick_weight(stream, weight.min, weight.max)
     else:
         model_weight = float(weight)
     clip_weight = model_weight if lora.clip_weight is None else float(lora.clip_weight)
@@ -352,7 +357,9 @@ def _resolve(preset: Preset, library: LibraryView, overrides: Overrides, seed: i
         for contribution in contributions[category]:
             for text in contribution.texts:
                 positive.add(text)
-            lora_spec, record = _lora_spec(contribution, resolver.draws)
+            lora_spec, record = _lora_spec(
+                contribution.lora, contribution.lora_stream, resolver.draws
+            )
             contribution.record["lora"] = record
             if lora_spec is not None:
                 assert contribution.lora is not None
@@ -360,6 +367,18 @@ def _resolve(preset: Preset, library: LibraryView, overrides: Overrides, seed: i
                 if lora_spec.name not in lora_files:
                     lora_files.add(lora_spec.name)
                     loras.append(lora_spec)
+    own_loras: list[dict[str, Any]] = []
+    for index, lora in enumerate(preset.loras):
+        lora_spec, record = _lora_spec(lora, f"{PRESET_LORA_STREAM}:{index}", resolver.draws)
+        assert lora_spec is not None and record is not None
+        triggers.extend(lora.triggers)
+        record["applied"] = lora_spec.name not in lora_files
+        if record["applied"]:
+            lora_files.add(lora_spec.name)
+            loras.append(lora_spec)
+        own_loras.append(record)
+    if own_loras:
+        choices["loras"] = own_loras
     positive.add(triggers)
     positive.add_text(wildcards.text(preset.positive, "wildcards:positive"))
     positive.add_text(wildcards.text(overrides.extra_positive, "wildcards:extra_positive"))

@@ -10,6 +10,10 @@ Sizes: ``width``/``height`` (both), or an ``orientation`` mapped per base model 
 
 ``hires``: a default second pass (`HiresSettings`) every generation of the preset runs unless
 the request says otherwise; null = none.
+
+``loras``: the preset's own LoRAs (at most `MAX_PRESET_LORAS`), each a library `Lora`
+(``{"file": "<path under models/loras>", "weight": 0.8, "clip_weight": null, "triggers": []}``);
+they are chained after the chosen resources' LoRAs. A file may be listed once.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from gaze.library.fields import (
     raise_at,
     relative_path_problem,
 )
-from gaze.library.schema import CATEGORIES, StrictModel
+from gaze.library.schema import CATEGORIES, Lora, StrictModel
 from gaze.library.text_rules import MAX_TAG_LENGTH
 
 SlotMode = Literal["none", "fixed", "random"]
@@ -59,6 +63,7 @@ ORIENTATION_SIZES: dict[str, dict[str, tuple[int, int]]] = {
 """(width, height) of each orientation, per checkpoint base model."""
 
 MAX_DETAILERS = 16
+MAX_PRESET_LORAS = 16
 MIN_HIRES_SCALE, MAX_HIRES_SCALE = 1.0, 4.0
 UPSCALE_MODEL_SUFFIXES = (".pth", ".safetensors")
 
@@ -284,6 +289,8 @@ class Preset(StrictModel):
     """A custom ComfyUI workflow; wins over the checkpoint's. Null = the checkpoint's or none."""
     hires: HiresSettings | None = None
     """A second pass every generation runs unless the request turns it off; null = none."""
+    loras: Annotated[list[Lora], Field(max_length=MAX_PRESET_LORAS)] = Field(default_factory=list)
+    """The preset's own LoRAs, chained after the resources' (see the module docstring)."""
 
     cover: RelativePath | None = None
     is_favourite: bool = False
@@ -308,6 +315,11 @@ class Preset(StrictModel):
             problems.append((("checkpoint_pool",), message, self.checkpoint_pool))
         if len(set(self.checkpoint_pool)) != len(self.checkpoint_pool):
             problems.append((("checkpoint_pool",), "a checkpoint is listed twice", None))
+        seen: set[str] = set()
+        for index, lora in enumerate(self.loras):
+            if lora.file in seen:
+                problems.append((("loras", index, "file"), "this LoRA is listed twice", lora.file))
+            seen.add(lora.file)
         raise_at("Preset", problems)
         return self
 

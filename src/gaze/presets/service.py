@@ -28,6 +28,7 @@ from gaze.library.fields import relative_path_problem
 from gaze.library.listing import Page, list_filter
 from gaze.library.schema import CATEGORIES
 from gaze.library.text_rules import MAX_PROMPT_LENGTH, prompt_problem
+from gaze.presets.lora_files import KnownLoras, unknown_lora_problems
 from gaze.presets.lora_fit import lora_fit_problems
 from gaze.presets.references import missing_references
 from gaze.presets.resolve import Overrides, Resolution, ResolutionError, resolve_preset
@@ -58,9 +59,16 @@ class PresetCollection(DocumentCollection):
     key_name = "slug"
     row_class = PresetRow
 
-    def __init__(self, database: Database, media_dir: Path, checkpoints_dir: Path | None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        media_dir: Path,
+        checkpoints_dir: Path | None,
+        known_loras: KnownLoras | None = None,
+    ) -> None:
         super().__init__(database, media_dir)
         self.checkpoints_dir = checkpoints_dir
+        self.known_loras = known_loras
 
     def model(self) -> type[BaseModel]:
         return Preset
@@ -91,7 +99,10 @@ class PresetCollection(DocumentCollection):
     def reference_problems(self, item: Item) -> list[str]:
         assert isinstance(item, Preset)
         library = self.library()
-        return missing_references(item, library) + lora_fit_problems(item, library)
+        problems = missing_references(item, library) + lora_fit_problems(item, library)
+        if item.loras and self.known_loras is not None:
+            problems += unknown_lora_problems(item, self.known_loras())
+        return problems
 
 
 def overrides_from(values: Mapping[str, Any]) -> Overrides:
@@ -191,14 +202,20 @@ def problems_for_generation(
 class PresetService:
     """Presets: see the module docstring. `checkpoints_dir` (the local models' checkpoints
     folder) lets resolution read a checkpoint's base model from its file when the checkpoint
-    has no stored settings."""
+    has no stored settings; `known_loras` (the backends' LoRA files) lets saving refuse a
+    preset's own LoRA that is not installed."""
 
     def __init__(
-        self, database: Database, media_dir: Path, *, checkpoints_dir: Path | None = None
+        self,
+        database: Database,
+        media_dir: Path,
+        *,
+        checkpoints_dir: Path | None = None,
+        known_loras: KnownLoras | None = None,
     ) -> None:
         self.database = database
         self.media_dir = media_dir
-        self.presets = PresetCollection(database, media_dir, checkpoints_dir)
+        self.presets = PresetCollection(database, media_dir, checkpoints_dir, known_loras)
 
     def list(
         self,
