@@ -30,7 +30,7 @@ from gaze.library.checkpoint_catalogue import (
     CheckpointCatalogue,
     backend_model_lists,
 )
-from gaze.library.service import LibraryService
+from gaze.library.service import LibraryService, known_lora_files
 from gaze.llm.draft_runner import DraftRunner
 from gaze.media.thumbnails import ThumbnailStore
 from gaze.presets.service import PresetService
@@ -82,6 +82,7 @@ class Runtime:
             self.database,
             self.settings.resolved_media_dir,
             checkpoints_dir=self.settings.checkpoints_dir,
+            known_loras=lambda: known_lora_files(self.model_lists()),
         )
 
     def checkpoint_catalogue(self) -> CheckpointCatalogue:
