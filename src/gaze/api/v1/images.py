@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -152,15 +153,15 @@ def _decode_cursor(cursor: str) -> int:
     return int(number)
 
 
-def _selection(
-    images: GalleryService,
-    preset: str | None,
-    character: str | None,
-    favourite: bool | None,
-    nsfw: bool | None,
-    since: datetime | None,
-    before: int | None = None,
+def image_filter(
+    images: GalleryServiceDep,
+    preset: Preset = None,
+    character: Character = None,
+    favourite: Favourite = None,
+    nsfw: Nsfw = None,
+    since: Since = None,
 ) -> GalleryFilter:
+    """The gallery filter of the list, latest and random routes' query parameters."""
     try:
         since_utc = as_utc(since) if since is not None else None
     except OverflowError:
@@ -171,8 +172,10 @@ def _selection(
         favourite=favourite,
         nsfw="all" if nsfw is None else ("only" if nsfw else "hide"),
         since=since_utc,
-        before=before,
     )
+
+
+Selection = Annotated[GalleryFilter, Depends(image_filter)]
 
 
 def _one(images: GalleryService, image_id: int) -> dict[str, Any]:
@@ -203,16 +206,12 @@ def _one(images: GalleryService, image_id: int) -> dict[str, Any]:
 )
 def list_images(
     images: GalleryServiceDep,
-    preset: Preset = None,
-    character: Character = None,
-    favourite: Favourite = None,
-    nsfw: Nsfw = None,
-    since: Since = None,
+    selection: Selection,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> JSONResponse:
-    before = _decode_cursor(cursor) if cursor else None
-    selection = _selection(images, preset, character, favourite, nsfw, since, before)
+    if cursor:
+        selection = dataclasses.replace(selection, before=_decode_cursor(cursor))
     page = images.page(selection, limit)
     records = images.records(page.items)
     next_cursor = _encode_cursor(page.next_before) if page.next_before is not None else None
@@ -240,15 +239,7 @@ def _only(images: GalleryService, found: Any) -> JSONResponse:
         **ERROR_RESPONSES,
     },
 )
-def latest_image(
-    images: GalleryServiceDep,
-    preset: Preset = None,
-    character: Character = None,
-    favourite: Favourite = None,
-    nsfw: Nsfw = None,
-    since: Since = None,
-) -> JSONResponse:
-    selection = _selection(images, preset, character, favourite, nsfw, since)
+def latest_image(images: GalleryServiceDep, selection: Selection) -> JSONResponse:
     page = images.page(selection, 1)
     return _only(images, page.items[0] if page.items else None)
 
@@ -266,15 +257,7 @@ def latest_image(
         **ERROR_RESPONSES,
     },
 )
-def random_image(
-    images: GalleryServiceDep,
-    preset: Preset = None,
-    character: Character = None,
-    favourite: Favourite = None,
-    nsfw: Nsfw = None,
-    since: Since = None,
-) -> JSONResponse:
-    selection = _selection(images, preset, character, favourite, nsfw, since)
+def random_image(images: GalleryServiceDep, selection: Selection) -> JSONResponse:
     return _only(images, images.random_image(selection))
 
 
