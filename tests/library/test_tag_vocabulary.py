@@ -211,9 +211,14 @@ def test_index_answers_like_a_full_scan(tmp_path: Path) -> None:
         )
         for index in range(3000)
     ]
+    tags += [VocabularyTag(f"crowded_tag_{index}", 0, index % 97) for index in range(1500)]
+    echo = tuple(f"same alias {index}" for index in range(250))  # one tag's aliases fill a
+    tags += [VocabularyTag("same_tag", 0, 10**6, echo), VocabularyTag("same_b", 0, 1)]  # top
     TagVocabulary(database).replace(tags)
     vocabulary = TagVocabulary(database)
-    for prefix in ["", "a", "b ", "ab", "abc", "abca", "cc_1", "c alias", "zz"]:
+    prefixes = ["", "a", "b ", "ab", "abc", "abca", "cc_1", "c alias", "zz"]
+    prefixes += ["crowded", "crowded_tag_1", "crowded", "same", "sa", "s"]
+    for prefix in prefixes:
         for limit in (1, 20, 100):
             assert vocabulary.search(prefix, limit) == brute_force_search(tags, prefix, limit)
     database.dispose()

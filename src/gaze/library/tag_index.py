@@ -9,14 +9,12 @@ most once per `VERSION_CHECK_SECONDS`.
 
 from __future__ import annotations
 
-import heapq
 import threading
 import time
 import uuid
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import islice
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +27,8 @@ VERSION_CHECK_SECONDS = 1.0
 PRECOMPUTED_HEAD_LENGTH = 2
 PRECOMPUTED_MATCHES = 200
 """More than the largest limit: an alias and its tag may both match and count once."""
+CROWDED_RANGE = 1000
+MAX_REMEMBERED = 20_000
 KEY_END = "\U0010ffff"
 
 Rank = tuple[int, bool, str]
@@ -83,18 +83,54 @@ def _distinct(candidates: Iterable[IndexedTag], limit: int) -> list[IndexedTag]:
 
 
 class TagIndex:
-    """Sorted keys of every tag and alias, and the ranked matches of short prefixes."""
+    """Every tag and alias ranked once (an ordinal each: 0 is the most used), their keys in
+    sorted order with each key's ordinal, and the best ordinals of short and crowded prefixes.
+
+    A prefix is a `bisect` range of keys; its best matches are the smallest ordinals in the
+    range (a sort of plain integers). Empty, one- and two-letter prefixes are ranked when the
+    index is built, and a longer prefix matching over `CROWDED_RANGE` keys the first time it
+    is asked (at most `MAX_REMEMBERED` of them).
+    """
 
     def __init__(self, keyed: list[tuple[str, IndexedTag]]) -> None:
-        keyed.sort(key=lambda pair: pair[0])
-        self._keys = [key for key, _ in keyed]
-        self._entries = [entry for _, entry in keyed]
-        self._heads: dict[str, list[IndexedTag]] = {}
-        for key, entry in sorted(keyed, key=lambda pair: pair[1].rank):
+        by_rank = sorted(keyed, key=lambda pair: pair[1].rank)
+        self._ranked = [entry for _, entry in by_rank]
+        self._ordinals = sorted(range(len(by_rank)), key=lambda ordinal: by_rank[ordinal][0])
+        self._keys = [by_rank[ordinal][0] for ordinal in self._ordinals]
+        self._best: dict[str, list[int]] = {}
+        for ordinal, (key, _) in enumerate(by_rank):
             for length in range(min(len(key), PRECOMPUTED_HEAD_LENGTH) + 1):
-                head = self._heads.setdefault(key[:length], [])
-                if len(head) < PRECOMPUTED_MATCHES:
-                    head.append(entry)
+                best = self._best.setdefault(key[:length], [])
+                if len(best) < PRECOMPUTED_MATCHES:
+                    best.append(ordinal)
+
+    def _range(self, key: str) -> tuple[int, int]:
+        start = bisect_left(self._keys, key)
+        return start, bisect_left(self._keys, key + KEY_END, lo=start)
+
+    def _best_ordinals(self, key: str) -> list[int]:
+        """The smallest ordinals (at most `PRECOMPUTED_MATCHES`) of the keys starting with
+        ``key``, in order."""
+        best = self._best.get(key)
+        if best is not None:
+            return best
+        if len(key) <= PRECOMPUTED_HEAD_LENGTH:
+            return []  # every short prefix that has a match was ranked when building
+        start, end = self._range(key)
+        best = sorted(self._ordinals[start:end])[:PRECOMPUTED_MATCHES]
+        if end - start > CROWDED_RANGE and len(self._best) < MAX_REMEMBERED:
+            self._best[key] = best
+        return best
+
+    def search(self, key: str, limit: int) -> list[IndexedTag]:
+        """Tags whose key or an alias key starts with ``key``, best ranked first, each once."""
+        best = self._best_ordinals(key)
+        found = _distinct((self._ranked[ordinal] for ordinal in best), limit)
+        if len(found) < limit and len(best) == PRECOMPUTED_MATCHES:
+            start, end = self._range(key)  # aliases of listed tags took places: rank them all
+            every = sorted(self._ordinals[start:end])
+            found = _distinct((self._ranked[ordinal] for ordinal in every), limit)
+        return found
 
     @classmethod
     def load(cls, database: Database) -> TagIndex:
@@ -121,24 +157,6 @@ class TagIndex:
 
     def __len__(self) -> int:
         return len(self._keys)
-
-    def search(self, key: str, limit: int) -> list[IndexedTag]:
-        """Tags whose key or an alias key starts with ``key``, best ranked first, each once."""
-        head = self._heads.get(key) if len(key) <= PRECOMPUTED_HEAD_LENGTH else None
-        if head is not None:
-            found = _distinct(head, limit)
-            if len(found) == limit or len(head) < PRECOMPUTED_MATCHES:
-                return found
-        start = bisect_left(self._keys, key)
-        end = bisect_left(self._keys, key + KEY_END, lo=start)
-        matches = islice(self._entries, start, end)
-        if end - start <= 2 * limit:
-            return _distinct(sorted(matches, key=lambda entry: entry.rank), limit)
-        best = heapq.nsmallest(2 * limit, matches, key=lambda entry: entry.rank)
-        found = _distinct(best, limit)
-        if len(found) < limit:
-            found = _distinct(sorted(self._entries[start:end], key=lambda entry: entry.rank), limit)
-        return found
 
 
 class _CachedIndex:
@@ -172,6 +190,19 @@ def current_index(database: Database) -> TagIndex:
                 cached.version = version
             cached.checked_at = now
         return cached.index
+
+
+def fresh_index(database: Database) -> TagIndex | None:
+    """This process's index if its version was checked within `VERSION_CHECK_SECONDS`, without
+    waiting or touching the database (for an event loop); else None: use `current_index`."""
+    cached = _cached(database)
+    if not cached.lock.acquire(blocking=False):
+        return None
+    try:
+        fresh = time.monotonic() - cached.checked_at < VERSION_CHECK_SECONDS
+        return cached.index if fresh else None
+    finally:
+        cached.lock.release()
 
 
 def forget_index(database: Database) -> None:

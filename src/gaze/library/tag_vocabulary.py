@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from gaze.db.connection import Database
 from gaze.db.models import ResourceRow, TagAliasRow, TagRow
 from gaze.library.tag_csv import VocabularyTag, tag_key
-from gaze.library.tag_index import current_index, forget_index, renew_version
+from gaze.library.tag_index import (
+    TagIndex,
+    current_index,
+    forget_index,
+    fresh_index,
+    renew_version,
+)
 from gaze.prompts.tags import split_tags
 
 BATCH_SIZE = 5000
@@ -118,6 +124,13 @@ def _rows(
     return tag_rows, alias_rows
 
 
+def _matches(index: TagIndex, prefix: str, limit: int) -> list[TagMatch]:
+    return [
+        TagMatch(entry.name, entry.category, entry.post_count, entry.alias_of)
+        for entry in index.search(prefix_key(prefix), limit)
+    ]
+
+
 class TagVocabulary:
     """The tags prompts are checked against and completed from."""
 
@@ -153,12 +166,15 @@ class TagVocabulary:
 
     def search(self, prefix: str, limit: int) -> list[TagMatch]:
         """Tags whose name or an alias starts with ``prefix`` (normalised like `tag_key`),
-        the most used first; a tag is listed once. Answered from this process's `TagIndex`."""
-        found = current_index(self._database).search(prefix_key(prefix), limit)
-        return [
-            TagMatch(entry.name, entry.category, entry.post_count, entry.alias_of)
-            for entry in found
-        ]
+        the most used first; a tag is listed once. Answered from this process's `TagIndex`
+        (loaded or checked against the database first when due)."""
+        return _matches(current_index(self._database), prefix, limit)
+
+    def search_without_waiting(self, prefix: str, limit: int) -> list[TagMatch] | None:
+        """`search` when the index is at hand and needs no database check; else None (an
+        event loop then runs `search` in a thread)."""
+        index = fresh_index(self._database)
+        return None if index is None else _matches(index, prefix, limit)
 
     def lookup(self, names: Sequence[str]) -> dict[str, str | None]:
         """For each key of ``names`` that is known: None for a tag, the canonical name for an

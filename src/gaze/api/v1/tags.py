@@ -53,9 +53,14 @@ Limit = Annotated[int, Query(ge=1, le=MAX_TAG_LIMIT, description="At most this m
     response_model_exclude_none=True,
     responses=ERROR_RESPONSES,
 )
-def complete_tag(runtime: RuntimeDep, prefix: Prefix = "", limit: Limit = 20) -> dict[str, Any]:
+async def complete_tag(
+    runtime: RuntimeDep, prefix: Prefix = "", limit: Limit = 20
+) -> dict[str, Any]:
     """Tags whose name or an alias starts with `prefix`, the most used first; each tag once."""
-    matches = TagVocabulary(runtime.database).search(prefix, limit)
+    vocabulary = TagVocabulary(runtime.database)
+    matches = vocabulary.search_without_waiting(prefix, limit)
+    if matches is None:  # the index is (re)loaded or checked against the database
+        matches = await run_in_threadpool(vocabulary.search, prefix, limit)
     return {"tags": [match.__dict__ for match in matches]}
 
 
