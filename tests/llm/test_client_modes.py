@@ -258,6 +258,23 @@ def test_cancel_stops_reading_a_stream(llm_standin: LlmStandIn) -> None:
         )
 
 
+def test_cancel_ends_a_slow_answer_that_is_not_streamed(llm_standin: LlmStandIn) -> None:
+    llm_standin.script.streaming = False
+    llm_standin.script.delay_seconds = 20.0
+    llm_standin.script.answers.append(ANSWER)
+    cancel = threading.Event()
+    asking = threading.Timer(0.3, cancel.set)
+    asking.start()
+
+    with pytest.raises(LlmCancelled):
+        client_for(llm_standin, stream=False, timeout=60).ask_json(
+            MESSAGES, REQUEST, cancelled=cancel.is_set
+        )
+
+    assert llm_standin.script.answered == 0, "the client waited for the whole answer"
+    assert len(llm_standin.script.completion_requests()) == 1
+
+
 def test_nothing_listening_is_unreachable(closed_port_url: str) -> None:
     client = ChatClient(LlmServer(closed_port_url, "m", timeout=2), modes=ServerModes())
 

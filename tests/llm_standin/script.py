@@ -44,6 +44,8 @@ class LlmScript:
     """Every request: {"path", "headers", "body"}."""
     disconnects: int = 0
     """Streams the client closed before their end."""
+    answered: int = 0
+    """Answers (or errors) written out in full."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_answer(self) -> str:

@@ -144,5 +144,7 @@ def _handler_for(standin: LlmStandIn) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)
+                with standin.script.lock:
+                    standin.script.answered += 1
 
     return Handler

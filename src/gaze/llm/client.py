@@ -7,6 +7,7 @@ never parsed past it."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ MAX_ANSWER_BYTES = 256 * 1024
 MAX_ERROR_BYTES = 16 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_WAIT_SECONDS = 5.0
+CANCEL_POLL_SECONDS = 0.1
 UNSUPPORTED_STATUSES = frozenset({400, 404, 422, 501})
 _FEATURE_WORDS: dict[str, tuple[str, ...]] = {
     OutputMode.JSON_SCHEMA: ("response_format", "json_schema", "response format"),
@@ -146,6 +148,35 @@ class ChatClient:
         on_progress: ProgressCallback | None,
         cancelled: Callable[[], bool],
     ) -> AnswerMessage:
+        """`_post_blocking` in a thread of its own, given up at once when `cancelled()`: a
+        slow answer that is not streamed sends nothing to notice a cancel by until it is done.
+        The abandoned request ends by itself (its answer or the timeout)."""
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["answer"] = self._post_blocking(body, mode, on_progress, cancelled)
+            except BaseException as error:  # handed to the waiting thread below
+                outcome["error"] = error
+
+        request = threading.Thread(target=run, name="llm-request", daemon=True)
+        request.start()
+        while request.is_alive():
+            request.join(CANCEL_POLL_SECONDS)
+            if request.is_alive() and cancelled():
+                raise LlmCancelled("The draft was cancelled.")
+        if "error" in outcome:
+            raise outcome["error"]
+        answer: AnswerMessage = outcome["answer"]
+        return answer
+
+    def _post_blocking(
+        self,
+        body: dict[str, Any],
+        mode: OutputMode,
+        on_progress: ProgressCallback | None,
+        cancelled: Callable[[], bool],
+    ) -> AnswerMessage:
         url = self.server.completions_url
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.server.api_key:
@@ -168,16 +199,21 @@ class ChatClient:
                     if response.headers.get("content-type", "").startswith("text/event-stream"):
                         return _read_stream(chunks, on_progress, deadline, self.server.timeout)
                     return _read_completion(b"".join(chunks))
-            except httpx.TimeoutException:
-                raise LlmUnreachable(
-                    f"The LLM server at {url} did not answer within {self.server.timeout:g} s "
-                    "(GAZE_LLM_TIMEOUT_SECONDS)."
-                ) from None
             except httpx.HTTPError as error:
-                raise LlmUnreachable(
-                    f"The LLM server at {url} could not be reached: {error}"
-                ) from None
+                raise self._transport_failure(error, cancelled) from None
         raise AssertionError("unreachable")  # pragma: no cover - the 2nd refusal raises
+
+    def _transport_failure(self, error: httpx.HTTPError, cancelled: Callable[[], bool]) -> LlmError:
+        """What a failed request means: cancelled meanwhile, too slow, or not reachable."""
+        url = self.server.completions_url
+        if cancelled():
+            return LlmCancelled("The draft was cancelled.")
+        if isinstance(error, httpx.TimeoutException):
+            return LlmUnreachable(
+                f"The LLM server at {url} did not answer within {self.server.timeout:g} s "
+                "(GAZE_LLM_TIMEOUT_SECONDS)."
+            )
+        return LlmUnreachable(f"The LLM server at {url} could not be reached: {error}")
 
     def _refusal(self, response: httpx.Response, mode: OutputMode, attempt: int) -> float:
         """Raise for an error answer, or return how long to wait before the one retry."""
