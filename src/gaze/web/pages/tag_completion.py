@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from gaze.library.tag_vocabulary import TagVocabulary
 from gaze.route_deps import RuntimeDep
@@ -33,14 +34,18 @@ def completion_arguments(prefix: str, limit: str) -> tuple[str, int]:
 
 
 @router.get("/ui/tags")
-def complete_tag(request: Request, runtime: RuntimeDep) -> JSONResponse:
+async def complete_tag(request: Request, runtime: RuntimeDep) -> JSONResponse:
     """?prefix=&limit= -> {tags: [{name, category, post_count, alias_of?}]}, the most used
-    first (a plain ``def``: building the index on first use must not hold the event loop)."""
+    first; answered on the event loop from a fresh index, else in a thread (the index is
+    loaded or checked against the database)."""
     prefix, limit = completion_arguments(
         request.query_params.get("prefix", ""),
         request.query_params.get("limit", str(DEFAULT_LIMIT)),
     )
-    matches = TagVocabulary(runtime.database).search(prefix, limit)
+    vocabulary = TagVocabulary(runtime.database)
+    matches = vocabulary.search_without_waiting(prefix, limit)
+    if matches is None:
+        matches = await run_in_threadpool(vocabulary.search, prefix, limit)
     tags = [
         {key: value for key, value in match.__dict__.items() if value is not None}
         for match in matches
