@@ -10,6 +10,7 @@ from typing import Any
 
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.DOTALL)
 _DECODER = json.JSONDecoder()
+MAX_OBJECT_STARTS = 20
 
 
 def first_json_object(text: str) -> Any:
@@ -26,10 +27,16 @@ def first_json_object(text: str) -> Any:
 
 
 def _object_in(text: str) -> Any:
+    """The first complete object starting at one of the first `MAX_OBJECT_STARTS` braces;
+    bounded, so that a hostile answer full of braces costs little."""
     start = text.find("{")
-    while start != -1:
+    for _attempt in range(MAX_OBJECT_STARTS):
+        if start == -1:
+            return None
         try:
             value, _end = _DECODER.raw_decode(text, start)
+        except RecursionError:
+            return None
         except ValueError:
             start = text.find("{", start + 1)
             continue

@@ -268,10 +268,10 @@ def _json_answer(message: AnswerMessage, mode: OutputMode) -> ModelAnswer:
     text = message.tool_arguments or "" if use_tool else message.content
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         try:
             value = first_json_object(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return ModelAnswer(None, f"the answer is not JSON: {_excerpt(text)!r}", text, mode)
     if not isinstance(value, dict):
         problem = f"the answer is JSON but not an object: {_excerpt(text)!r}"
@@ -282,7 +282,7 @@ def _json_answer(message: AnswerMessage, mode: OutputMode) -> ModelAnswer:
 def _read_completion(body: bytes) -> AnswerMessage:
     try:
         return AnswerMessage.from_completion(json.loads(body))
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise LlmError(f"The LLM server's answer is not a chat completion: {error}") from None
 
 
@@ -314,7 +314,7 @@ def _read_stream(
 def _add_event(answer: AnswerMessage, data: str) -> None:
     try:
         event = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         message = f"The LLM server sent a stream event that is not JSON: {_excerpt(data)}"
         raise LlmError(message) from None
     if isinstance(event, dict) and event.get("error"):
@@ -351,7 +351,7 @@ def _error_message(text: str) -> str:
     """OpenAI's `{"error": {"message": ...}}`, Ollama's `{"error": "..."}`, or the text."""
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _excerpt(text.strip()) or "(no message)"
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict) and isinstance(error.get("message"), str):
@@ -375,7 +375,7 @@ def _mentions(text: str, words: tuple[str, ...]) -> bool:
 def _retry_after(header: str | None) -> float:
     try:
         return max(0.0, min(float(header or 1.0), MAX_RETRY_WAIT_SECONDS))
-    except ValueError:
+    except (ValueError, RecursionError):
         return 1.0
 
 

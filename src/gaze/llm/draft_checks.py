@@ -64,6 +64,8 @@ def checked_draft(
         validated = model.model_validate(document)
     except ValidationError as error:
         problems += describe_errors(error)
+    except RecursionError:
+        problems.append("the answer is nested too deeply to be a resource")
     if problems:
         raise DraftProblems(problems)
     return validated.model_dump(mode="json", exclude_none=True)
