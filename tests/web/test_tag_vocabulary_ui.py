@@ -58,6 +58,8 @@ def test_the_tag_under_the_caret_is_found_inside_weights_and_wildcards(page: Pag
         "<lora:ink": None,
         "{2$$a": None,
         "a, ": None,
+        "top: white bl": {"start": 5, "end": 13, "query": "white bl"},
+        "(blue eyes: 1.": None,
     }
     for text, expected in cases.items():
         found = page.evaluate("(text) => GAZE_TAGS.tagAt(text, text.length)", text)

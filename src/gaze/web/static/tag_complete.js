@@ -1,5 +1,5 @@
 // Tag completion for prompt fields (textareas marked data-wildcards, wordlist lines, and any
-// field marked data-tag-complete): the tag under the caret is looked up in the imported tag
+// field marked data-tag-complete, such as wardrobes' "top: white shirt" lines): the tag under the caret is looked up in the imported tag
 // vocabulary (GET /ui/tags, ranked by post count) and a list under the field offers matches.
 // Up/Down choose, Tab or Enter accept, Esc closes. Weights "(tag:1.2)", brackets, escaped
 // parentheses, <lora:...> and wildcard syntax (__name__, {a|b}, {2$$a|b}) are understood: the
@@ -16,12 +16,14 @@ const GAZE_TAGS = (() => {
   const escaped = (text, at) => at > 0 && text[at - 1] === "\\";
   const weightFollows = (text, at) => text[at] === ":" && /[\d.\s]/.test(text[at + 1] || "");
 
+  const labelEnds = (text, at) => text[at] === ":" && text[at + 1] === " "; // "top: white shirt"
+
   /** The tag under the caret: {start, end, query}, or null where nothing is completed. */
   function tagAt(text, caret) {
     const lt = text.lastIndexOf("<", caret - 1);
     if (lt > text.lastIndexOf(">", caret - 1)) return null; // inside <lora:...>
     let start = caret;
-    while (start > 0 && !(STOPS.includes(text[start - 1]) && !escaped(text, start - 1))) start--;
+    while (start > 0 && !((STOPS.includes(text[start - 1]) || labelEnds(text, start - 1)) && !escaped(text, start - 1))) start--;
     let end = caret;
     while (end < text.length && !((STOPS.includes(text[end]) || weightFollows(text, end)) && !escaped(text, end))) end++;
     let typed = text.slice(start, caret);
@@ -32,6 +34,7 @@ const GAZE_TAGS = (() => {
     typed = typed.slice(lead);
     while (end > caret && text[end - 1] === " ") end--;
     if (!typed || typed.length > 300 || typed.includes("__") || typed.includes("$")) return null;
+    if (/^[\d.]+$/.test(typed)) return null; // a weight written "(tag: 1.2)"
     return { start, end, query: typed.replace(/\\(.)/g, "$1") };
   }
 
