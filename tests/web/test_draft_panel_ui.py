@@ -83,6 +83,53 @@ def test_a_description_fills_the_editor_and_saving_accepts_it(
     assert saved["fields"]["armour"]["plate"] == "silver armor, cape"
 
 
+def test_field_tools_suggest_tags_and_improve_the_field_in_focus(
+    page: Page, llm_standin: LlmStandIn
+) -> None:
+    llm_standin.script.answers.extend(
+        [
+            json.dumps({"tags": ["Short Hair", "messy hair", "ahoge"]}),
+            json.dumps({"text": "red hair, short messy hair"}),
+        ]
+    )
+    page.goto("/library/characters/mira_holt")
+    panel = page.locator("[data-draft-panel]")
+    tags_button = panel.locator('[data-draft-tool="tags"]')
+    expect(tags_button).to_be_disabled()
+    hair = page.locator('textarea[name$=".value"]', has_text="red hair, short hair")
+
+    hair.click()
+    expect(panel.locator("[data-draft-field]")).to_have_text("identity::hair")
+    tags_button.click()
+
+    expect(hair).to_have_value("red hair, short hair, messy hair, ahoge")
+    expect(panel.locator("[data-draft-tool-status]")).to_contain_text("Done")
+    sent = llm_standin.script.completion_requests()[0]["messages"][1]["content"]
+    assert "'identity::hair'" in sent and "red hair, short hair" in sent
+
+    panel.locator('[data-draft-tool="improve"]').click()
+
+    expect(hair).to_have_value("red hair, short messy hair")
+    stored = page.request.get("/api/v1/characters/mira_holt")
+    assert "messy" not in stored.text(), "a field tool changes the form, not the library"
+
+
+def test_a_resources_page_drafts_a_new_one_from_it(page: Page, llm_standin: LlmStandIn) -> None:
+    llm_standin.script.answers.append(
+        json.dumps({**DRAFT, "id": "aria_knight", "name": "Aria Knight", "default_fields": []})
+    )
+    page.goto("/library/characters/aria_vale")
+
+    page.locator("[data-draft-description]").fill("Aria as a knight")
+    page.locator("[data-draft-button]").click()
+
+    page.wait_for_url("**/library/characters/new/draft/*")
+    expect(page.locator("[data-name]")).to_have_value("Aria Knight")
+    sent = llm_standin.script.completion_requests()[0]["messages"][1]["content"]
+    assert "Aria as a knight" in sent and "amber eyes" in sent
+    expect(page.locator('[data-wardrobe-row] input[value="travel"]')).to_have_count(1)
+
+
 def test_the_queue_lists_draft_jobs_by_their_label(page: Page) -> None:
     page.goto("/queue")
 

@@ -83,13 +83,17 @@ def draft_outcome(context: JobContext, job_id: str) -> DraftOutcome:
 
 
 def draft_status(context: JobContext, job_id: str) -> dict[str, Any]:
-    """What the UI polls: status, progress, and the error of a failed draft job."""
+    """What the UI polls: status, progress, the error of a failed draft job and the result
+    of a done one."""
     job: JobRow | None = context.jobs.get(job_id)
     if job is None or job.kind != DRAFT:
         raise NotFound(f"No draft job with id {job_id!r}.", code="job_not_found")
-    return {
+    status: dict[str, Any] = {
         "job_id": job.id,
         "status": job.status,
         "progress": round(job.progress or 0.0, 4),
         "error": job.error,
     }
+    if job.status == DONE and job.result is not None:
+        status["result"] = job.result
+    return status
