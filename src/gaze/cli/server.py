@@ -54,7 +54,7 @@ def serve(
     except ValueError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    for line in prepare_data_folder(settings):
+    for line in prepare_data_folder(settings, demo_checkpoint=not no_worker):
         typer.echo(line, err=True)
     runtime = open_runtime(settings)
     if problem := refuse_exposed_without_password(settings, runtime.database):

@@ -25,9 +25,11 @@ class InvalidBackendList(ValueError):
 
 def build_engine(name: str, settings: Settings) -> Engine:
     if name == LOCAL_BACKEND:
-        from gaze.engines.local.engine import LocalEngine
+        from gaze.engines.local.on_demand import OnDemandLocalEngine
 
-        return LocalEngine(
+        # torch and diffusers load with the first job, not here: an API-only process lists
+        # the embedded backend's models without them
+        return OnDemandLocalEngine(
             models_dir=settings.resolved_models_dir,
             cache_dir=settings.cache_dir,
             device=settings.device,

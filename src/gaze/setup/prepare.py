@@ -19,16 +19,22 @@ from gaze.setup.placeholder_cover import draw_cover
 
 EXAMPLES_INSTALLED = "examples_installed_at"
 MODEL_FOLDERS = ("checkpoints", "loras", "vae")
+NO_DEMO_CHECKPOINT = (
+    "No checkpoint in {folder}; an API-only process does not write the demo checkpoint "
+    "(`gaze init` or `gaze serve` with a worker does)"
+)
 
 
 def model_files(folder: Path) -> list[Path]:
     return sorted(path for path in folder.rglob("*.safetensors") if path.is_file())
 
 
-def prepare_data_folder(settings: Settings) -> list[str]:
+def prepare_data_folder(settings: Settings, *, demo_checkpoint: bool = True) -> list[str]:
     """Create folders, migrate the database, add the demo checkpoint and example library.
 
-    Returns what was done, one line each; running it again changes nothing.
+    Returns what was done, one line each; running it again changes nothing. Without
+    `demo_checkpoint` (an API-only process, which must not import torch to write it) a
+    missing demo checkpoint is only reported.
     """
     done: list[str] = []
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -39,7 +45,10 @@ def prepare_data_folder(settings: Settings) -> list[str]:
     try:
         upgrade_to_head(database.engine)
         if LOCAL_BACKEND in settings.backend_names:
-            done += _ensure_demo_checkpoint(settings.checkpoints_dir)
+            if demo_checkpoint:
+                done += _ensure_demo_checkpoint(settings.checkpoints_dir)
+            elif not model_files(settings.checkpoints_dir):
+                done.append(NO_DEMO_CHECKPOINT.format(folder=settings.checkpoints_dir))
         done += _install_examples(database, settings.resolved_media_dir)
     finally:
         database.dispose()

@@ -36,11 +36,9 @@ import torch
 from gaze.engines.base import (
     BackendHealth,
     CancelToken,
-    EngineCapabilities,
     EngineError,
     GenerationCancelled,
     GenerationResult,
-    ModelNotFound,
     ProgressCallback,
 )
 from gaze.engines.local.checkpoint_cache import (
@@ -52,6 +50,13 @@ from gaze.engines.local.checkpoint_cache import (
 from gaze.engines.local.image_sampling import JobImages, SampledJob, model_sampling_of, sample_job
 from gaze.engines.local.job_images import UpscaleModelCache, prepared_job_images
 from gaze.engines.local.lora_loading import DEFAULT_KEPT_ADAPTERS, ResolvedLora, apply_loras
+from gaze.engines.local.model_files import (
+    LOCAL_CAPABILITIES,
+    LOCAL_ENGINE_NAME,
+    UPSCALE_MODEL_SUFFIXES,
+    LocalModelFolders,
+    resolve_model_file,
+)
 from gaze.engines.local.out_of_memory import EngineOutOfMemory, out_of_memory_cause
 from gaze.engines.local.pipeline_loading import LoadedPipeline, load_pipeline, load_vae
 from gaze.engines.local.prompt_encoding import encode_prompts
@@ -59,14 +64,11 @@ from gaze.generation_spec import (
     LATENT_UPSCALERS,
     MAX_SEED,
     PIXEL_UPSCALERS,
-    PROMPT_WEIGHTINGS,
     GenerationSpec,
 )
 from gaze.sampling.names import SCHEDULER_NAMES
 from gaze.sampling.registry import SAMPLER_NAMES
 
-MODEL_SUFFIX = ".safetensors"
-UPSCALE_MODEL_SUFFIXES = (".safetensors", ".pth")
 SIZE_MULTIPLE = 8
 HIRES_MAX_SCALE = 4.0
 
@@ -75,38 +77,12 @@ class _Cancelled(Exception):
     """Raised from the step callback to leave the sampling loop at once."""
 
 
-def list_model_files(folder: Path, suffixes: tuple[str, ...] = (MODEL_SUFFIX,)) -> list[str]:
-    """Files with one of ``suffixes`` under ``folder`` (recursively), as sorted relative posix
-    paths."""
-    if not folder.is_dir():
-        return []
-    return sorted(
-        path.relative_to(folder).as_posix()
-        for path in folder.rglob("*")
-        if path.suffix in suffixes and path.is_file()
-    )
+class LocalEngine(LocalModelFolders):
+    """The in-process diffusers backend (see the module docstring); it lists its model folders
+    as :class:`LocalModelFolders` does."""
 
-
-def resolve_model_file(folder: Path, name: str, what: str) -> Path:
-    """The file ``name`` (relative posix path) inside ``folder``; ModelNotFound otherwise."""
-    candidate = (folder / name).resolve()
-    root = folder.resolve()
-    if (
-        not name
-        or Path(name).is_absolute()
-        or not candidate.is_relative_to(root)
-        or candidate.suffix != MODEL_SUFFIX
-        or not candidate.is_file()
-    ):
-        raise ModelNotFound(f"{what} not found: {name}")
-    return candidate
-
-
-class LocalEngine:
-    """The in-process diffusers backend (see the module docstring)."""
-
-    name = "local"
-    capabilities = EngineCapabilities(prompt_weightings=PROMPT_WEIGHTINGS)
+    name = LOCAL_ENGINE_NAME
+    capabilities = LOCAL_CAPABILITIES
 
     def __init__(
         self,
@@ -118,7 +94,7 @@ class LocalEngine:
         kept_loras: int = DEFAULT_KEPT_ADAPTERS,
         media_dir: Path | None = None,
     ) -> None:
-        self.models_dir = Path(models_dir)
+        super().__init__(models_dir)
         self.media_dir = Path(media_dir) if media_dir is not None else None
         """Where a spec's init image and mask live (their paths are relative to it)."""
         self.cache_dir = Path(cache_dir)
@@ -141,35 +117,7 @@ class LocalEngine:
         """Up while this process runs: the engine has no server to lose."""
         return BackendHealth(up=True, queue_remaining=None, detail="")
 
-    # -- listing ---------------------------------------------------------------------------
-
-    @property
-    def checkpoints_dir(self) -> Path:
-        return self.models_dir / "checkpoints"
-
-    @property
-    def loras_dir(self) -> Path:
-        return self.models_dir / "loras"
-
-    @property
-    def vae_dir(self) -> Path:
-        return self.models_dir / "vae"
-
-    @property
-    def upscale_models_dir(self) -> Path:
-        return self.models_dir / "upscale_models"
-
-    def checkpoints(self) -> list[str]:
-        return list_model_files(self.checkpoints_dir)
-
-    def loras(self) -> list[str]:
-        return list_model_files(self.loras_dir)
-
-    def vaes(self) -> list[str]:
-        return list_model_files(self.vae_dir)
-
-    def upscale_models(self) -> list[str]:
-        return list_model_files(self.upscale_models_dir, UPSCALE_MODEL_SUFFIXES)
+    # -- listing (the model folders: LocalModelFolders) --------------------------------------
 
     def samplers(self) -> list[str]:
         return list(SAMPLER_NAMES)
