@@ -3,6 +3,8 @@ recipe cannot carry named in warnings, fields the recipe check refuses left out.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gaze.pnginfo.a1111 import parse_a1111
@@ -11,7 +13,9 @@ from gaze.pnginfo.read import read_generation_info
 from gaze.pnginfo.recipe import InstalledModels, installed_match, recipe_of
 from gaze.pnginfo.result import GenerationInfo, HiresPass, LoraUse, NoGenerationMetadata
 from gaze.presets.recipe import recipe_preset
-from tests.pnginfo.images import png_with_raw_chunk
+from tests.pnginfo import comfyui_graphs as graphs
+from tests.pnginfo.images import png_with_raw_chunk, png_with_texts
+from tests.pnginfo.test_a1111 import FORGE_TEXT
 
 CHECKPOINTS = ["SD15/dreamshaper_8.safetensors", "sdxl/Juggernaut.safetensors"]
 LORAS = ["styles/watercolor_v2.safetensors", "add_detail.safetensors"]
@@ -48,6 +52,7 @@ def test_an_a1111_image_gives_a_recipe_generate_accepts() -> None:
         "scheduler": "karras",
         "clip_skip": 2,
         "hires": {"scale": 2.0, "denoise": 0.4, "upscaler": "latent-bicubic"},
+        "loras": [{"file": LORAS[0], "weight": 0.7}],
         "checkpoint": "SD15/dreamshaper_8.safetensors",
     }
     recipe_preset(answer.recipe)
@@ -57,7 +62,57 @@ def test_an_a1111_image_gives_a_recipe_generate_accepts() -> None:
         {"name": "unknown_lora", "strength": 1.0, "installed": None},
     ]
     assert any("'unknown_lora' is not installed" in line for line in answer.warnings)
-    assert any("'watercolor_v2' (installed as" in line for line in answer.warnings)
+    assert not any("watercolor_v2" in line for line in answer.warnings)
+
+
+def test_the_a1111_two_lora_image_gives_a_recipe_with_both_loras() -> None:
+    info = read_generation_info(png_with_texts({"parameters": FORGE_TEXT}))
+
+    answer = recipe_of(info, INSTALLED)
+
+    assert answer.recipe is not None
+    assert answer.recipe["loras"] == [
+        {"file": "add_detail.safetensors", "weight": 0.8},
+        {"file": "styles/watercolor_v2.safetensors", "weight": 1.0},
+    ]
+    preset = recipe_preset(answer.recipe)
+    assert [(lora.file, lora.weight) for lora in preset.loras] == [
+        ("add_detail.safetensors", 0.8),
+        ("styles/watercolor_v2.safetensors", 1.0),
+    ]
+    assert not any("LoRA" in line for line in answer.warnings)
+
+
+def test_the_comfyui_two_lora_graph_gives_a_recipe_with_both_loras_and_clip_strengths() -> None:
+    info = read_generation_info(png_with_texts({"prompt": json.dumps(graphs.with_two_loras())}))
+
+    answer = recipe_of(info, INSTALLED)
+
+    assert answer.recipe is not None
+    assert answer.recipe["loras"] == [
+        {"file": "styles/watercolor_v2.safetensors", "weight": 0.7, "clip_weight": 0.6},
+        {"file": "add_detail.safetensors", "weight": 1.2, "clip_weight": 1.0},
+    ]
+    recipe_preset(answer.recipe)
+
+
+def test_a_lora_the_recipe_cannot_take_stays_in_the_warnings() -> None:
+    info = GenerationInfo(
+        source="comfyui",
+        positive="p",
+        loras=[
+            LoraUse("add_detail", 12.0),
+            LoraUse("watercolor_v2"),
+            LoraUse("watercolor_v2", 0.3),
+        ],
+    )
+
+    answer = recipe_of(info, INSTALLED)
+
+    assert answer.recipe is not None
+    assert answer.recipe["loras"] == [{"file": LORAS[0], "weight": 1.0}]
+    assert any("'add_detail'" in line and "left out" in line for line in answer.warnings)
+    assert any("already uses that file" in line for line in answer.warnings)
 
 
 def test_fields_the_recipe_refuses_are_left_out_with_the_reason() -> None:

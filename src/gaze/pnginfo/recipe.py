@@ -2,7 +2,8 @@
 ``recipe``, with the seed (and, for a GAZE image, its init image and mask) beside it.
 
 The checkpoint and LoRAs the image names are matched against the installed files by path or
-file name (case-insensitive, without folder and extension); what does not match, and what a
+file name (case-insensitive, without folder and extension); the matched LoRAs are the recipe's
+own ``loras`` (in the image's order, with its strengths), what does not match, and what a
 recipe cannot carry, is listed in the warnings. The recipe is checked as `recipe_preset`
 checks it: a field it refuses is left out, with the reason as a warning.
 """
@@ -14,9 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from gaze.generation_spec import is_upscale_model, seed_problem
-from gaze.pnginfo.result import GenerationInfo
+from gaze.library.fields import describe_errors
+from gaze.library.schema import Lora
+from gaze.pnginfo.result import GenerationInfo, LoraUse
 from gaze.presets.recipe import recipe_preset
+from gaze.presets.schema import MAX_PRESET_LORAS
 from gaze.service_errors import Invalid
 
 _MODEL_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin")
@@ -43,6 +49,8 @@ class ReproducingRecipe:
     loras: list[dict[str, Any]] = field(default_factory=list)
     """Each LoRA of the image: its name, strength and the installed file it matched (or None)."""
     warnings: list[str] = field(default_factory=list)
+    recipe_loras: list[dict[str, Any]] = field(default_factory=list)
+    """The matched LoRAs as the recipe's own ``loras`` (a non-GAZE image's only)."""
 
 
 def model_stem(name: str) -> str:
@@ -153,10 +161,31 @@ def _match_models(
         if path is None:
             answer.warnings.append(f"LoRA {lora.name!r} is not installed")
         elif not loras_in_slots:
-            answer.warnings.append(
-                f"LoRA {lora.name!r} (installed as {path!r}, strength {lora.strength:g}) is left "
-                "out of the recipe: recipes take LoRAs through library resources"
-            )
+            _add_recipe_lora(lora, path, answer)
+
+
+def _add_recipe_lora(lora: LoraUse, path: str, answer: ReproducingRecipe) -> None:
+    """The installed LoRA `path` as the recipe's own, unless the recipe cannot take it."""
+    entry: dict[str, Any] = {"file": path, "weight": lora.strength}
+    if lora.clip_strength is not None and lora.clip_strength != lora.strength:
+        entry["clip_weight"] = lora.clip_strength
+    reason = None
+    if any(each["file"] == path for each in answer.recipe_loras):
+        reason = "the recipe already uses that file"
+    elif len(answer.recipe_loras) >= MAX_PRESET_LORAS:
+        reason = f"a recipe takes at most {MAX_PRESET_LORAS} LoRAs"
+    else:
+        try:
+            Lora.model_validate(entry)
+        except ValidationError as error:
+            reason = "; ".join(describe_errors(error))
+    if reason is None:
+        answer.recipe_loras.append(entry)
+    else:
+        answer.warnings.append(
+            f"LoRA {lora.name!r} (installed as {path!r}, strength {lora.strength:g}) is left "
+            f"out of the recipe: {reason}"
+        )
 
 
 def _generate_body(info: GenerationInfo, recipe: dict[str, Any]) -> dict[str, Any]:
@@ -201,6 +230,8 @@ def recipe_of(info: GenerationInfo, installed: InstalledModels) -> ReproducingRe
     _match_models(
         info, installed.checkpoints, installed.loras, answer, loras_in_slots=recipe is not flat
     )
+    if answer.recipe_loras:
+        recipe["loras"] = answer.recipe_loras
     if answer.checkpoint is not None:
         recipe["checkpoint"] = answer.checkpoint
     else:
