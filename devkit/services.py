@@ -17,7 +17,19 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "GAZE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
-_REDIS_DATABASES = itertools.cycle(range(1, 16))
+
+
+def _redis_databases() -> list[int]:
+    """Redis database numbers 1-15, split between pytest-xdist workers so that two workers
+    never flush each other's database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if not worker.startswith("gw") or workers <= 1:
+        return list(range(1, 16))
+    return list(range(1, 16))[int(worker[2:]) :: workers]
+
+
+_REDIS_DATABASES = itertools.cycle(_redis_databases())
 
 
 def _port_open(port: int) -> bool:
