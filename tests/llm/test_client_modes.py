@@ -275,6 +275,18 @@ def test_cancel_ends_a_slow_answer_that_is_not_streamed(llm_standin: LlmStandIn)
     assert len(llm_standin.script.completion_requests()) == 1
 
 
+def test_an_error_event_in_the_middle_of_a_stream(llm_standin: LlmStandIn) -> None:
+    llm_standin.script.chunk_size = 4
+    llm_standin.script.stream_error_after = 2
+    llm_standin.script.answers.append(ANSWER)
+
+    with pytest.raises(LlmRefused) as broken:
+        client_for(llm_standin).ask_json(MESSAGES, REQUEST)
+
+    assert "failed mid-answer" in broken.value.message
+    assert "The model crashed while generating" in broken.value.message
+
+
 def test_nothing_listening_is_unreachable(closed_port_url: str) -> None:
     client = ChatClient(LlmServer(closed_port_url, "m", timeout=2), modes=ServerModes())
 

@@ -179,7 +179,11 @@ def stream_chunks(script: LlmScript, answer: str, tool: str | None) -> Iterator[
     else:
         call = _tool_call(tool, "")
         yield event({"role": "assistant", "content": None, "tool_calls": [{"index": 0, **call}]})
-    for start in range(0, len(answer), script.chunk_size):
+    for number, start in enumerate(range(0, len(answer), script.chunk_size)):
+        if number == script.stream_error_after:
+            error = {"message": "The model crashed while generating.", "type": "server_error"}
+            yield f"data: {json.dumps({'error': error})}\n\n".encode()
+            return
         piece = answer[start : start + script.chunk_size]
         if tool is None:
             yield event({"content": piece})

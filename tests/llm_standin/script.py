@@ -35,6 +35,9 @@ class LlmScript:
     chunk_delay_seconds: float = 0.0
     """Between streamed chunks."""
     chunk_size: int = 40
+    stream_error_after: int | None = None
+    """Streamed answers break off after this many chunks with an `error` event (as vLLM and
+    llama.cpp's server send when generation fails mid-way)."""
     default_answer: str = "{}"
     answers: deque[str] = field(default_factory=deque)
     """Next answers, in order (the JSON or text the 'model' writes); then `default_answer`."""
