@@ -8,7 +8,9 @@ list, tag), ``.pool_ids``, ``.pool_key``, ``.pool_value``, ``.count`` (detailers
 ``steps``, ``cfg``, ``sampler``, ``scheduler``, ``clip_skip``, ``prompt_weighting`` (blank
 inherits), the hires pass (``hires.enabled``, ``hires.scale``, ``hires.denoise``,
 ``hires.steps``, ``hires.upscaler``, ``hires.sampler``, ``hires.scheduler``; blank steps,
-sampler and scheduler: the first pass's), ``positive``, ``negative``, ``tags`` (one
+sampler and scheduler: the first pass's), the preset's own LoRAs (rows of ``loras.file``,
+``loras.weight`` — a number or ``min..max`` —, ``loras.clip_weight`` and ``loras.triggers``,
+comma-separated; a row without a file is skipped), ``positive``, ``negative``, ``tags`` (one
 ``key: value`` a line), ``is_favourite``, ``is_nsfw``.
 
 Values that cannot be read (a width that is not a number) are passed on as they are, so the
@@ -140,6 +142,63 @@ def _hires_state(hires: Any) -> dict[str, Any]:
     }
 
 
+LORA_ROW_FIELDS = ("file", "weight", "clip_weight", "triggers")
+BLANK_LORA_ROWS = 2
+"""Empty rows the editor offers below the preset's LoRAs (a form without scripts)."""
+
+
+def _lora_weight(text: str) -> Any:
+    low, separator, high = text.partition("..")
+    if separator:
+        return {"min": _number(low.strip(), float), "max": _number(high.strip(), float)}
+    return _number(text, float)
+
+
+def _loras(values: FormValues) -> list[dict[str, Any]]:
+    """The LoRA rows (the ``loras.*`` fields, one value per row) that name a file."""
+    columns = {name: list(values.get(f"loras.{name}") or []) for name in LORA_ROW_FIELDS}
+    loras: list[dict[str, Any]] = []
+    for row, file in enumerate(columns["file"]):
+        cells = {
+            name: (column[row].strip() if row < len(column) else "")
+            for name, column in columns.items()
+        }
+        if not file.strip():
+            continue
+        lora: dict[str, Any] = {"file": file.strip()}
+        if cells["weight"]:
+            lora["weight"] = _lora_weight(cells["weight"])
+        if cells["clip_weight"]:
+            lora["clip_weight"] = _number(cells["clip_weight"], float)
+        triggers = [word.strip() for word in cells["triggers"].split(",") if word.strip()]
+        if triggers:
+            lora["triggers"] = triggers
+        loras.append(lora)
+    return loras
+
+
+def _lora_rows(loras: Any) -> list[dict[str, str]]:
+    """The editor's LoRA rows: the preset's, then `BLANK_LORA_ROWS` empty ones."""
+    rows: list[dict[str, str]] = []
+    for lora in loras if isinstance(loras, list) else []:
+        if not isinstance(lora, Mapping):
+            continue
+        weight = lora.get("weight", 1.0)
+        if isinstance(weight, Mapping):
+            weight = f"{weight.get('min')}..{weight.get('max')}"
+        triggers = lora.get("triggers") or []
+        rows.append(
+            {
+                "file": str(lora.get("file") or ""),
+                "weight": "" if weight is None else str(weight),
+                "clip_weight": "" if lora.get("clip_weight") is None else str(lora["clip_weight"]),
+                "triggers": ", ".join(triggers) if isinstance(triggers, list) else str(triggers),
+            }
+        )
+    blank = dict.fromkeys(LORA_ROW_FIELDS, "")
+    return rows + [dict(blank) for _ in range(BLANK_LORA_ROWS)]
+
+
 def preset_document(values: FormValues, *, preset_id: str | None = None) -> dict[str, Any]:
     """The preset document the editor's fields describe (`preset_id` when editing)."""
     document: dict[str, Any] = {
@@ -177,6 +236,9 @@ def preset_document(values: FormValues, *, preset_id: str | None = None) -> dict
     hires = _hires(values)
     if hires is not None:
         document["hires"] = hires
+    loras = _loras(values)
+    if loras:
+        document["loras"] = loras
     for name in ("positive", "negative"):
         document[name] = _one(values, name)
     document["is_favourite"] = _one(values, "is_favourite") in ("1", "on")
@@ -230,6 +292,7 @@ def editor_state(document: Mapping[str, Any]) -> dict[str, Any]:
         "height": document.get("height") if document.get("height") is not None else "",
         **{name: "" if document.get(name) is None else document[name] for name in SAMPLING_FIELDS},
         "hires": _hires_state(document.get("hires")),
+        "loras": _lora_rows(document.get("loras")),
         "positive": document.get("positive", ""),
         "negative": document.get("negative", ""),
         "is_favourite": bool(document.get("is_favourite")),

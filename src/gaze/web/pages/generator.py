@@ -103,6 +103,7 @@ def _page(
             "checkpoints": runtime.checkpoint_catalogue().list(backends),
             "orientations": list(ORIENTATION_SIZES["sd1"]),
             "upscalers": upscaler_choices(backends),
+            "lora_files": runtime.checkpoint_catalogue().loras(backends),
         },
         status=status,
     )

@@ -86,6 +86,7 @@ def _editor(
             "checkpoints": catalogue,
             "orientations": list(ORIENTATION_SIZES["sd1"]),
             "upscalers": upscaler_choices(backends),
+            "lora_files": runtime.checkpoint_catalogue().loras(backends),
         },
         status=400 if problems else 200,
     )
