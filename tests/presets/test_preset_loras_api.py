@@ -16,7 +16,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from devkit.server import GazeServer, copy_data
-from devkit.tiny_lora import write_tiny_lora
+from devkit.tiny_lora import kohya_training_metadata, write_tiny_lora
 from tests.api.test_second_pass_end_to_end import finished
 from tests.pnginfo import comfyui_graphs
 from tests.pnginfo.images import png_with_texts
@@ -26,6 +26,7 @@ from tests.support.ids import unique_id
 CHECKPOINT = "gaze-demo-sd15-tiny.safetensors"
 WATERCOLOR = "styles/watercolor_v2.safetensors"
 DETAIL = "add_detail.safetensors"
+XL_LORA = "xl_only.safetensors"
 TINY = {"checkpoint": CHECKPOINT, "width": 64, "height": 64, "steps": 3}
 
 
@@ -38,6 +39,8 @@ def lora_server(
         path = data / "models" / "loras" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         write_tiny_lora(path, "sd1", seed=seed + 3)
+    xl = data / "models" / "loras" / XL_LORA
+    write_tiny_lora(xl, "sdxl", metadata=kohya_training_metadata("sdxl"))
     with gaze_servers.running(data_dir=data, env=SHARED_SERVER_ENV) as running:
         yield running
 
@@ -88,6 +91,18 @@ def test_a_recipe_with_a_lora_that_is_not_installed_is_refused(lora_server: Gaze
 
     assert 400 <= response.status_code < 500, response.text
     assert "gone.safetensors" in response.json()["error"]
+
+
+def test_a_recipe_lora_for_another_model_family_is_refused(lora_server: GazeServer) -> None:
+    recipe = {**TINY, "loras": [{"file": DETAIL}, {"file": XL_LORA}]}
+
+    response = lora_server.post("/api/v1/generate", json={"recipe": recipe, "seed": 1})
+
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert body["code"] == "lora_model_mismatch"
+    assert "recipe.loras.1.file" in body["error"] and XL_LORA in body["error"]
+    assert "sdxl" in body["error"] and CHECKPOINT in body["error"]
 
 
 @pytest.mark.parametrize(

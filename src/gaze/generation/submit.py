@@ -16,6 +16,7 @@ from gaze.jobs.context import JobContext
 from gaze.jobs.idempotency import IdempotencyKeys, request_fingerprint
 from gaze.jobs.store import NewJob
 from gaze.jobs.submission import GenerationRejected, Submission, queue_new_jobs
+from gaze.presets.lora_fit import lora_fit_problems
 from gaze.presets.recipe import (
     COMPOSED_FOLDER,
     composed_label,
@@ -67,12 +68,17 @@ def stored_preset_target(context: JobContext, slug: str) -> JobTarget:
 
 
 def recipe_target(context: JobContext, recipe: Any) -> JobTarget:
-    """A recipe's preset; Invalid for a bad recipe, GenerationRejected naming every unknown id."""
+    """A recipe's preset; Invalid for a bad recipe, GenerationRejected naming every unknown id,
+    or each of the recipe's own LoRAs made for another model family than its checkpoint."""
     preset = recipe_preset(recipe)
     library = library_of(context)
     unknown = recipe_reference_problems(preset, library)
     if unknown:
         raise GenerationRejected("; ".join(unknown), code="unknown_slot_ids")
+    misfits = lora_fit_problems(preset, library, resources=False)
+    if misfits:
+        lines = "; ".join(f"recipe.{line}" for line in misfits)
+        raise GenerationRejected(lines, code="lora_model_mismatch")
     return JobTarget(preset, composed_label(preset, library), COMPOSED_FOLDER)
 
 

@@ -18,9 +18,11 @@ from gaze.presets.schema import Preset
 CHECKED_FAMILIES = frozenset({"sd1", "sdxl"})
 
 
-def lora_fit_problems(preset: Preset, library: DatabaseLibrary) -> list[str]:
-    """One line per fixed resource, and per LoRA of the preset's own, whose LoRA is for another
-    model family than the checkpoint."""
+def lora_fit_problems(
+    preset: Preset, library: DatabaseLibrary, *, resources: bool = True
+) -> list[str]:
+    """One line per fixed resource (unless not `resources`), and per LoRA of the preset's own,
+    whose LoRA is for another model family than the checkpoint."""
     if preset.checkpoint is None or library.checkpoints_dir is None:
         return []
     loras_dir = Path(library.checkpoints_dir).parent / "loras"
@@ -39,7 +41,7 @@ def lora_fit_problems(preset: Preset, library: DatabaseLibrary) -> list[str]:
                 f"{checkpoint_family}"
             )
 
-    for category in CATEGORIES:
+    for category in CATEGORIES if resources else ():
         slot = preset.slot(category)
         if slot.mode != "fixed":
             continue
