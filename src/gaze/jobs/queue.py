@@ -86,6 +86,7 @@ class _WakeableWorker(Worker):
     """A huey worker whose idle wait ends early when this process enqueues a job."""
 
     wake: threading.Event
+    delay: float
 
     def sleep(self) -> None:
         self.delay = min(self.delay, self.max_delay)
