@@ -3,14 +3,21 @@ chains them after the resources' LoRAs (a file already chained keeps its first w
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from gaze.generation_spec import LoraSpec
+from gaze.library.schema import Lora, WeightRange
+from gaze.library.view import InMemoryLibrary
 from gaze.presets.resolve import Overrides, resolve_preset
 from gaze.presets.schema import MAX_PRESET_LORAS
 from gaze.prompts.seeded import pick_weight
 from tests.presets.builders import library, preset, resource
+from tests.presets.strategies import libraries, lora, presets, seeds
 
 
 def test_a_preset_without_loras_has_none_and_no_loras_choice() -> None:
@@ -83,3 +90,36 @@ def test_bad_loras_are_refused_where_they_are(loras: list[dict], expected: str) 
 
     located = [".".join(str(part) for part in error["loc"]) for error in refused.value.errors()]
     assert any(location.startswith(expected) for location in located), located
+
+
+PROPERTY_SETTINGS = settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+own_loras = st.lists(lora().filter(lambda each: each is not None), max_size=3).map(
+    lambda loras: list({each["file"]: each for each in loras}.values())
+)
+
+
+@PROPERTY_SETTINGS
+@given(st.data(), libraries(), seeds, own_loras)
+def test_own_loras_always_chain_once_in_order_within_their_ranges(
+    data: st.DataObject, generated: tuple, seed: int, loras: list[dict[str, Any]]
+) -> None:
+    resources, checkpoints = generated
+    library = InMemoryLibrary(resources, checkpoints)
+    the_preset = data.draw(presets(library)).model_copy(
+        update={"loras": [Lora.model_validate(each) for each in loras]}
+    )
+
+    resolution = resolve_preset(the_preset, library, Overrides(), seed)
+
+    files = [spec.name for spec in resolution.spec.loras]
+    assert len(files) == len(set(files))
+    applied = [pick for pick in resolution.choices.get("loras", []) if pick["applied"]]
+    assert files[len(files) - len(applied) :] == [pick["file"] for pick in applied]
+    for own, pick in zip(the_preset.loras, resolution.choices.get("loras", []), strict=True):
+        assert pick["file"] == own.file
+        assert pick["applied"] == (pick["file"] not in files[: len(files) - len(applied)])
+        if isinstance(own.weight, WeightRange):
+            assert own.weight.min <= pick["weight"] <= own.weight.max
+    assert resolve_preset(the_preset, library, Overrides(), seed) == resolution
