@@ -59,7 +59,7 @@ def copy_database(
     return copied
 
 
-def _utc_row(row: Mapping[str, Any]) -> dict[str, Any]:
+def _utc_row(row: Mapping[Any, Any]) -> dict[str, Any]:
     """SQLite hands back naive datetimes; GAZE writes them in UTC, so say so."""
     return {
         key: value.replace(tzinfo=UTC)

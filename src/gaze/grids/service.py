@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gaze.db.models import GridRow, JobRow
+from gaze.generation_spec import GenerationSpec
 from gaze.grids.axes import AXIS_NAMES, GridRequest, parse_grid_request
 from gaze.grids.sheet_files import SheetSource, build_sheets
 from gaze.grids.store import FINISHED, GridStore
@@ -72,8 +73,8 @@ class GridService:
             {
                 **planned.cell.to_json(),
                 "job_id": job_id,
-                "width": planned.job.spec.width,
-                "height": planned.job.spec.height,
+                "width": cast(GenerationSpec, planned.job.spec).width,
+                "height": cast(GenerationSpec, planned.job.spec).height,
             }
             for planned, job_id in zip(plan.cells, submission.job_ids, strict=True)
         ]

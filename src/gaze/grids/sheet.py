@@ -127,7 +127,7 @@ def _bands(
     title: str | None,
     columns: int,
 ) -> tuple[int, int, int, list[list[str]], list[list[str]], list[str]]:
-    pad = max(4, font.size // 2 if isinstance(font, ImageFont.FreeTypeFont) else 4)
+    pad = int(max(4, font.size // 2 if isinstance(font, ImageFont.FreeTypeFont) else 4))
     line = _line_height(font)
     left = max(6 * line, min(cell[0], 16 * line)) if y_labels else 0
     x_lines = [wrap(measure, label, font, cell[0] - 2 * pad) for label in x_labels]

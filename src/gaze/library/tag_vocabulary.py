@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
@@ -144,10 +144,9 @@ class TagVocabulary:
             tag_rows, alias_rows = _rows(tags, _library_tags(session))
             session.execute(delete(TagAliasRow))
             session.execute(delete(TagRow))
-            for batch in _batches(tag_rows):
-                session.execute(TagRow.__table__.insert(), batch)
-            for batch in _batches(alias_rows):
-                session.execute(TagAliasRow.__table__.insert(), batch)
+            for table, rows in ((TagRow.__table__, tag_rows), (TagAliasRow.__table__, alias_rows)):
+                for batch in _batches(rows):
+                    session.execute(cast(Table, table).insert(), batch)
             renew_version(session)
         forget_index(self._database)
         return len(tag_rows)

@@ -9,7 +9,7 @@ naming a resource or field the library lacks is invalid too).
 from __future__ import annotations
 
 import builtins
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ CARD_COLUMNS = (
 )
 
 
-def card(row: Row[Any]) -> dict[str, Any]:
+def card(row: Sequence[Any]) -> dict[str, Any]:
     """A preset as the API guide lists it, from a row of `CARD_COLUMNS`."""
     return {"preset_id": row[0], "slug": row[1], "name": row[2], "has_cover": row[3] is not None}
 

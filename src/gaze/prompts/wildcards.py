@@ -165,8 +165,8 @@ class _Expander:
         if node.high == 1 and node.low == 1 and available:
             if weights is None:
                 return [self.draws.pick_index(stream, available)]
-            position = self.weighted(weights, list(range(available)), stream)
-            return [] if position is None else [position]
+            picked = self.weighted(weights, list(range(available)), stream)
+            return [] if picked is None else [picked]
         high = available if node.high is None else min(node.high, available)
         low = min(node.low, high)
         count = low if low == high else low + self.draws.draw(f"{stream}:count") % (high - low + 1)

@@ -104,7 +104,9 @@ def add_wordlist_routes(router: APIRouter, page_model: Any) -> None:
         return Response(status_code=204)
 
     tags: list[Any] = ["wordlists"]
-    stored = {200: {"model": Wordlist, "description": "The wordlist as stored"}}
+    stored: dict[int | str, dict[str, Any]] = {
+        200: {"model": Wordlist, "description": "The wordlist as stored"}
+    }
     one = "/wordlists/{wordlist_id:path}"
     router.add_api_route(
         "/wordlists",

@@ -35,7 +35,8 @@ def _whole(value: Any) -> int | None:
 
 def steps_run(node: dict[str, Any]) -> int | None:
     """The steps a sampler node runs, when its inputs say (not links to other nodes)."""
-    inputs = node.get("inputs") if isinstance(node.get("inputs"), dict) else {}
+    found = node.get("inputs")
+    inputs: dict[str, Any] = found if isinstance(found, dict) else {}
     steps = _whole(inputs.get("steps"))
     if steps is None or steps <= 0:
         return None
