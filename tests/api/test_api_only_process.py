@@ -111,7 +111,7 @@ def api_only(
 
 
 @pytest.fixture(scope="module")
-def api(api_only: ApiOnlyServer) -> Iterator[httpx.Client]:
+def client(api_only: ApiOnlyServer) -> Iterator[httpx.Client]:
     server = api_only.server
     with httpx.Client(
         base_url=f"{server.url}/api/v1", headers=server.headers, timeout=60
@@ -120,56 +120,56 @@ def api(api_only: ApiOnlyServer) -> Iterator[httpx.Client]:
 
 
 def test_the_embedded_backend_is_listed_from_files_and_pure_data(
-    api: httpx.Client, api_only: ApiOnlyServer
+    client: httpx.Client, api_only: ApiOnlyServer
 ) -> None:
-    (backend,) = api.get("/backends").json()["backends"]
+    (backend,) = client.get("/backends").json()["backends"]
     assert (backend["name"], backend["up"]) == ("local", True)
     assert backend["samplers"] == list(SAMPLER_NAMES)
     assert backend["schedulers"] == list(SCHEDULER_NAMES)
-    checkpoints = api.get("/checkpoints").json()["checkpoints"]
+    checkpoints = client.get("/checkpoints").json()["checkpoints"]
     assert DEMO_CHECKPOINT in [item["path"] for item in checkpoints]
-    lora = next(item for item in api.get("/loras").json()["loras"] if item["name"] == "api_only")
+    lora = next(item for item in client.get("/loras").json()["loras"] if item["name"] == "api_only")
     assert lora["backends"] == ["local"]
     assert lora["metadata"]["trigger_words"] == ["gazestyle", "1girl", "watercolor"]
     assert api_only.refused_imports() == []
 
 
 def test_generate_queues_a_job_that_stays_pending_without_a_worker(
-    api: httpx.Client, api_only: ApiOnlyServer
+    client: httpx.Client, api_only: ApiOnlyServer
 ) -> None:
-    queued = api.post("/generate/example_01", json={"seed": 7, "count": 2})
+    queued = client.post("/generate/example_01", json={"seed": 7, "count": 2})
     assert queued.status_code == 202, queued.text
     jobs = queued.json()["jobs"]
     assert [job["status"] for job in jobs] == ["queued", "queued"]
     for job in jobs:
-        polled = api.get(f"/job/{job['job_id']}")
+        polled = client.get(f"/job/{job['job_id']}")
         assert polled.status_code == 200
         assert polled.json()["status"] == "pending"
-    batch = api.get(f"/batch/{queued.json()['batch_id']}")
+    batch = client.get(f"/batch/{queued.json()['batch_id']}")
     assert batch.status_code == 200
-    resolved = api.post("/presets/example_01/resolve", json={"seed": 7})
+    resolved = client.post("/presets/example_01/resolve", json={"seed": 7})
     assert resolved.status_code == 200
     assert api_only.refused_imports() == []
 
 
 def test_requests_the_backend_cannot_run_are_refused_by_name(
-    api: httpx.Client, api_only: ApiOnlyServer
+    client: httpx.Client, api_only: ApiOnlyServer
 ) -> None:
-    missing = api.post("/generate/example_01", json={"checkpoint": "absent/model.safetensors"})
+    missing = client.post("/generate/example_01", json={"checkpoint": "absent/model.safetensors"})
     assert 400 <= missing.status_code < 500
     assert "absent/model.safetensors" in missing.json()["error"]
     recipe = {"checkpoint": DEMO_CHECKPOINT, "positive": "a lighthouse", "width": 64, "height": 64}
-    sampler = api.post("/generate", json={"recipe": {**recipe, "sampler": "no_such_sampler"}})
+    sampler = client.post("/generate", json={"recipe": {**recipe, "sampler": "no_such_sampler"}})
     assert sampler.status_code == 400
     assert "sampler 'no_such_sampler'" in sampler.json()["error"]
-    runnable = api.post("/generate", json={"recipe": {**recipe, "sampler": "dpmpp_2m"}})
+    runnable = client.post("/generate", json={"recipe": {**recipe, "sampler": "dpmpp_2m"}})
     assert runnable.status_code == 202, runnable.text
     assert api_only.refused_imports() == []
 
 
 @pytest.mark.parametrize("path", API_LISTS)
-def test_api_lists_answer(api: httpx.Client, api_only: ApiOnlyServer, path: str) -> None:
-    assert api.get(path).status_code == 200
+def test_api_lists_answer(client: httpx.Client, api_only: ApiOnlyServer, path: str) -> None:
+    assert client.get(path).status_code == 200
     assert api_only.refused_imports() == []
 
 
@@ -192,4 +192,6 @@ def test_a_fresh_data_folder_is_served_without_writing_the_demo_checkpoint(
     assert presets.status_code == 200
     assert [item["path"] for item in checkpoints if item["backends"]] == []
     assert not (data_dir / "models" / "checkpoints" / DEMO_CHECKPOINT).exists()
+    said = (tmp_path / f"server-{server.port}.log").read_text()
+    assert "an API-only process does not write the demo checkpoint" in said
     assert not (tmp_path / "refused.log").exists()
