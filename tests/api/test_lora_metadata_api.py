@@ -36,6 +36,22 @@ def test_a_local_kohya_lora_is_listed_with_its_metadata(
     assert metadata["trigger_words"] == ["gazestyle", "1girl", "watercolor"]
 
 
+def test_the_checkpoints_page_shows_a_loras_base_model_rank_and_trigger_words(
+    library_server: GazeServer,
+) -> None:
+    folder = unique_id("meta")
+    path = library_server.data_dir / "models" / "loras" / folder / "shown.safetensors"
+    write_tiny_lora(path, "sdxl", metadata=kohya_training_metadata("sdxl"))
+
+    page = httpx.get(f"{library_server.url}/checkpoints", timeout=30)
+
+    assert page.status_code == 200
+    row = page.text.split(f"{folder}/shown.safetensors", 1)[1].split("</tr>", 1)[0]
+    assert "sdxl" in row and "(sdxl_base_v1-0)" in row
+    assert f"<td>{LORA_RANK}" in row
+    assert "gazestyle, 1girl, watercolor" in row
+
+
 def test_a_rewritten_lora_file_is_read_again(api: httpx.Client, library_server: GazeServer) -> None:
     folder = unique_id("meta")
     path = library_server.data_dir / "models" / "loras" / folder / "changing.safetensors"

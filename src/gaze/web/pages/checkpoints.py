@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gaze.route_deps import BackendModelsDep, CatalogueDep
+from gaze.library.lora_listing import with_metadata
+from gaze.route_deps import BackendModelsDep, CatalogueDep, RuntimeDep
 from gaze.service_errors import ServiceError
 from gaze.web.csrf import verify_csrf
 from gaze.web.flash import redirect_with_notice
@@ -34,7 +35,7 @@ INTEGER_FIELDS = ("width", "height", "steps", "clip_skip")
 
 @router.get("/checkpoints", response_class=HTMLResponse)
 def checkpoints_page(
-    request: Request, catalogue: CatalogueDep, backends: BackendModelsDep
+    request: Request, catalogue: CatalogueDep, backends: BackendModelsDep, runtime: RuntimeDep
 ) -> HTMLResponse:
     return render(
         request,
@@ -43,7 +44,7 @@ def checkpoints_page(
             "active": "checkpoints",
             "entries": catalogue.list(backends),
             "backends": [backend.backend for backend in backends],
-            "loras": catalogue.loras(backends),
+            "loras": with_metadata(catalogue.loras(backends), runtime.settings.loras_dir),
         },
     )
 
