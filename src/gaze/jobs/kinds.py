@@ -13,6 +13,8 @@ GENERATE = "generate"
 """An image generation: the job's `spec` is a GenerationSpec."""
 DRAFT = "draft"
 """A library draft written by an LLM: the job's `spec` is the draft request."""
+RETRYABLE_KINDS = frozenset({GENERATE})
+"""Kinds a finished job of can be queued again as it was (a draft is asked for anew)."""
 
 
 class KindRunner(Protocol):

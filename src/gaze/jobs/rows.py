@@ -1,4 +1,5 @@
-"""Job rows read for the UI: by id in the order asked, the next pending ones, their seeds."""
+"""Job rows read for the UI: by id in the order asked, the next pending ones, their seeds and
+kinds."""
 
 from __future__ import annotations
 
@@ -43,3 +44,12 @@ def seeds_of_jobs(database: Database, job_ids: Sequence[str]) -> dict[str, int]:
         if isinstance(seed, int):
             seeds[row.id] = seed
     return seeds
+
+
+def kinds_of_jobs(database: Database, job_ids: Sequence[str]) -> dict[str, str]:
+    """Each job's kind (`gaze.jobs.kinds`), by job id."""
+    if not job_ids:
+        return {}
+    with database.session() as session:
+        rows = session.execute(select(JobRow.id, JobRow.kind).where(JobRow.id.in_(job_ids)))
+        return {job_id: kind for job_id, kind in rows}

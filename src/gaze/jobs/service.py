@@ -19,7 +19,7 @@ from gaze.generation_spec import GenerationSpec
 from gaze.jobs.context import JobContext
 from gaze.jobs.eta import Forecast, forecast_queue
 from gaze.jobs.job_json import job_json
-from gaze.jobs.kinds import GENERATE
+from gaze.jobs.kinds import RETRYABLE_KINDS
 from gaze.jobs.listing import DEFAULT_LIMIT, JobFilter, page_of_jobs
 from gaze.jobs.status import ACTIVE, CANCELLED, DONE, FAILED, PENDING, PROCESSING
 from gaze.jobs.store import NewJob
@@ -226,7 +226,7 @@ def retry_job(context: JobContext, job_id: str) -> Submission:
     job = get_job(context, job_id)
     if job.status in ACTIVE:
         raise JobStillActive(job_id, job.status)
-    if job.kind != GENERATE:
+    if job.kind not in RETRYABLE_KINDS:
         raise Conflict(
             f"Job {job_id!r} is a {job.kind} job; only image generations can be retried "
             "(ask for a new draft instead).",

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gaze.jobs.rows import next_pending_jobs, seeds_of_jobs
+from gaze.jobs.kinds import RETRYABLE_KINDS
+from gaze.jobs.rows import kinds_of_jobs, next_pending_jobs, seeds_of_jobs
 from gaze.jobs.service import (
     cancel_job,
     clear_pending,
@@ -45,9 +46,12 @@ def queue_context(runtime: Runtime) -> dict[str, Any]:
     for index, job in enumerate(pending, start=1):
         job["position"] = job.get("queue_position") or index
     shown = [*running, *pending, *finished]
-    seeds = seeds_of_jobs(runtime.database, [job["id"] for job in shown])
+    shown_ids = [job["id"] for job in shown]
+    seeds = seeds_of_jobs(runtime.database, shown_ids)
+    kinds = kinds_of_jobs(runtime.database, shown_ids)
     for job in shown:
         job["seed"] = seeds.get(job["id"])
+        job["retryable"] = kinds.get(job["id"]) in RETRYABLE_KINDS
     return {
         "active": "queue",
         "overview": overview,
