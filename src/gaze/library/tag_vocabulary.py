@@ -25,6 +25,16 @@ from gaze.prompts.tags import split_tags
 BATCH_SIZE = 5000
 UNKNOWN_CATEGORY = -1
 
+PROMPT_SECTIONS = {
+    "identity": "fields.identity",
+    "fields": "fields",
+    "wardrobe": "wardrobe",
+    "prompt_tags": "prompt_tags",
+}
+"""Where prompt text lives in a resource, and how a warning names it (a character's identity
+is addressed as the section it is in prompts; a detailer's `prompt_tags` are texts too). The
+tags of these sections are checked on save and merged into the vocabulary on import."""
+
 
 def prefix_key(prefix: str) -> str:
     """A typed prefix as keys are matched; a trailing space stands for an underscore."""
@@ -74,9 +84,8 @@ def prompt_tags(value: Any) -> Iterator[str]:
 
 def _library_tags(session: Session) -> Iterator[str]:
     for document in session.scalars(select(ResourceRow.document)):
-        yield from prompt_tags(document.get("fields", {}))
-        yield from prompt_tags(document.get("identity", {}))
-        yield from prompt_tags(document.get("wardrobe", {}))
+        for root in PROMPT_SECTIONS:
+            yield from prompt_tags(document.get(root))
 
 
 def _batches(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:

@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from gaze.library.tag_csv import tag_key
-from gaze.library.tag_vocabulary import TagVocabulary, prompt_tags
+from gaze.library.tag_vocabulary import PROMPT_SECTIONS, TagVocabulary, prompt_tags
 
-PROMPT_SECTIONS = {"identity": "fields.identity", "fields": "fields", "wardrobe": "wardrobe"}
-"""Where prompt text lives in a resource, and how a warning names it (a character's identity
-is addressed as the section it is in prompts)."""
+__all__ = ["PROMPT_SECTIONS", "TagFinding", "tag_findings", "tag_warnings"]
 
 
 def _located_tags(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
