@@ -9,7 +9,8 @@ OPEN_CLIP_PIN := open_clip_torch==3.3.0
 PIP_TOOLS_PIN := pip-tools==7.6.2
 # The hashed locks written by `make lock`: run.txt (extras local, scale), test.txt (+ dev) and
 # no-deps.txt (open_clip alone). torch is left out of them: it is installed by TORCH_PIN from this
-# machine's CPU wheel, whose hash is not PyPI's.
+# machine's CPU wheel, whose hash is not PyPI's, with its own requirements (the CUDA build that
+# PyPI serves elsewhere needs its nvidia-* libraries); the locks then pin the shared ones.
 LOCKS := requirements
 LOCK_FLAGS ?=
 PIP_COMPILE := --quiet --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
@@ -35,7 +36,7 @@ $(BIN)/pip check > $(VENV)/pip-check.txt || true
 endef
 
 $(VENV)/.run-deps: $(LOCKS)/run.txt $(LOCKS)/no-deps.txt pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --no-deps "$(TORCH_PIN)"
+	$(BIN)/pip install --quiet "$(TORCH_PIN)"
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCKS)/run.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCKS)/no-deps.txt
