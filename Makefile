@@ -78,7 +78,7 @@ test: $(VENV)/.test-deps browser
 	$(BIN)/ruff check src tests bench devkit
 	$(BIN)/ruff format --check src tests bench devkit
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check src tests bench devkit

@@ -8,7 +8,6 @@ more than one folder are here.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -96,22 +95,8 @@ def edge_server(gaze_servers: GazeServers) -> Iterator[GazeServer]:
         yield running
 
 
-SERVICE_TEST_MARKERS = ("devkit.services", "tests.scale")
-"""Tests whose module names one of these use the machine's PostgreSQL and Redis, which the
-scale-out fault tests restart."""
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`make test`'s workers: by file, PostgreSQL and Redis users together (see the module)."""
+    from tests.support.xdist_groups import ServiceAwareFileScheduling
 
-
-@functools.cache
-def _uses_services(module_file: str) -> bool:
-    source = Path(module_file).read_text()
-    return "tests/scale/" in module_file or any(name in source for name in SERVICE_TEST_MARKERS)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `pytest -n` (`--dist loadgroup`), a test file runs in one worker (its module
-    servers start once), and every test that uses PostgreSQL or Redis runs in the same
-    worker, so a fault test restarting them never hits another test."""
-    for item in items:
-        module_file = str(item.path)
-        group = "services" if _uses_services(module_file) else module_file
-        item.add_marker(pytest.mark.xdist_group(group))
+    return ServiceAwareFileScheduling(config, log)

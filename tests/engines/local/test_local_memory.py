@@ -23,6 +23,7 @@ import torch
 from gaze.engines.base import CancelToken, EngineError
 from gaze.engines.local.checkpoint_cache import default_cache_size
 from gaze.engines.local.engine import LocalEngine
+from gaze.engines.local.on_demand import OnDemandLocalEngine
 from gaze.engines.local.out_of_memory import out_of_memory_cause
 from gaze.engines.local.tiny_checkpoint import write_tiny_checkpoint
 from gaze.engines.registry import build_engine
@@ -107,10 +108,10 @@ def test_cache_size_setting_reaches_the_engine(
 ) -> None:
     monkeypatch.setenv("GAZE_ENGINE_CACHE", "3")
     engine = build_engine("local", Settings(data_dir=tmp_path))
-    assert isinstance(engine, LocalEngine) and engine.cache_size == 3
+    assert isinstance(engine, OnDemandLocalEngine) and engine.engine().cache_size == 3
     monkeypatch.delenv("GAZE_ENGINE_CACHE")
     default = build_engine("local", Settings(data_dir=tmp_path, device="cpu"))
-    assert isinstance(default, LocalEngine) and default.cache_size == 1
+    assert isinstance(default, OnDemandLocalEngine) and default.engine().cache_size == 1
     assert default_cache_size("cuda") == 2
     with pytest.raises(ValueError, match="at least 1"):
         LocalEngine(tmp_path, tmp_path, device="cpu", cache_size=0)
@@ -144,6 +145,7 @@ _OUT_OF_MEMORY_JOB = textwrap.dedent(
     from pathlib import Path
     from gaze.engines.base import CancelToken, EngineError
     from gaze.engines.local.engine import LocalEngine
+from gaze.engines.local.on_demand import OnDemandLocalEngine
     from gaze.generation_spec import GenerationSpec
 
     models, cache, checkpoint, headroom = sys.argv[1:5]
