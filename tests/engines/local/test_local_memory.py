@@ -145,7 +145,6 @@ _OUT_OF_MEMORY_JOB = textwrap.dedent(
     from pathlib import Path
     from gaze.engines.base import CancelToken, EngineError
     from gaze.engines.local.engine import LocalEngine
-from gaze.engines.local.on_demand import OnDemandLocalEngine
     from gaze.generation_spec import GenerationSpec
 
     models, cache, checkpoint, headroom = sys.argv[1:5]
