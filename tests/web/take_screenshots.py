@@ -5,7 +5,8 @@
 Starts a server on a fresh data folder, generates a few images on the demo checkpoint
 (noise: that is expected), and photographs the presets grid, a preset page with results,
 the gallery with the lightbox open, the queue while it works, the settings, a library page,
-the Generator and a finished grid, at 1440x900, plus the presets grid on a phone.
+the Generator, a finished grid and PNG info reading a GAZE image, at 1440x900, plus the
+presets grid on a phone.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ def finished_grid(server: GazeServer) -> str:
     return grid_id
 
 
+def own_image(server: GazeServer) -> bytes:
+    """The PNG of the newest finished job, as GAZE wrote it (with its parameters)."""
+    jobs = server.get("/api/v1/jobs", params={"status": "done", "limit": 1}).json()["jobs"]
+    job = server.get(f"/api/v1/job/{jobs[0]['id']}").json()
+    return server.get(job["result"]["image_url"]).content
+
+
 def settle(page: Page) -> None:
     page.wait_for_timeout(600)
     page.evaluate("document.fonts.ready")
@@ -69,6 +77,7 @@ def main() -> None:
                 last = generate(server, slug, count=4, seed=seed, width=256, height=256)
             server.wait_for_job(last[-1], timeout=600)
             grid_id = finished_grid(server)  # before the settings page changes the API key
+            own_png = own_image(server)
             with chromium() as browser:
                 context = browser.new_context(base_url=server.url, viewport=VIEWPORT)
                 page = context.new_page()
@@ -129,6 +138,14 @@ def main() -> None:
                 page.goto(f"/grids/{grid_id}")
                 settle(page)
                 page.screenshot(path=OUT / "grid.png")
+
+                page.goto("/pnginfo")
+                page.locator("[data-pnginfo-file]").set_input_files(
+                    {"name": "gaze.png", "mimeType": "image/png", "buffer": own_png}
+                )
+                page.locator("[data-pnginfo-result]").wait_for()
+                settle(page)
+                page.screenshot(path=OUT / "pnginfo.png")
 
                 phone = browser.new_context(
                     base_url=server.url,
