@@ -189,7 +189,10 @@ def test_filter_the_gallery_by_preset_and_resource(
 
 
 def test_the_queue_shows_progress_and_cancels_jobs(page: Page, ui_server: GazeServer) -> None:
-    jobs = generate(ui_server, "example_01", count=3, width=512, height=512)
+    # A second pass keeps each job processing for seconds, long enough to be seen and
+    # cancelled mid-run even when the engine is already loaded and the machine is idle.
+    hires = {"scale": 2, "steps": 30, "denoise": 0.5}
+    jobs = generate(ui_server, "example_01", count=3, width=512, height=512, hires=hires)
     page.goto("/queue")
     running = page.locator(f'[data-job="{jobs[0]}"]')
     expect(running).to_have_attribute("data-status", "processing", timeout=60_000)
