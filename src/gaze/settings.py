@@ -19,6 +19,18 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL; default: SQLite file `<data>/gaze.db`."
     )
+    database_pool_size: int | None = Field(
+        None,
+        ge=1,
+        description="PostgreSQL connections each process keeps open; default 2 per worker "
+        "thread + 24 (the API's request threads and helpers).",
+    )
+    database_max_overflow: int | None = Field(
+        None,
+        ge=0,
+        description="Connections a process may open beyond the pool at busy moments; default: "
+        "up to 2 per worker thread + 44 in all.",
+    )
     queue_url: str | None = Field(
         None, description="Queue storage: SQLite file (default `<data>/queue.db`) or redis://…"
     )

@@ -1,8 +1,10 @@
 """Job events in the database: appended inside the transaction that changes the job.
 
 The autoincrement id orders events across processes. Writers append within their own
-transaction and call `committed()` afterwards, which wakes this process's listeners at once;
-other processes find the new rows by polling `read_after`.
+transaction and call `committed()` afterwards, which wakes this process's listeners at once.
+On PostgreSQL the same transaction sends a NOTIFY, which a LISTEN thread in every process
+that follows events turns into the same wake-up (`gaze.events.pg_notify`); elsewhere other
+processes find the new rows by polling `read_after`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from sqlalchemy.orm import Session
 
 from gaze.db.connection import Database
 from gaze.db.models import JobEventRow, utcnow
+from gaze.events.pg_notify import (
+    NotificationListener,
+    listen_connector,
+    notify_committed_events,
+    supports_notifications,
+)
 from gaze.events.types import JobEvent
 
 log = logging.getLogger(__name__)
@@ -41,6 +49,9 @@ class EventStore:
         self._lock = threading.Lock()
         self.brokers: dict[object, Any] = {}
         """One EventBroker per event loop (see gaze.events.broker.broker_for)."""
+        self.notifies = supports_notifications(database.engine)
+        """Whether committed events are pushed between processes (PostgreSQL + psycopg)."""
+        self._notification_listener: NotificationListener | None = None
 
     # -- writing ---------------------------------------------------------------------
 
@@ -62,7 +73,7 @@ class EventStore:
         ids = session.scalars(
             insert(JobEventRow).returning(JobEventRow.id, sort_by_parameter_order=True), params
         ).all()
-        return [
+        appended = [
             JobEvent(
                 id=int(event_id),
                 type=event.type,
@@ -73,16 +84,44 @@ class EventStore:
             )
             for event_id, event in zip(ids, events, strict=True)
         ]
+        if self.notifies:
+            notify_committed_events(session, int(ids[-1]), [event.job_id for event in events])
+        return appended
 
     def add_listener(self, listener: Listener) -> None:
         """Call `listener()` (from the writing thread) after each commit with new events."""
         with self._lock:
             self._listeners.append(listener)
+            if self.notifies and self._notification_listener is None:
+                self._notification_listener = NotificationListener(
+                    listen_connector(self.database.engine), self.committed
+                )
+                self._notification_listener.start()
+                self.database.on_dispose(self.close)
 
     def remove_listener(self, listener: Listener) -> None:
         with self._lock:
             if listener in self._listeners:
                 self._listeners.remove(listener)
+
+    @property
+    def pushed(self) -> bool:
+        """Whether events of other processes arrive by notification right now (the LISTEN
+        connection is up); when not, followers must poll the table often."""
+        listener = self._notification_listener
+        return listener is not None and listener.connected
+
+    @property
+    def notification_listener(self) -> NotificationListener | None:
+        """The LISTEN thread, once a follower started it (PostgreSQL only)."""
+        return self._notification_listener
+
+    def close(self) -> None:
+        """Stop listening for other processes' events (the process is shutting down)."""
+        with self._lock:
+            listener, self._notification_listener = self._notification_listener, None
+        if listener is not None:
+            listener.stop()
 
     def committed(self) -> None:
         with self._lock:
