@@ -105,10 +105,28 @@ def _sample_input(base: torch.nn.Module) -> torch.Tensor:
     return torch.randn((3, base.in_features), generator=generator)
 
 
+Weights = dict[str, dict[str, torch.Tensor]]
+
+
+def _plain_weights(engine: LocalEngine, checkpoint: str) -> Weights:
+    """The checkpoint's own weights, as a plain job runs them (LoRAs change them in place)."""
+    _run(engine, dataclasses.replace(SPEC, checkpoint=checkpoint, steps=1))
+    pipeline = engine.pipeline
+    return {
+        component: {
+            name: tensor.clone()
+            for name, tensor in getattr(pipeline, component).state_dict().items()
+        }
+        for component in ("unet", "text_encoder", "text_encoder_2")
+        if getattr(pipeline, component, None) is not None
+    }
+
+
 def _assert_layers_add(
-    pipeline: Any, applied: list[tuple[list[TinyLoraLayer], float, float]]
+    pipeline: Any, plain: Weights, applied: list[tuple[list[TinyLoraLayer], float, float]]
 ) -> int:
-    """Every adapted module outputs its base output plus the weighted sum of its LoRA layers."""
+    """Every adapted module outputs its output with the ``plain`` weights plus the weighted sum of
+    its LoRA layers."""
     expected: dict[tuple[str, str], list[tuple[TinyLoraLayer, float]]] = {}
     for layers, model_weight, clip_weight in applied:
         for layer in layers:
@@ -117,10 +135,13 @@ def _assert_layers_add(
     with torch.inference_mode():
         for (component, module_name), parts in expected.items():
             module = getattr(pipeline, component).get_submodule(module_name)
-            base = module.get_base_layer()
-            x = _sample_input(base)
-            added = module(x) - base(x)
-            wanted = sum(weight * _layer_delta(layer, base, x) for layer, weight in parts)
+            own = {
+                name: plain[component][f"{module_name}.{name}"]
+                for name, _ in module.named_parameters()
+            }
+            x = _sample_input(module)
+            added = module(x) - torch.func.functional_call(module, own, (x,))
+            wanted = sum(weight * _layer_delta(layer, module, x) for layer, weight in parts)
             torch.testing.assert_close(
                 added, wanted, rtol=1e-4, atol=1e-5, msg=f"{component}.{module_name}"
             )
@@ -140,8 +161,9 @@ def test_every_naming_puts_each_layer_where_the_file_says(
 ) -> None:
     lora = write_lora(kind, seed=31, naming=naming)
     spec = dataclasses.replace(SPEC, checkpoint=checkpoint, steps=1)
+    plain = _plain_weights(engine, checkpoint)
     _run(engine, _with(spec, (lora, 0.7, 0.3)))
-    checked = _assert_layers_add(engine.pipeline, [(lora.layers, 0.7, 0.3)])
+    checked = _assert_layers_add(engine.pipeline, plain, [(lora.layers, 0.7, 0.3)])
     components = {layer.component for layer in lora.layers}
     assert components == (
         {"unet", "text_encoder"} | ({"text_encoder_2"} if kind == "sdxl" else set())
@@ -175,17 +197,19 @@ def test_several_loras_add_up_and_swap_without_reloading(
     first = write_lora("sd1", seed=51, naming="kohya")
     second = write_lora("sd1", seed=52, naming="peft")
     third = write_lora("sd1", seed=53, naming="diffusers")
+    plain_weights = _plain_weights(engine, SD1_NAME)
     plain = _run(engine, SPEC)
     pipeline = engine.pipeline
     together = _run(engine, _with(SPEC, (first, 0.8, 0.5), (second, -0.4, 1.0), (third, 0.3, 0.2)))
     assert together.info["loaded_checkpoint_now"] is False
     _assert_layers_add(
         pipeline,
+        plain_weights,
         [(first.layers, 0.8, 0.5), (second.layers, -0.4, 1.0), (third.layers, 0.3, 0.2)],
     )
     alone = _run(engine, _with(SPEC, (second, 1.0, 1.0)))
     assert alone.info["loaded_checkpoint_now"] is False and engine.pipeline is pipeline
-    _assert_layers_add(pipeline, [(second.layers, 1.0, 1.0)])
+    _assert_layers_add(pipeline, plain_weights, [(second.layers, 1.0, 1.0)])
     assert alone.image.tobytes() != together.image.tobytes()
     again = _run(engine, SPEC)
     assert again.image.tobytes() == plain.image.tobytes()
@@ -198,23 +222,27 @@ def test_sdxl_unet_only_lora_next_to_a_text_encoder_one(
     unet_only = write_lora("sdxl", seed=61, components=("unet",))
     text_only = write_lora("sdxl", seed=62, naming="peft", components=("text_encoder_2",))
     spec = dataclasses.replace(SPEC, checkpoint=SDXL_NAME, steps=1)
+    plain = _plain_weights(engine, SDXL_NAME)
     _run(engine, _with(spec, (unet_only, 0.6, 1.0), (text_only, 1.0, 0.9)))
     _assert_layers_add(
-        engine.pipeline, [(unet_only.layers, 0.6, 1.0), (text_only.layers, 1.0, 0.9)]
+        engine.pipeline, plain, [(unet_only.layers, 0.6, 1.0), (text_only.layers, 1.0, 0.9)]
     )
 
 
-def test_idle_adapters_beyond_the_limit_are_unloaded(
+def test_idle_lora_files_beyond_the_limit_are_forgotten(
     models_dir: Path, cache_dir: Path, write_lora: Any
 ) -> None:
     engine = LocalEngine(models_dir, cache_dir, device="cpu", threads=TEST_THREADS, kept_loras=1)
     loras = [write_lora("sd1", seed=70 + index) for index in range(3)]
     first_image = _run(engine, _with(SPEC, (loras[0], 1.0, 1.0))).image.tobytes()
-    counts = [len(loaded_adapter_names(engine.pipeline))]
+    state = engine.last_loaded.loras if engine.last_loaded else None
+    assert state is not None
+    counts = [len(state.files)]
     for lora in loras[1:]:
         _run(engine, _with(SPEC, (lora, 1.0, 1.0)))
-        counts.append(len(loaded_adapter_names(engine.pipeline)))
-    assert counts == [1, 2, 2]  # the job's own adapter plus one idle one
+        counts.append(len(state.files))
+        assert loaded_adapter_names(engine.pipeline) == set()  # fused, no peft layer left
+    assert counts == [1, 2, 2]  # the job's own file plus one idle one
     again = _run(engine, _with(SPEC, (loras[0], 1.0, 1.0)))  # loaded afresh
     assert again.image.tobytes() == first_image
     assert again.info["loaded_checkpoint_now"] is False
@@ -231,13 +259,14 @@ def test_a_lora_for_another_base_model_fails_naming_it(
     wrong = write_lora(lora_kind, seed=81)
     right = write_lora("sd1" if lora_kind == "sdxl" else "sdxl", seed=82)
     spec = dataclasses.replace(SPEC, checkpoint=checkpoint, steps=1)
+    plain_weights = _plain_weights(engine, checkpoint)
     plain = _run(engine, spec).image.tobytes()
     with pytest.raises(LoraDoesNotFit) as failure:
         _run(engine, _with(spec, (right, 1.0, 1.0), (wrong, 1.0, 1.0)))
     assert wrong.name in str(failure.value) and checkpoint in str(failure.value)
     assert _run(engine, spec).image.tobytes() == plain  # nothing of either LoRA stays active
     _run(engine, _with(spec, (right, 0.5, 0.5)))
-    _assert_layers_add(engine.pipeline, [(right.layers, 0.5, 0.5)])
+    _assert_layers_add(engine.pipeline, plain_weights, [(right.layers, 0.5, 0.5)])
 
 
 def test_a_lora_with_layers_the_checkpoint_lacks_is_refused(

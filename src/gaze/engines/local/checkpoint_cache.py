@@ -4,7 +4,8 @@ A checkpoint is known by its file identity (path, modification time, size), so a
 on disk is loaded afresh. When a new checkpoint must be loaded and the cache is full, the least
 recently used one is dropped (and its memory released) *before* loading, so that the peak is
 ``capacity`` checkpoints, never ``capacity + 1``. Each entry carries what belongs to that
-pipeline: its original VAE and scheduler config, the external VAE in use and its LoRA adapters.
+pipeline: its original VAE and scheduler config, the external VAE in use, the LoRA files read for
+it and the LoRA set fused into its weights.
 """
 
 from __future__ import annotations

@@ -8,9 +8,11 @@
   checkpoint does not reload it.
 - Prompts (:mod:`prompt_encoding`): ``(tag:1.2)`` emphasis weighted as ComfyUI does by default,
   or as A1111 does when the spec asks; no 77-token limit (75-token chunks); clip skip.
-- LoRAs (:mod:`lora_loading`) with separate model and clip weights, several at once, swapped
-  between jobs without reloading the checkpoint; an external VAE from ``vae/`` replaces the
-  checkpoint's own for the job.
+- LoRAs (:mod:`lora_loading`) with separate model and clip weights, several at once, fused into
+  the weights (:mod:`lora_fusing`: kept while jobs reuse the same set, so sampling costs what a
+  plain job costs; the originals restored exactly when the set changes), swapped between jobs
+  without reloading the checkpoint; an external VAE from ``vae/`` replaces the checkpoint's own
+  for the job.
 - Reproducible: the start noise comes from a CPU generator seeded with the spec's seed (any
   value up to 2**64-1), whatever the device, and torch runs on a fixed thread count (CPU results
   are byte-identical for a seed only at a fixed thread count).
@@ -49,7 +51,7 @@ from gaze.engines.local.checkpoint_cache import (
 )
 from gaze.engines.local.image_sampling import JobImages, SampledJob, model_sampling_of, sample_job
 from gaze.engines.local.job_images import UpscaleModelCache, prepared_job_images
-from gaze.engines.local.lora_loading import DEFAULT_KEPT_ADAPTERS, ResolvedLora, apply_loras
+from gaze.engines.local.lora_loading import DEFAULT_KEPT_LORAS, ResolvedLora, apply_loras
 from gaze.engines.local.model_files import (
     LOCAL_CAPABILITIES,
     LOCAL_ENGINE_NAME,
@@ -91,7 +93,7 @@ class LocalEngine(LocalModelFolders):
         device: str | None = None,
         threads: int | None = None,
         cache_size: int | None = None,
-        kept_loras: int = DEFAULT_KEPT_ADAPTERS,
+        kept_loras: int = DEFAULT_KEPT_LORAS,
         media_dir: Path | None = None,
     ) -> None:
         super().__init__(models_dir)

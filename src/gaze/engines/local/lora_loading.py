@@ -1,13 +1,15 @@
-"""Apply a job's LoRAs to a loaded pipeline with diffusers' own LoRA loader (needs ``peft``).
+"""Read a job's LoRA files with diffusers' own LoRA loader (needs ``peft``) and fuse them.
 
 diffusers reads the files people download and converts them itself: kohya / A1111 / ComfyUI
 naming (``lora_unet_*``, ``lora_te_*``, ``lora_te1_*`` / ``lora_te2_*``, with ``.alpha``) and
-diffusers / peft naming (``unet.*.lora_A.weight``, ``*.lora.down.weight``). Each file becomes one
-named adapter on the pipeline, loaded once and kept while the checkpoint stays loaded (up to
-``keep`` idle adapters, least recently used dropped first); every job then activates exactly its
-own adapters with its weights (``model_weight`` for the UNet, ``clip_weight`` for the text
-encoders), and a job without LoRAs runs with all of them disabled. Nothing is fused into the
-checkpoint's weights, so swapping LoRAs never reloads the checkpoint.
+diffusers / peft naming (``unet.*.lora_A.weight``, ``*.lora.down.weight``). A file is loaded once
+as a peft adapter, only to learn where each of its layers lands and with what scale: its down /
+up matrices are kept (:class:`LoraFactors`, up to ``keep`` idle files per checkpoint, least
+recently used dropped first) and the adapter is unloaded at once, so no LoRA layer runs beside
+the model. The job's set is then fused into the weights (:mod:`lora_fusing`): a next job with
+the same files and strengths reuses the fused weights as they are, one with another set (or none)
+gets the checkpoint's own weights back, exactly, before its own set is fused. Swapping LoRAs
+never reloads the checkpoint.
 
 A LoRA made for another base model (an SD1.x LoRA on an SDXL checkpoint...) fails the job with
 :class:`LoraDoesNotFit`, found three ways: its cross-attention layers read text embeddings of
@@ -29,10 +31,20 @@ from typing import Any
 
 from gaze.engines.base import EngineError
 from gaze.engines.local.checkpoint_config import read_tensor_shapes
+from gaze.engines.local.lora_fusing import (
+    FileIdentity,
+    FusedWeights,
+    LoraFactors,
+    LoraLayerFactors,
+    LoraLayerMismatch,
+    WeightedLora,
+    fused_set,
+    layer_factors,
+)
 from gaze.generation_spec import LoraSpec
 
-DEFAULT_KEPT_ADAPTERS = 8
-"""Loaded LoRA adapters kept per checkpoint for later jobs (beyond the running job's own)."""
+DEFAULT_KEPT_LORAS = 8
+"""LoRA files kept read per checkpoint for later jobs (beyond the running job's own)."""
 
 LORA_DOWN_SUFFIXES = (
     ".lora_down.weight",  # kohya / A1111
@@ -44,7 +56,6 @@ LORA_DOWN_SUFFIXES = (
 BASE_MODEL_BY_CONTEXT_WIDTH = {768: "SD1.x", 1024: "SD2.x", 2048: "SDXL"}
 """Text embedding width a UNet's cross-attention reads, by base model."""
 _CROSS_ATTENTION_KEY = re.compile(r"attn2[._](?:processor[._])?to_[kv](?:_lora)?[._]")
-FileIdentity = tuple[str, int, int]
 
 
 class LoraDoesNotFit(EngineError):
@@ -57,14 +68,6 @@ class ResolvedLora:
 
     spec: LoraSpec
     path: Path
-
-
-@dataclass
-class LoraState:
-    """The adapters loaded into one pipeline: file identity -> adapter name, oldest use first."""
-
-    adapters: OrderedDict[FileIdentity, str] = field(default_factory=OrderedDict)
-    active: bool = False
 
 
 def peft_available() -> bool:
@@ -158,7 +161,8 @@ def _quiet_transformers() -> Iterator[None]:
             transformers_logging.enable_progress_bar()
 
 
-def _load_adapter(pipeline: Any, lora: ResolvedLora, name: str, checkpoint: str) -> None:
+def _read_adapter(pipeline: Any, lora: ResolvedLora, name: str, checkpoint: str) -> None:
+    """Load ``lora`` as the peft adapter ``name`` after checking it fits the checkpoint."""
     layers = check_lora_fits(pipeline, lora, checkpoint)
     try:
         with _quiet_transformers():
@@ -166,7 +170,6 @@ def _load_adapter(pipeline: Any, lora: ResolvedLora, name: str, checkpoint: str)
                 str(lora.path.parent), weight_name=lora.path.name, adapter_name=name
             )
     except Exception as error:  # any failure inside diffusers / peft
-        _forget_adapter(pipeline, name)
         message = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
         if "size mismatch" in str(error) or "not found in the base model" in str(error):
             raise LoraDoesNotFit(
@@ -176,11 +179,74 @@ def _load_adapter(pipeline: Any, lora: ResolvedLora, name: str, checkpoint: str)
         raise EngineError(f"could not load LoRA {lora.spec.name}: {message}") from error
     adapted = adapted_layer_count(pipeline, name)
     if adapted < layers:
-        _forget_adapter(pipeline, name)
         raise LoraDoesNotFit(
             f"LoRA {lora.spec.name} does not fit checkpoint {checkpoint}: only {adapted} of its "
             f"{layers} layers exist in the checkpoint"
         )
+
+
+def _adapter_factors(pipeline: Any, lora: ResolvedLora, name: str) -> list[LoraLayerFactors]:
+    """The down / up matrices and scale of every layer the adapter ``name`` adapts."""
+    factors: list[LoraLayerFactors] = []
+    for component in ("unet", "text_encoder", "text_encoder_2"):
+        model = getattr(pipeline, component, None)
+        if model is None:
+            continue
+        for module_name, module in model.named_modules():
+            if name in getattr(module, "lora_embedding_A", {}):
+                raise EngineError(
+                    f"LoRA {lora.spec.name} adapts the token embeddings, which is not supported"
+                )
+            if name not in getattr(module, "lora_A", {}):
+                continue
+            if module.use_dora.get(name) or module.lora_bias.get(name):
+                raise EngineError(
+                    f"LoRA {lora.spec.name} is a DoRA or carries biases, which is not supported"
+                )
+            try:
+                factors.append(
+                    layer_factors(
+                        component,
+                        module_name,
+                        module.get_base_layer().weight,
+                        module.lora_A[name].weight,
+                        module.lora_B[name].weight,
+                        module.scaling[name],
+                    )
+                )
+            except LoraLayerMismatch as error:
+                raise EngineError(f"LoRA {lora.spec.name} cannot be applied: {error}") from error
+    return factors
+
+
+def read_lora_factors(
+    pipeline: Any, lora: ResolvedLora, identity: FileIdentity, checkpoint: str
+) -> LoraFactors:
+    """``lora``'s layers as loaded onto ``pipeline`` (checked to fit it); no adapter stays on the
+    pipeline, whether it fits or not."""
+    if not peft_available():
+        raise EngineError("LoRAs need the 'peft' package, which is not installed on this server")
+    name = _adapter_name(identity)
+    try:
+        _read_adapter(pipeline, lora, name, checkpoint)
+        return LoraFactors(identity, tuple(_adapter_factors(pipeline, lora, name)))
+    finally:
+        _unload_adapters(pipeline)
+
+
+def _unload_adapters(pipeline: Any) -> None:
+    """Take every peft layer off the pipeline (the modules they wrapped go back in place), a
+    half-loaded adapter's too."""
+    pipeline.unload_lora_weights()
+
+
+@dataclass
+class LoraState:
+    """One pipeline's LoRAs: the files read (identity -> layers, oldest use first) and the set
+    fused into its weights now."""
+
+    files: OrderedDict[FileIdentity, LoraFactors] = field(default_factory=OrderedDict)
+    fused: FusedWeights = field(default_factory=FusedWeights)
 
 
 def apply_loras(
@@ -188,68 +254,51 @@ def apply_loras(
     state: LoraState,
     loras: list[ResolvedLora],
     checkpoint: str,
-    keep: int = DEFAULT_KEPT_ADAPTERS,
+    keep: int = DEFAULT_KEPT_LORAS,
 ) -> None:
-    """Make exactly ``loras`` active on ``pipeline`` (loading new files as adapters).
+    """Make exactly ``loras`` fused into ``pipeline``'s weights (reading new files first; the
+    weights change only when the set of files and strengths does).
 
-    ``checkpoint`` names the checkpoint in error messages; at most ``keep`` adapters beyond the
-    job's own stay loaded.
+    ``checkpoint`` names the checkpoint in error messages; at most ``keep`` files beyond the
+    job's own stay read. A file that cannot be read leaves the weights as they were.
     """
     if not loras:
-        if state.active:
-            pipeline.disable_lora()
-            state.active = False
-        _drop_idle_adapters(pipeline, state, set(), keep)
+        if state.fused.loras:
+            state.fused.restore(pipeline)
+        _drop_idle_files(state, set(), keep)
         return
     if not peft_available():
         raise EngineError("LoRAs need the 'peft' package, which is not installed on this server")
     identities = [_file_identity(lora.path) for lora in loras]
     if len(set(identities)) != len(identities):
         raise EngineError("the same LoRA file is listed twice")
-    names: list[str] = []
-    weights: list[dict[str, float]] = []
+    weighted: list[WeightedLora] = []
     for lora, identity in zip(loras, identities, strict=True):
-        name = state.adapters.get(identity)
-        if name is None:
-            name = _adapter_name(identity)
-            state.active = True  # a new adapter starts out active, even a half-loaded one
-            _load_adapter(pipeline, lora, name, checkpoint)
-            state.adapters[identity] = name
-        state.adapters.move_to_end(identity)
-        names.append(name)
-        component_weights = {"unet": lora.spec.model_weight}
-        for encoder in _text_encoder_names(pipeline):
-            component_weights[encoder] = lora.spec.clip_weight
-        weights.append(component_weights)
-    state.active = True
-    try:
-        pipeline.enable_lora()
-        pipeline.set_adapters(names, adapter_weights=weights)
-    except Exception as error:  # any failure inside diffusers / peft
-        raise EngineError(f"could not apply LoRAs: {error}") from error
-    _drop_idle_adapters(pipeline, state, set(names), keep)
-
-
-def _drop_idle_adapters(pipeline: Any, state: LoraState, in_use: set[str], keep: int) -> None:
-    """Delete the least recently used adapters not in use beyond ``keep`` idle ones."""
-    idle = [identity for identity, name in state.adapters.items() if name not in in_use]
-    for identity in idle[: max(0, len(idle) - keep)]:
-        name = state.adapters.pop(identity)
+        factors = state.files.get(identity)
+        if factors is None:
+            factors = read_lora_factors(pipeline, lora, identity, checkpoint)
+            state.files[identity] = factors
+        state.files.move_to_end(identity)
+        weighted.append(WeightedLora(factors, lora.spec.model_weight, lora.spec.clip_weight))
+    if fused_set(weighted) != state.fused.loras:
         try:
-            pipeline.delete_adapters(name)
-        except Exception as error:  # any failure inside diffusers / peft
-            raise EngineError(f"could not unload LoRA adapter {name}: {error}") from error
+            state.fused.fuse(pipeline, weighted)
+        except Exception as error:  # any failure inside torch (out of memory is told apart)
+            raise EngineError(f"could not fuse LoRAs: {error}") from error
+    _drop_idle_files(state, set(identities), keep)
+
+
+def _drop_idle_files(state: LoraState, in_use: set[FileIdentity], keep: int) -> None:
+    """Forget the least recently used files not in use beyond ``keep`` idle ones."""
+    idle = [identity for identity in state.files if identity not in in_use]
+    for identity in idle[: max(0, len(idle) - keep)]:
+        del state.files[identity]
 
 
 def loaded_adapter_names(pipeline: Any) -> set[str]:
-    """Adapters present on any component of the pipeline."""
-    return {name for names in pipeline.get_list_adapters().values() for name in names}
-
-
-def _forget_adapter(pipeline: Any, name: str) -> None:
-    """Remove whatever part of a failed adapter got injected (best effort)."""
+    """peft adapters present on any component of the pipeline (none between jobs)."""
     try:
-        if name in loaded_adapter_names(pipeline):
-            pipeline.delete_adapters(name)
-    except Exception:  # the original loading error is the one worth reporting
-        return
+        adapters = pipeline.get_list_adapters()
+    except ValueError:  # no component carries peft layers
+        return set()
+    return {name for names in adapters.values() for name in names}
