@@ -148,7 +148,7 @@ class EventBroker:
                 except Exception:
                     log.warning("reading job events failed; retrying", exc_info=True)
                     self._lose()
-                    await asyncio.sleep(self.poll_seconds)
+                    await asyncio.sleep(min(self.poll_seconds, FALLBACK_POLL_SECONDS))
         finally:
             self.healthy = False
             self._lose()
