@@ -2,8 +2,8 @@
 
 A tiny random SD1 (or SDXL) checkpoint and three tiny LoRAs (one in each file naming: kohya,
 peft, diffusers) are written to a temporary models folder. After a warm-up job of each kind (the
-first LoRA job also loads the three adapters; that one-time cost is reported apart), these jobs
-run in turn, ``--runs`` times:
+first LoRA job also reads the three files and fuses them; that one-time cost is reported apart),
+these jobs run in turn, ``--runs`` times:
 
 * bare:    a short plain prompt, no LoRAs;
 * prompt:  a 225-token Illustrious-style tag list with ``(tag:1.2)`` / ``[tag]`` weights
@@ -11,7 +11,15 @@ run in turn, ``--runs`` times:
 * loras:   the short prompt with the three LoRAs (model and clip weights);
 * full:    the long weighted prompt and the three LoRAs.
 
-Prints per-kind medians and the ratios over bare (the headline is full / bare).
+In that rotation ``loras`` follows a job without LoRAs, so it fuses the set again each time
+(and ``bare`` restores the checkpoint's own weights); ``full`` reuses the fused set. Prints
+per-kind medians and the ratios over bare (the headline is full / bare).
+
+Then the LoRA cost (issue 18: at most 1.1x), ``--runs`` times: two bare jobs, then two jobs with
+the three LoRAs. The second of each pair runs on the weights as the first left them, so it is
+the steady figure (seconds per plain image, per 3-LoRA image with the set already fused, and
+their ratio); the first of each pair shows what switching costs (fusing the set, restoring the
+weights).
 
     .venv/bin/python bench/engine_fidelity.py [--runs 5] [--steps 10] [--size 256] [--kind sd1]
         [--threads 1]
@@ -25,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -137,7 +146,7 @@ def main() -> int:
             "loras": dataclasses.replace(bare, loras=loras),
             "full": dataclasses.replace(bare, positive=prompt, negative=NEGATIVE, loras=loras),
         }
-        first_lora_job, _ = run(specs["loras"])  # loads the three adapters
+        first_lora_job, _ = run(specs["loras"])  # reads the three files and fuses them
         warm_lora_job, _ = run(specs["loras"])
         _, info = run(specs["full"])
         times: dict[str, list[float]] = {kind: [] for kind in specs}
@@ -146,6 +155,7 @@ def main() -> int:
                 seconds, run_info = run(spec)
                 assert not run_info["loaded_checkpoint_now"], "the checkpoint was reloaded"
                 times[kind].append(seconds)
+        cost = lora_cost(run, specs["bare"], specs["loras"], args.runs)
 
     medians = {kind: statistics.median(values) for kind, values in times.items()}
     print(
@@ -154,7 +164,7 @@ def main() -> int:
         f"{len(loras)} LoRAs ({', '.join(LORA_NAMINGS)})"
     )
     print(
-        f"first job with the LoRAs (loads 3 adapters): {first_lora_job:.3f} s, next one "
+        f"first job with the LoRAs (reads and fuses 3 files): {first_lora_job:.3f} s, next one "
         f"{warm_lora_job:.3f} s"
     )
     for kind, median in medians.items():
@@ -163,7 +173,38 @@ def main() -> int:
             f"ratio over bare {median / medians['bare']:.3f}"
         )
     print(f"full / bare (medians): {medians['full'] / medians['bare']:.3f}")
+    print_lora_cost(cost)
     return 0
+
+
+Run = Callable[[GenerationSpec], tuple[float, dict]]
+
+
+def lora_cost(run: Run, bare: GenerationSpec, loras: GenerationSpec, runs: int) -> dict:
+    """Job times by kind: ``plain`` and ``loras`` (same weights as the job before), ``fuse`` (a
+    LoRA job after a plain one) and ``restore`` (a plain job after a LoRA one)."""
+    times: dict[str, list[float]] = {"plain": [], "loras": [], "fuse": [], "restore": []}
+    for _ in range(runs):
+        for switch, steady, spec in (("restore", "plain", bare), ("fuse", "loras", loras)):
+            for kind in (switch, steady):
+                seconds, info = run(spec)
+                assert not info["loaded_checkpoint_now"], "the checkpoint was reloaded"
+                times[kind].append(seconds)
+    return times
+
+
+def print_lora_cost(times: dict[str, list[float]]) -> None:
+    medians = {kind: statistics.median(values) for kind, values in times.items()}
+    plain, loras = medians["plain"], medians["loras"]
+    print(f"LoRA cost ({len(times['plain'])} runs, medians; target loras / plain <= 1.10):")
+    print(f"  plain image          : {plain:.3f} s  (min {min(times['plain']):.3f} s)")
+    print(f"  3-LoRA image (fused) : {loras:.3f} s  (min {min(times['loras']):.3f} s)")
+    print(f"  ratio loras / plain  : {loras / plain:.3f}")
+    print(
+        f"  switching: a LoRA job after a plain one {medians['fuse']:.3f} s "
+        f"(+{medians['fuse'] - plain:.3f} s to fuse), a plain job after a LoRA one "
+        f"{medians['restore']:.3f} s (+{medians['restore'] - plain:.3f} s to restore)"
+    )
 
 
 if __name__ == "__main__":
