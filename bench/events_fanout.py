@@ -8,7 +8,12 @@ records the event) to its arrival at a client; only events recorded from one sec
 the last client connected count (by then every client has replayed what it missed).
 Target: p99 under 100 ms.
 
+`--scale-out` measures across processes instead: PostgreSQL + Redis, an API process
+(`gaze serve --no-worker`) whose clients wait, and a `gaze worker` process in front of a ComfyUI
+stand-in that records the events, which reach the API process by LISTEN/NOTIFY.
+
     .venv/bin/python bench/events_fanout.py [--clients 200] [--count 20] [--size 128]
+    .venv/bin/python bench/events_fanout.py --scale-out [--step-delay 0.02]
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from devkit.cluster import open_cluster
 from devkit.server import GazeServer, init_data, running_server
+from devkit.standin_process import standin_processes
+from gaze.examples import DEMO_CHECKPOINT
 
 SETTLE_SECONDS = 1.0
 
@@ -110,12 +118,7 @@ async def run(server: GazeServer, clients: int, count: int, size: int) -> list[C
     return watchers
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--count", type=int, default=20)
-    parser.add_argument("--size", type=int, default=128, help="image width and height")
-    args = parser.parse_args()
+def embedded(args: argparse.Namespace) -> tuple[list[Client], float]:
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_server(init_data(Path(tmp) / "data")) as server,
@@ -124,7 +127,40 @@ def main() -> None:
         server.generate_and_wait(width=64, height=64)
         started = time.monotonic()
         watchers = asyncio.run(run(server, args.clients, args.count, args.size))
-        elapsed = time.monotonic() - started
+        return watchers, time.monotonic() - started
+
+
+def scale_out(args: argparse.Namespace) -> tuple[list[Client], float]:
+    models = {"checkpoints": [DEMO_CHECKPOINT]}
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        standin_processes(1, args.step_delay, models) as standins,
+        open_cluster(Path(tmp), standins) as cluster,
+    ):
+        api = cluster.start_api()
+        cluster.start_worker(standins[0].url)
+        warm_up = api.post("/api/v1/generate/example_01", json={"width": 64, "height": 64})
+        api.wait_for_job(warm_up.json()["jobs"][0]["job_id"])
+        started = time.monotonic()
+        watchers = asyncio.run(run(api, args.clients, args.count, args.size))
+        return watchers, time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--count", type=int, default=20)
+    parser.add_argument("--size", type=int, default=128, help="image width and height")
+    parser.add_argument(
+        "--scale-out",
+        action="store_true",
+        help="PostgreSQL + Redis, events from a worker process to an API process",
+    )
+    parser.add_argument(
+        "--step-delay", type=float, default=0.02, help="stand-in seconds per step (scale-out)"
+    )
+    args = parser.parse_args()
+    watchers, elapsed = scale_out(args) if args.scale_out else embedded(args)
     settled = max(client.connected_at for client in watchers) + SETTLE_SECONDS
     latencies = sorted(
         (arrived - recorded) * 1000
@@ -138,8 +174,10 @@ def main() -> None:
         and len({tuple(client.event_ids) for client in watchers}) == 1
     )
     p = statistics.quantiles(latencies, n=100)
+    mode = "scale-out (PostgreSQL, worker process)" if args.scale_out else "embedded"
     print(
-        f"{args.clients} clients, batch of {args.count} images at {args.size} px, {elapsed:.1f} s"
+        f"{mode}: {args.clients} clients, batch of {args.count} images at {args.size} px, "
+        f"{elapsed:.1f} s"
     )
     print(f"events per client: {sorted(per_client)}; same events, in order, for all: {gapless}")
     print(f"deliveries measured: {len(latencies)}")
