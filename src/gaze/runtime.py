@@ -35,6 +35,7 @@ from gaze.llm.draft_runner import DraftRunner
 from gaze.media.thumbnails import ThumbnailStore
 from gaze.presets.service import PresetService
 from gaze.presets.usage import presets_using
+from gaze.security.key_registry import KeyRegistry
 from gaze.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,11 +94,18 @@ class Runtime:
         thumbnails = ThumbnailStore.in_cache_folder(media_dir, self.settings.cache_dir)
         return GalleryService(self.database, media_dir, thumbnails)
 
+    @cached_property
+    def keys(self) -> KeyRegistry:
+        """The API keys, in memory (checked on every API request)."""
+        return KeyRegistry(self.database)
+
     def job_kind_runners(self) -> KindRunners:
         """The runners of the job kinds other than image generation."""
         return {DRAFT: DraftRunner(self.jobs, self.database, self.settings)}
 
     def close(self) -> None:
+        if "keys" in self.__dict__:
+            self.keys.flush_uses()
         if "backends" in self.__dict__:
             self.backends.close()
         self.database.dispose()

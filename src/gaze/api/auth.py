@@ -1,15 +1,26 @@
-"""API key authentication for every /api/v1 route: header `X-API-Key` or `?api_key=`."""
+"""API key authentication and scopes for every /api/v1 route.
+
+The key comes in the header `X-API-Key` or as `?api_key=`. Each route declares the scope it
+needs with one of `READ`, `GENERATE`, `LIBRARY` or `ADMIN` (a test walks the route table to
+keep it so): a key without it gets `403 scope_required`. The route then finds the caller with
+`principal_of(request)` or takes it as a parameter (`ReadKey`, `GenerateKey` ...).
+"""
 
 from __future__ import annotations
 
-from fastapi import Request, Security
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, APIKeyQuery
+from starlette.concurrency import run_in_threadpool
 
 from gaze.api.errors import ApiError
 from gaze.route_deps import runtime_of
-from gaze.security.api_keys import api_key_matches, stored_key_hash
+from gaze.security import principal as scopes
 from gaze.security.client_address import client_address
 from gaze.security.failed_keys import FailedKeyLimiter
+from gaze.security.principal import Principal
 
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="REST API key")
 API_KEY_QUERY = APIKeyQuery(name="api_key", auto_error=False, description="REST API key")
@@ -21,17 +32,29 @@ def failed_keys_of(request: Request) -> FailedKeyLimiter:
     return limiter
 
 
-def require_api_key(
-    request: Request,
-    header_key: str | None = Security(API_KEY_HEADER),
-    query_key: str | None = Security(API_KEY_QUERY),
-) -> None:
-    """FastAPI dependency: 401 when no key is presented, 403 when it is not the current key."""
-    key = header_key or query_key or None
+def presented_key(request: Request) -> str | None:
+    """The key of a request, read straight from its headers or query (no dependency)."""
+    return (
+        request.headers.get(API_KEY_HEADER.model.name)
+        or request.query_params.get(API_KEY_QUERY.model.name)
+        or None
+    )
+
+
+async def authenticate(request: Request, key: str | None) -> Principal:
+    """The caller of a key: 401 without one, 403 for a wrong one, 429 after too many."""
     if key is None:
         raise ApiError(401, "missing_api_key", "Missing API key: send the X-API-Key header.")
-    if api_key_matches(key, stored_key_hash(runtime_of(request).database)):
-        return
+    registry = runtime_of(request).keys
+    if registry.needs_refresh():
+        await run_in_threadpool(registry.refresh)
+    principal = registry.lookup(key)
+    if principal is None and registry.may_refresh_on_miss():
+        await run_in_threadpool(registry.refresh)
+        principal = registry.lookup(key)
+    if principal is not None:
+        request.state.principal = principal
+        return principal
     limiter = failed_keys_of(request)
     address = client_address(request)
     wait = limiter.retry_after(address)
@@ -44,3 +67,84 @@ def require_api_key(
         )
     limiter.record_failure(address)
     raise ApiError(403, "invalid_api_key", "Invalid API key.")
+
+
+def scope_refused(principal: Principal, scope: str) -> ApiError:
+    return ApiError(
+        403,
+        "scope_required",
+        f"The API key '{principal.name}' lacks the '{scope}' scope this request needs.",
+    )
+
+
+async def caller_with_scope(request: Request, key: str | None, scope: str) -> Principal:
+    """The caller of `key` when it has `scope` (a dictionary lookup while the keys are fresh)."""
+    registry = runtime_of(request).keys
+    principal = None
+    if key is not None and not registry.needs_refresh():
+        principal = registry.lookup(key)
+        if principal is not None:
+            request.state.principal = principal
+    if principal is None:
+        principal = await authenticate(request, key)
+    if not principal.allows(scope):
+        raise scope_refused(principal, scope)
+    return principal
+
+
+EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+
+
+def scope_checked_inline(scope: str) -> Callable[[EndpointT], EndpointT]:
+    """Marks a hot route that checks its caller itself with `caller_with_scope` (no
+    dependency resolution), so the route table still tells the scope it needs."""
+
+    def mark(endpoint: EndpointT) -> EndpointT:
+        endpoint.required_scope = scope  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+class ScopeCheck:
+    """A FastAPI dependency: the caller, when its key has `scope`."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+
+    async def __call__(
+        self,
+        request: Request,
+        header_key: str | None = Security(API_KEY_HEADER),
+        query_key: str | None = Security(API_KEY_QUERY),
+    ) -> Principal:
+        return await caller_with_scope(request, header_key or query_key or None, self.scope)
+
+    def __repr__(self) -> str:
+        return f"ScopeCheck({self.scope!r})"
+
+
+READ_CHECK = ScopeCheck(scopes.READ)
+GENERATE_CHECK = ScopeCheck(scopes.GENERATE)
+LIBRARY_CHECK = ScopeCheck(scopes.LIBRARY)
+ADMIN_CHECK = ScopeCheck(scopes.ADMIN)
+
+READ = Depends(READ_CHECK)
+GENERATE = Depends(GENERATE_CHECK)
+LIBRARY = Depends(LIBRARY_CHECK)
+ADMIN = Depends(ADMIN_CHECK)
+"""Route dependencies: `dependencies=[READ]` on a route or a router."""
+
+ReadKey = Annotated[Principal, READ]
+GenerateKey = Annotated[Principal, GENERATE]
+LibraryKey = Annotated[Principal, LIBRARY]
+AdminKey = Annotated[Principal, ADMIN]
+"""The caller as a route parameter (the same check as the route's dependency, run once)."""
+
+
+def principal_of(request: Request) -> Principal:
+    """The caller of a request whose route checked its scope."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise RuntimeError("this route checks no API key scope")
+    return principal

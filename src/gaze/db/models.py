@@ -101,6 +101,12 @@ class JobRow(Base):
     webhook_events: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     kind: Mapped[str] = mapped_column(String(20), default="generate", server_default="generate")
     """What the job does: "generate" (an image) or "draft" (a library draft by an LLM)."""
+    api_key_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    """The named API key that made the job ("default" for the guide's key; null: the web UI)."""
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """1 for `"priority": "high"`: such pending jobs run before the others."""
+    queue_turn: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The job's turn in the round-robin between keys: pending jobs run by (priority, turn)."""
 
     __table_args__ = (
         Index("ix_jobs_created_at", "created_at"),
@@ -249,3 +255,25 @@ class TagAliasRow(Base):
     alias: Mapped[str] = mapped_column(String(300), primary_key=True)
     key: Mapped[str] = mapped_column(PREFIX_KEY, index=True)
     name: Mapped[str] = mapped_column(String(300))
+
+
+class ApiKeyRow(Base):
+    """A named API key: its secret is stored only as a SHA-256 hash."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[Any]] = mapped_column(JSON)
+    sfw_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    daily_quota: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Images per rolling 24 hours; null: no quota."""
+    rate_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Requests per minute; null: no limit."""
+    high_priority: Mapped[bool] = mapped_column(Boolean, default=False)
+    """May ask for `"priority": "high"` on generate."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    request_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -24,7 +24,7 @@ class ApiKeyInfo:
     created_at: datetime | None
 
 
-def _digest(key: str) -> str:
+def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
@@ -33,7 +33,7 @@ def regenerate_api_key(database: Database) -> str:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     with database.session() as session:
-        for name, value in ((API_KEY_HASH, _digest(key)), (API_KEY_CREATED, now.isoformat())):
+        for name, value in ((API_KEY_HASH, key_digest(key)), (API_KEY_CREATED, now.isoformat())):
             row = session.get(SettingRow, name)
             if row is None:
                 session.add(SettingRow(key=name, value=value, updated_at=now))
@@ -52,7 +52,7 @@ def stored_key_hash(database: Database) -> str | None:
 def api_key_matches(candidate: str, stored_hash: str | None) -> bool:
     """Constant-time comparison of a presented key against the stored hash."""
     expected = stored_hash or "0" * 64
-    matched = hmac.compare_digest(_digest(candidate), expected)
+    matched = hmac.compare_digest(key_digest(candidate), expected)
     return matched and stored_hash is not None
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import READ
 from gaze.api.schemas import ERROR_RESPONSES
 from gaze.route_deps import RuntimeDep
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["backends"])
+router = APIRouter(tags=["backends"])
 
 
 class BackendStateBody(BaseModel):
@@ -40,7 +40,11 @@ class BackendList(BaseModel):
 
 
 @router.get(
-    "/backends", summary="List backends", response_model=BackendList, responses=ERROR_RESPONSES
+    "/backends",
+    summary="List backends",
+    response_model=BackendList,
+    responses=ERROR_RESPONSES,
+    dependencies=[READ],
 )
 def list_backends(runtime: RuntimeDep) -> dict[str, Any]:
     return {"backends": [asdict(state) for state in runtime.backend_states()]}

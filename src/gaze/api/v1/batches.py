@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import GENERATE, READ
 from gaze.api.schemas import BATCH_NOT_FOUND, ERROR_RESPONSES, BatchStatus
 from gaze.jobs import service
 from gaze.route_deps import RuntimeDep
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["batches"])
+router = APIRouter(tags=["batches"])
 
 
 @router.get(
     "/batch/{batch_id}",
+    dependencies=[READ],
     summary="Check a batch",
     operation_id="get_batch",
     description="The jobs queued by one generate request (its `batch_id`), with counts.",
@@ -28,6 +29,7 @@ def get_batch(batch_id: str, runtime: RuntimeDep) -> JSONResponse:
 
 @router.post(
     "/batch/{batch_id}/cancel",
+    dependencies=[GENERATE],
     summary="Cancel a batch",
     operation_id="cancel_batch",
     description="Cancels every pending and running job of the batch; finished ones stay as "

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import LIBRARY, READ
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.library.json_input import parse_json_document
 from gaze.library.lora_listing import with_metadata
 from gaze.library.schema import CheckpointSettings
 from gaze.route_deps import BackendModelsDep, CatalogueDep, RuntimeDep
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["checkpoints"])
+router = APIRouter(tags=["checkpoints"])
 
 
 class CheckpointEntry(BaseModel):
@@ -99,6 +99,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 @router.get(
     "/checkpoints",
+    dependencies=[READ],
     summary="List checkpoints",
     description="Every checkpoint a backend has, or that has stored settings, with its "
     "settings (stored, or the defaults of its base model).",
@@ -111,6 +112,7 @@ def list_checkpoints(service: CatalogueDep, found: BackendModelsDep) -> JSONResp
 
 @router.get(
     "/checkpoints/{path:path}",
+    dependencies=[READ],
     summary="Get a checkpoint",
     response_model=CheckpointEntry,
     responses={**NOT_FOUND, **ERROR_RESPONSES},
@@ -121,6 +123,7 @@ def get_checkpoint(path: str, service: CatalogueDep, found: BackendModelsDep) ->
 
 @router.put(
     "/checkpoints/{path:path}",
+    dependencies=[LIBRARY],
     summary="Store a checkpoint's settings",
     response_model=CheckpointEntry,
     responses={**ERROR_RESPONSES, **BODY_ERROR_RESPONSES},
@@ -135,6 +138,7 @@ async def replace_checkpoint(
 
 @router.patch(
     "/checkpoints/{path:path}",
+    dependencies=[LIBRARY],
     summary="Change a checkpoint's settings (JSON merge patch)",
     response_model=CheckpointEntry,
     responses={**NOT_FOUND, **ERROR_RESPONSES, **BODY_ERROR_RESPONSES},
@@ -149,6 +153,7 @@ async def patch_checkpoint(
 
 @router.get(
     "/loras",
+    dependencies=[READ],
     summary="List LoRAs",
     description="Every LoRA file a backend has.",
     response_model=LoraList,

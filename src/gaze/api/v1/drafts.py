@@ -12,13 +12,13 @@ import asyncio
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import LIBRARY
 from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.library.schema import CATEGORIES
@@ -28,7 +28,7 @@ from gaze.llm.drafting import DRAFT, IMPROVE, TAGS, DraftTask
 from gaze.route_deps import LibraryServiceDep, RuntimeDep
 from gaze.runtime import Runtime
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["drafts"])
+router = APIRouter(tags=["drafts"])
 
 MAX_WAIT_SECONDS = 60.0
 POLL_SECONDS = 0.1
@@ -136,6 +136,7 @@ Category = Annotated[
 
 @router.post(
     "/{category}/draft",
+    dependencies=[LIBRARY],
     summary="Draft a resource with the LLM",
     operation_id="draft_resource",
     status_code=202,
@@ -161,6 +162,7 @@ async def draft_resource(
 
 @router.post(
     "/{category}/draft/tags",
+    dependencies=[LIBRARY],
     summary="Suggest tags for one field with the LLM",
     operation_id="draft_tags",
     status_code=202,
@@ -176,6 +178,7 @@ async def suggest_tags(
 
 @router.post(
     "/{category}/draft/improve",
+    dependencies=[LIBRARY],
     summary="Improve one field's prompt with the LLM",
     operation_id="draft_improve",
     status_code=202,

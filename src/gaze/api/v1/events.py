@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import READ
 from gaze.api.errors import bad_request
 from gaze.api.schemas import ERROR_RESPONSES, EVENT_STREAM_ITEM, error_response
 from gaze.events.sse_format import HEARTBEAT, sse_job_events, sse_message, sse_retry
@@ -20,7 +20,7 @@ from gaze.jobs import service
 from gaze.route_deps import RuntimeDep
 from gaze.runtime import Runtime
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["events"])
+router = APIRouter(tags=["events"])
 
 RECONNECT_MILLISECONDS = 2000
 
@@ -79,6 +79,7 @@ def _opening(
 
 @router.get(
     "/events",
+    dependencies=[READ],
     summary="Stream job events",
     operation_id="stream_events",
     description=STREAM_DESCRIPTION,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Header, Request
 from fastapi import Path as PathParameter
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import GENERATE, READ
 from gaze.api.errors import bad_request
 from gaze.api.generate_body import (
     COMPOSE_SCHEMA,
@@ -34,7 +34,7 @@ from gaze.generation.submit import GenerateAnswer, compose_once, submit_once
 from gaze.jobs.idempotency import MAX_KEY_LENGTH, key_problem
 from gaze.route_deps import RuntimeDep
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
+router = APIRouter(tags=["generate"])
 
 QUEUE_FULL_RESPONSE = {
     **error_response(
@@ -102,6 +102,7 @@ def job_event_webhook(
 
 @router.post(
     "/generate/{preset_slug}",
+    dependencies=[GENERATE],
     summary="Generate images from a preset",
     operation_id="generate",
     callbacks=webhook_callbacks.routes,
@@ -196,6 +197,7 @@ COMPOSE_EXAMPLES = {
 
 @router.post(
     "/generate",
+    dependencies=[GENERATE],
     summary="Generate images from a recipe (compose without a saved preset)",
     description="The recipe has the fields of a preset (no id or name needed; slots take "
     "the shorthand: a string fixes the slot, null turns it off); every generate field may be "
@@ -245,6 +247,7 @@ async def compose(
 
 @router.post(
     "/resolve",
+    dependencies=[READ],
     summary="Resolve a recipe without generating",
     description="What composing the recipe with these fields would run for the seed (picked "
     "when not given), answered as a preset's resolve (preset_id and slug are the recipe's, "

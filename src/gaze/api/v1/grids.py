@@ -11,14 +11,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import GENERATE, READ
 from gaze.api.generate_body import REQUEST_SCHEMA, json_object_body
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, QueuedJob, error_response
 from gaze.grids.axes import AXIS_KINDS, MAX_CELLS
 from gaze.grids.service import GridService
 from gaze.route_deps import RuntimeDep
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["grids"])
+router = APIRouter(tags=["grids"])
 
 GRID_ID_EXAMPLE = "0b8e6a52-6f3e-4f7e-9a53-2c1d8f0e4b7a"
 
@@ -127,6 +127,7 @@ GridServiceDep = Annotated[GridService, Depends(_service)]
 
 @router.post(
     "/grids",
+    dependencies=[GENERATE],
     summary="Generate an X/Y/Z grid",
     operation_id="create_grid",
     description="Runs a preset (or a recipe) once per cell of up to three axes "
@@ -172,6 +173,7 @@ async def create_grid(request: Request, grids: GridServiceDep) -> JSONResponse:
 
 @router.get(
     "/grid/{grid_id}",
+    dependencies=[READ],
     summary="Check a grid",
     operation_id="get_grid",
     description="Progress and cells; once every cell has ended, the labelled sheets (one per "

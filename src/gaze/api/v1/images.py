@@ -1,8 +1,7 @@
 """`/api/v1/images`: the gallery for programs — a filtered list newest first, the latest or a
 random image (dashboards), one image, its favourite and NSFW flags, and deletion.
 
-Each route has one access dependency: `READ` for reading, `LIBRARY` for changes. Both check the
-API key today; named keys with scopes replace them route by route.
+Reading needs the `read` scope; changing or deleting an image the `library` scope.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import LIBRARY, READ
 from gaze.api.errors import ApiError, bad_request
 from gaze.api.generate_body import json_object_body
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
@@ -31,10 +30,6 @@ from gaze.media.thumbnails import thumbnail_urls
 from gaze.route_deps import GalleryServiceDep
 
 router = APIRouter(tags=["images"])
-READ = [Depends(require_api_key)]
-"""Reading images (issue 17's read scope)."""
-LIBRARY = [Depends(require_api_key)]
-"""Changing or deleting images (issue 17's library scope)."""
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
@@ -200,7 +195,7 @@ def _one(images: GalleryService, image_id: int) -> dict[str, Any]:
     description="Gallery images newest first, with the fields a gallery needs (full image, "
     "thumbnails, preset, seed, prompt, flags). Filter by preset, character, favourite, "
     "NSFW and creation time; page with `limit` and the `next_cursor` of the previous page.",
-    dependencies=READ,
+    dependencies=[READ],
     response_model=ImagePage,
     responses={200: {"description": "A page of images"}, **ERROR_RESPONSES},
 )
@@ -232,7 +227,7 @@ def _only(images: GalleryService, found: Any) -> JSONResponse:
     summary="The newest image",
     operation_id="latest_image",
     description="The newest image matching the filters (for dashboards); 404 when none.",
-    dependencies=READ,
+    dependencies=[READ],
     responses={
         200: {"model": ImageBody, "description": "The newest matching image"},
         404: NO_IMAGE,
@@ -250,7 +245,7 @@ def latest_image(images: GalleryServiceDep, selection: Selection) -> JSONRespons
     operation_id="random_image",
     description="One of the images matching the filters, each as likely (for dashboards, "
     "e.g. `?preset=example_01&favourite=true`); 404 when none.",
-    dependencies=READ,
+    dependencies=[READ],
     responses={
         200: {"model": ImageBody, "description": "A matching image"},
         404: NO_IMAGE,
@@ -265,7 +260,7 @@ def random_image(images: GalleryServiceDep, selection: Selection) -> JSONRespons
     "/images/{image_id}",
     summary="Get an image",
     operation_id="get_image",
-    dependencies=READ,
+    dependencies=[READ],
     responses={
         200: {"model": ImageBody, "description": "The image"},
         404: IMAGE_NOT_FOUND,
@@ -320,7 +315,7 @@ PATCH_BODY: dict[str, Any] = {
     summary="Change an image's flags",
     operation_id="patch_image",
     description="Set `favourite` and/or `nsfw`; the answer is the image as stored.",
-    dependencies=LIBRARY,
+    dependencies=[LIBRARY],
     responses={
         200: {"model": ImageBody, "description": "The image as stored"},
         404: IMAGE_NOT_FOUND,
@@ -344,7 +339,7 @@ async def patch_image(
     summary="Delete an image",
     operation_id="delete_image",
     description="Removes the image from the gallery, its file and its thumbnails.",
-    dependencies=LIBRARY,
+    dependencies=[LIBRARY],
     status_code=204,
     responses={204: {"description": "Deleted"}, 404: IMAGE_NOT_FOUND, **ERROR_RESPONSES},
 )

@@ -8,11 +8,11 @@ import time
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import API_KEY_HEADER, API_KEY_QUERY, require_api_key
+from gaze.api.auth import GENERATE, READ, caller_with_scope, presented_key, scope_checked_inline
 from gaze.api.generate_body import json_object_body
 from gaze.api.schemas import (
     ERROR_RESPONSES,
@@ -40,10 +40,9 @@ from gaze.jobs.listing import DEFAULT_LIMIT, MAX_LIMIT
 from gaze.jobs.status import PROCESSING
 from gaze.route_deps import RuntimeDep, runtime_of
 from gaze.runtime import Runtime
-from gaze.security.api_keys import api_key_matches
+from gaze.security import principal as scopes
 
 router = APIRouter(tags=["jobs"])
-AUTH = [Depends(require_api_key)]
 
 CANCEL_WAIT_SECONDS = 2.0
 """How long cancel waits for a running job's worker to confirm, before answering."""
@@ -71,21 +70,16 @@ class StatusName(StrEnum):
         **ERROR_RESPONSES,
     },
 )
+@scope_checked_inline(scopes.READ)
 async def get_job(job_id: str, request: Request) -> Response:
-    # the hot path of every polling client: headers read directly (no dependency
-    # resolution), the key checked against the hash read with the job
+    # the hot path of every polling client: no dependency resolution, the key checked
+    # against the keys held in memory
+    await caller_with_scope(request, presented_key(request), scopes.READ)
     runtime = runtime_of(request)
     poller = runtime.jobs.poller
     if poller.inline:
         polled = poller.poll_on_loop(job_id)
     else:
-        polled = await run_in_threadpool(poller.poll, job_id)
-    header_key = request.headers.get(API_KEY_HEADER.model.name) or None
-    query_key = request.query_params.get(API_KEY_QUERY.model.name) or None
-    key = header_key or query_key
-    if key is None or not api_key_matches(key, polled.key_hash):
-        # the usual dependency answers 401, 403 or 429 exactly as on every other route
-        await run_in_threadpool(require_api_key, request, header_key, query_key)
         polled = await run_in_threadpool(poller.poll, job_id)
     if not polled.found:
         raise service.JobNotFound(job_id)
@@ -104,7 +98,7 @@ def _live_job(runtime: Runtime, job_id: str) -> dict[str, Any]:
     operation_id="list_jobs",
     description="Newest first. Filter by status (repeat the parameter for several), preset "
     "slug and batch; page with `limit` and the `next_cursor` of the previous page.",
-    dependencies=AUTH,
+    dependencies=[READ],
     response_model=JobList,
     responses={200: {"description": "A page of jobs"}, **ERROR_RESPONSES},
 )
@@ -142,7 +136,7 @@ def list_jobs(
     description="A pending job leaves the queue at once; a running one is interrupted on "
     "its backend and ends `cancelled` (the answer waits up to 2 s for that). Cancelling a "
     "finished job changes nothing and answers it as it is.",
-    dependencies=AUTH,
+    dependencies=[GENERATE],
     responses={
         200: {"model": JobStatus, "description": "The job after the cancel"},
         404: JOB_NOT_FOUND,
@@ -165,7 +159,7 @@ async def cancel_job(job_id: str, runtime: RuntimeDep) -> JSONResponse:
     description="Queues a new job with the same resolved generation and seed (`retry_of` "
     "names the original), in a batch of its own. Answers like generate.",
     status_code=202,
-    dependencies=AUTH,
+    dependencies=[GENERATE],
     response_model=GenerateResponse,
     responses={
         202: {"description": "The new job, queued", "links": QUEUED_JOB_LINKS},
@@ -215,7 +209,7 @@ def _follow_up_body_schema(properties: dict[str, Any]) -> dict[str, Any]:
     "`scale` with `upscaler` and sampled again at `denoise`, with the job's seed, prompt and "
     "settings. Answers like generate.",
     status_code=202,
-    dependencies=AUTH,
+    dependencies=[GENERATE],
     response_model=GenerateResponse,
     responses=_follow_up_responses("The upscale, queued"),
     openapi_extra=_follow_up_body_schema(
@@ -254,7 +248,7 @@ async def upscale_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSO
     description="img2img from the job's image at `denoise` as new jobs, with a new random seed "
     "unless `seed` is given (`count` images get consecutive seeds). Answers like generate.",
     status_code=202,
-    dependencies=AUTH,
+    dependencies=[GENERATE],
     response_model=GenerateResponse,
     responses=_follow_up_responses("The variations, queued"),
     openapi_extra=_follow_up_body_schema(
@@ -279,7 +273,7 @@ async def vary_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONRe
     "black-and-white image of the same size; white = redraw) is white, as a new job at "
     "`denoise`, with the job's seed unless `seed` is given. Answers like generate.",
     status_code=202,
-    dependencies=AUTH,
+    dependencies=[GENERATE],
     response_model=GenerateResponse,
     responses=_follow_up_responses("The inpainting, queued"),
     openapi_extra={
@@ -316,7 +310,7 @@ async def inpaint_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSO
     operation_id="job_webhooks",
     description="Every event POSTed (or to be POSTed) to the job's `webhook_url`, with each "
     "attempt's status code or error. Failed attempts are retried with exponential backoff.",
-    dependencies=AUTH,
+    dependencies=[READ],
     response_model=WebhookDeliveries,
     responses={200: {"description": "The delivery log"}, 404: JOB_NOT_FOUND, **ERROR_RESPONSES},
 )
@@ -329,7 +323,7 @@ def job_webhooks(job_id: str, runtime: RuntimeDep) -> JSONResponse:
     "/queue",
     summary="Queue overview",
     operation_id="queue_overview",
-    dependencies=AUTH,
+    dependencies=[READ],
     response_model=QueueOverview,
     responses={200: {"description": "How many jobs wait and run"}, **ERROR_RESPONSES},
 )

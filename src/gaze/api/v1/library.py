@@ -8,12 +8,12 @@ from enum import Enum
 from typing import Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import LIBRARY, READ
 from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.api.v1.list_params import Cursor, Favourite, Limit, Nsfw, Q, TagParam
@@ -25,7 +25,7 @@ from gaze.library.service import with_warnings
 from gaze.library.tag_vocabulary import TagVocabulary
 from gaze.route_deps import LibraryServiceDep, runtime_of
 
-router = APIRouter(dependencies=[Depends(require_api_key)])
+router = APIRouter()
 
 
 class ResourceSummary(BaseModel):
@@ -186,6 +186,7 @@ def add_category_routes(category: str) -> None:
         f"/{category}",
         list_resources,
         methods=["GET"],
+        dependencies=[READ],
         summary=f"List {category}",
         operation_id=f"list_{category}",
         tags=tags,
@@ -196,6 +197,7 @@ def add_category_routes(category: str) -> None:
         f"/{category}",
         create_resource,
         methods=["POST"],
+        dependencies=[LIBRARY],
         summary=f"Create a {noun}",
         operation_id=f"create_{noun}",
         tags=tags,
@@ -216,6 +218,7 @@ def add_category_routes(category: str) -> None:
         f"/{category}/{{resource_id}}",
         get_resource,
         methods=["GET"],
+        dependencies=[READ],
         summary=f"Get a {noun}",
         operation_id=f"get_{noun}",
         tags=tags,
@@ -225,6 +228,7 @@ def add_category_routes(category: str) -> None:
         f"/{category}/{{resource_id}}",
         replace_resource,
         methods=["PUT"],
+        dependencies=[LIBRARY],
         summary=f"Replace a {noun}",
         operation_id=f"replace_{noun}",
         tags=tags,
@@ -242,6 +246,7 @@ def add_category_routes(category: str) -> None:
         f"/{category}/{{resource_id}}",
         patch_resource,
         methods=["PATCH"],
+        dependencies=[LIBRARY],
         summary=f"Change a {noun} (JSON merge patch)",
         operation_id=f"patch_{noun}",
         tags=tags,
@@ -257,6 +262,7 @@ def add_category_routes(category: str) -> None:
         f"/{category}/{{resource_id}}",
         delete_resource,
         methods=["DELETE"],
+        dependencies=[LIBRARY],
         summary=f"Delete a {noun}",
         operation_id=f"delete_{noun}",
         tags=tags,

@@ -6,19 +6,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import LIBRARY
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.library.json_input import parse_json_document
 from gaze.library.schema import CATEGORIES
 from gaze.presets.resource_move import MoveRequest, move_resource
 from gaze.route_deps import RuntimeDep
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["library"])
+router = APIRouter(tags=["library"])
 
 
 class MoveBody(BaseModel):
@@ -65,6 +65,7 @@ for _category in CATEGORIES:
         f"/{_category}/{{resource_id}}/move",
         _mover(_category),
         methods=["POST"],
+        dependencies=[LIBRARY],
         summary=f"Move a {_category[:-1]} to another category",
         operation_id=f"move_{_category[:-1]}",
         tags=[_category],

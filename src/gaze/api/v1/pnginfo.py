@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import READ
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.api.v1.uploads import IMAGE_FILE_BODY, UPLOAD_FIELD, uploaded_image_bytes
 from gaze.media.uploads import MAX_UPLOAD_BYTES
@@ -18,7 +18,7 @@ from gaze.pnginfo.answer import installed_models, pnginfo_answer
 from gaze.pnginfo.read import LOOKED_FOR
 from gaze.route_deps import BackendModelsDep
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
+router = APIRouter(tags=["generate"])
 
 
 class PngInfoLora(BaseModel):
@@ -55,6 +55,7 @@ class PngInfoAnswer(BaseModel):
 
 @router.post(
     "/pnginfo",
+    dependencies=[READ],
     summary="Read the generation parameters of an image",
     operation_id="png_info",
     description=f"A PNG, JPEG or WebP file (at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB) as "

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import LIBRARY, READ
 from gaze.api.errors import ApiError
 from gaze.api.generate_body import PRESET_RESOLVE_SCHEMA, RECIPE_SCHEMA
 from gaze.api.schemas import (
@@ -29,7 +29,7 @@ from gaze.presets.schema import Preset
 from gaze.route_deps import PresetServiceDep, RuntimeDep
 from gaze.service_errors import Invalid
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["presets"])
+router = APIRouter(tags=["presets"])
 
 
 class PresetListing(PresetList):
@@ -121,6 +121,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 @router.get(
     "/presets",
+    dependencies=[READ],
     summary="List presets",
     description="Every preset, favourites first, then by name. With `limit` or `cursor` the "
     "list comes a page at a time and `next_cursor` is added beside `presets`.",
@@ -173,6 +174,7 @@ def created_preset_answer(created: dict[str, Any], collection_path: str) -> JSON
 
 @router.post(
     "/presets",
+    dependencies=[LIBRARY],
     summary="Create a preset",
     status_code=201,
     responses=created_preset_responses("example_01"),
@@ -186,6 +188,7 @@ async def create_preset(request: Request, service: PresetServiceDep) -> JSONResp
 
 @router.get(
     "/presets/{slug}",
+    dependencies=[READ],
     summary="Get a preset",
     responses={200: {"model": Preset, "description": "The preset"}, **NOT_FOUND},
 )
@@ -198,6 +201,7 @@ def get_preset(slug: str, service: PresetServiceDep) -> JSONResponse:
 
 @router.put(
     "/presets/{slug}",
+    dependencies=[LIBRARY],
     summary="Replace a preset",
     responses={
         200: {"model": Preset, "description": "The preset as stored"},
@@ -214,6 +218,7 @@ async def replace_preset(slug: str, request: Request, service: PresetServiceDep)
 
 @router.patch(
     "/presets/{slug}",
+    dependencies=[LIBRARY],
     summary="Change a preset (JSON merge patch)",
     responses={
         200: {"model": Preset, "description": "The preset as stored"},
@@ -230,6 +235,7 @@ async def patch_preset(slug: str, request: Request, service: PresetServiceDep) -
 
 @router.delete(
     "/presets/{slug}",
+    dependencies=[LIBRARY],
     summary="Delete a preset",
     status_code=204,
     response_class=Response,
@@ -242,6 +248,7 @@ def delete_preset(slug: str, service: PresetServiceDep) -> Response:
 
 @router.post(
     "/presets/{slug}/resolve",
+    dependencies=[READ],
     summary="Resolve a preset without generating",
     description="What one generation would use: the prompt, negative prompt, LoRAs, size, "
     "checkpoint and every random choice. The same seed always gives the same answer.",
@@ -262,6 +269,7 @@ async def resolve_preset(
 
 @router.post(
     "/presets/from-recipe",
+    dependencies=[LIBRARY],
     summary="Save a recipe as a preset",
     description="One call from a composed recipe (as `POST /api/v1/generate` takes it) to a "
     "stored preset: the slot shorthand is expanded, `name` names it and `id` (default: made "

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import GENERATE
 from gaze.api.generate_body import json_object_body
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.api.v1.grids import GridCreated
@@ -19,7 +19,7 @@ from gaze.grids.sweep import DEFAULT_SEEDS, DEFAULT_STEPS, MAX_SEEDS, MAX_STEPS,
 from gaze.library.schema import CATEGORIES
 from gaze.route_deps import RuntimeDep
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["grids"])
+router = APIRouter(tags=["grids"])
 
 SWEEP_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -68,6 +68,7 @@ for _category in CATEGORIES:
         f"/{_category}/{{resource_id}}/strength-sweep",
         _sweeper(_category),
         methods=["POST"],
+        dependencies=[GENERATE],
         status_code=202,
         summary=f"Sweep a {_category[:-1]}'s LoRA strength",
         operation_id=f"strength_sweep_{_category[:-1]}",

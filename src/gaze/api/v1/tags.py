@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import LIBRARY, READ
 from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES
 from gaze.library.tag_import import MAX_TAG_CSV_BYTES, import_tag_bytes
 from gaze.library.tag_vocabulary import TagVocabulary
 from gaze.route_deps import RuntimeDep
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["tags"])
+router = APIRouter(tags=["tags"])
 
 MAX_TAG_LIMIT = 100
 
@@ -48,6 +48,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_TAG_LIMIT, description="At most this m
 
 @router.get(
     "/tags",
+    dependencies=[READ],
     summary="Complete a tag",
     response_model=TagList,
     response_model_exclude_none=True,
@@ -90,6 +91,7 @@ CSV_BODY: dict[str, Any] = {
 
 @router.post(
     "/tags/import",
+    dependencies=[LIBRARY],
     summary="Import a tag vocabulary",
     response_model=TagImportBody,
     responses={**ERROR_RESPONSES, **BODY_ERROR_RESPONSES},

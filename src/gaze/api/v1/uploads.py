@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gaze.api.auth import require_api_key
+from gaze.api.auth import GENERATE
 from gaze.api.errors import bad_request
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, UploadedImage, error_response
 from gaze.media.uploads import MAX_IMAGE_SIDE, MAX_UPLOAD_BYTES, store_upload
 from gaze.route_deps import RuntimeDep
 
-router = APIRouter(dependencies=[Depends(require_api_key)], tags=["generate"])
+router = APIRouter(tags=["generate"])
 
 UPLOAD_FIELD = "file"
 IMAGE_FILE_BODY: dict[str, Any] = {
@@ -60,6 +60,7 @@ async def uploaded_image_bytes(request: Request) -> bytes:
 
 @router.post(
     "/uploads",
+    dependencies=[GENERATE],
     summary="Upload an image to start from",
     operation_id="upload_image",
     description=f"A PNG, JPEG or WebP file (at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB and "

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from gaze.api.auth import LIBRARY, READ
 from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.api.v1.list_params import Cursor, Favourite, Limit, Nsfw, Q, TagParam
@@ -112,6 +113,7 @@ def add_wordlist_routes(router: APIRouter, page_model: Any) -> None:
         "/wordlists",
         list_wordlists,
         methods=["GET"],
+        dependencies=[READ],
         summary="List wordlists",
         operation_id="list_wordlists",
         tags=tags,
@@ -122,6 +124,7 @@ def add_wordlist_routes(router: APIRouter, page_model: Any) -> None:
         "/wordlists",
         create_wordlist,
         methods=["POST"],
+        dependencies=[LIBRARY],
         summary="Create a wordlist",
         operation_id="create_wordlist",
         tags=tags,
@@ -150,6 +153,7 @@ def add_wordlist_routes(router: APIRouter, page_model: Any) -> None:
         one,
         get_wordlist,
         methods=["GET"],
+        dependencies=[READ],
         summary="Get a wordlist",
         operation_id="get_wordlist",
         tags=tags,
@@ -159,6 +163,7 @@ def add_wordlist_routes(router: APIRouter, page_model: Any) -> None:
         one,
         replace_wordlist,
         methods=["PUT"],
+        dependencies=[LIBRARY],
         summary="Replace a wordlist, or import its lines from a .txt file",
         operation_id="replace_wordlist",
         tags=tags,
@@ -175,6 +180,7 @@ def add_wordlist_routes(router: APIRouter, page_model: Any) -> None:
         one,
         patch_wordlist,
         methods=["PATCH"],
+        dependencies=[LIBRARY],
         summary="Change a wordlist (JSON merge patch)",
         operation_id="patch_wordlist",
         tags=tags,
@@ -184,6 +190,7 @@ def add_wordlist_routes(router: APIRouter, page_model: Any) -> None:
         one,
         delete_wordlist,
         methods=["DELETE"],
+        dependencies=[LIBRARY],
         summary="Delete a wordlist",
         operation_id="delete_wordlist",
         tags=tags,
