@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from gaze.api.errors import ApiError
 from gaze.route_deps import runtime_of
 from gaze.security import principal as scopes
+from gaze.security.caller import set_caller
 from gaze.security.client_address import client_address
 from gaze.security.failed_keys import FailedKeyLimiter
 from gaze.security.principal import Principal
@@ -89,6 +90,7 @@ async def caller_with_scope(request: Request, key: str | None, scope: str) -> Pr
         principal = await authenticate(request, key)
     if not principal.allows(scope):
         raise scope_refused(principal, scope)
+    set_caller(principal)
     return principal
 
 
