@@ -21,6 +21,7 @@ from gaze.security import principal as scopes
 from gaze.security.caller import set_caller
 from gaze.security.client_address import client_address
 from gaze.security.failed_keys import FailedKeyLimiter
+from gaze.security.key_registry import MISS_REFRESH_SECONDS
 from gaze.security.principal import Principal
 
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="REST API key")
@@ -48,10 +49,10 @@ async def authenticate(request: Request, key: str | None) -> Principal:
         raise ApiError(401, "missing_api_key", "Missing API key: send the X-API-Key header.")
     registry = runtime_of(request).keys
     if registry.needs_refresh():
-        await run_in_threadpool(registry.refresh)
+        await run_in_threadpool(registry.refresh, interval=registry.refresh_seconds)
     principal = registry.lookup(key)
     if principal is None and registry.may_refresh_on_miss():
-        await run_in_threadpool(registry.refresh)
+        await run_in_threadpool(registry.refresh, interval=MISS_REFRESH_SECONDS)
         principal = registry.lookup(key)
     if principal is not None:
         request.state.principal = principal

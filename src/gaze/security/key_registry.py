@@ -62,9 +62,13 @@ class KeyRegistry:
             self._count_use(principal.key_id)
         return principal
 
-    def refresh(self) -> None:
-        """Reload the keys when their version or the default key changed; flush key use."""
+    def refresh(self, *, interval: float = 0.0) -> None:
+        """Reload the keys when their version or the default key changed; flush key use.
+        With `interval`, nothing happens when another thread checked within it (many
+        requests that found the keys stale at once make one database read)."""
         with self._lock:
+            if time.monotonic() - self._checked_at < interval:
+                return
             with self.database.session() as session:
                 stored = dict(
                     session.execute(
