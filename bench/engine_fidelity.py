@@ -202,8 +202,8 @@ def print_lora_cost(times: dict[str, list[float]]) -> None:
     print(f"  ratio loras / plain  : {loras / plain:.3f}")
     print(
         f"  switching: a LoRA job after a plain one {medians['fuse']:.3f} s "
-        f"(+{medians['fuse'] - plain:.3f} s to fuse), a plain job after a LoRA one "
-        f"{medians['restore']:.3f} s (+{medians['restore'] - plain:.3f} s to restore)"
+        f"({medians['fuse'] - plain:+.3f} s to fuse), a plain job after a LoRA one "
+        f"{medians['restore']:.3f} s ({medians['restore'] - plain:+.3f} s to restore)"
     )
 
 
