@@ -85,6 +85,12 @@ def test_the_queue_groups_a_batch_and_shows_each_seed(
     for job in batch:
         row = group.locator(f'[data-job="{job["id"]}"]')
         expect(row.locator("[data-seed]")).to_have_text(f"seed {job['result']['seed']}")
+        small = row.locator("img.job-thumb")
+        expect(small).to_have_attribute("src", re.compile(r"^/static/thumbs/128/.+\.png\.webp$"))
+        small.scroll_into_view_if_needed()
+        page.wait_for_function(
+            "(img) => img.complete && img.naturalWidth > 0", arg=small.element_handle()
+        )
 
 
 def test_the_image_page_shows_a_readable_date_and_plain_labels(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -105,7 +105,16 @@ def short_time(iso: str | None) -> str:
     return iso[11:19]
 
 
+def image_url_thumbnail(image_url: str, width: int) -> str:
+    """The thumbnail of an image served from the media folder (a job's `image_url`)."""
+    prefix = STATIC_URL_PREFIX + "/"
+    if not image_url.startswith(prefix):
+        return image_url
+    return thumbnail_url(unquote(image_url.removeprefix(prefix)), width)
+
+
 templates.env.filters["media_url"] = media_url
+templates.env.filters["image_url_thumbnail"] = image_url_thumbnail
 templates.env.filters["thumbnail_url"] = thumbnail_url
 templates.env.filters["duration"] = duration
 templates.env.filters["short_time"] = short_time
