@@ -24,6 +24,7 @@ from gaze.api.v1 import (
     grids,
     images,
     jobs,
+    keys,
     library,
     library_moves,
     pnginfo,
@@ -97,6 +98,7 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
         library_moves,
         checkpoints,
         tags,
+        keys,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
     media_dir = runtime.settings.resolved_media_dir

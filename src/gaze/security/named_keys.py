@@ -9,7 +9,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -61,13 +61,21 @@ class NamedKey:
             "daily_quota": self.daily_quota,
             "rate_per_minute": self.rate_per_minute,
             "high_priority": self.high_priority,
-            "created_at": self.created_at.isoformat(),
-            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "created_at": iso_utc(self.created_at),
+            "last_used_at": iso_utc(self.last_used_at),
             "request_count": self.request_count,
             "job_count": self.job_count,
             "revoked": self.revoked_at is not None,
-            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "revoked_at": iso_utc(self.revoked_at),
         }
+
+
+def iso_utc(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC ending in Z, as the API's other times (SQLite returns naive ones)."""
+    if moment is None:
+        return None
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat().replace("+00:00", "Z")
 
 
 def checked_name(name: object) -> str:
