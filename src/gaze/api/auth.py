@@ -8,6 +8,7 @@ keep it so): a key without it gets `403 scope_required`. The route then finds th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -23,6 +24,7 @@ from gaze.security.client_address import client_address
 from gaze.security.failed_keys import FailedKeyLimiter
 from gaze.security.key_registry import MISS_REFRESH_SECONDS
 from gaze.security.principal import Principal
+from gaze.security.rate_limits import RateLimiter, rate_limiter_for
 
 API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="REST API key")
 API_KEY_QUERY = APIKeyQuery(name="api_key", auto_error=False, description="REST API key")
@@ -89,10 +91,48 @@ async def caller_with_scope(request: Request, key: str | None, scope: str) -> Pr
             request.state.principal = principal
     if principal is None:
         principal = await authenticate(request, key)
+    if principal.rate_per_minute is not None:
+        await check_request_rate(request, principal, principal.rate_per_minute)
     if not principal.allows(scope):
         raise scope_refused(principal, scope)
     set_caller(principal)
     return principal
+
+
+_LIMITER_LOCK = threading.Lock()
+
+
+def rate_limiter_of(request: Request) -> RateLimiter:
+    """The app's limiter of requests per minute, made on first use."""
+    state = request.app.state
+    with _LIMITER_LOCK:
+        limiter: RateLimiter | None = getattr(state, "request_rates", None)
+        if limiter is None:
+            limiter = state.request_rates = rate_limiter_for(
+                runtime_of(request).settings.resolved_queue_url
+            )
+    return limiter
+
+
+async def check_request_rate(request: Request, principal: Principal, limit: int) -> None:
+    """Count the request against the key's requests per minute (once per request); 429
+    `rate_limited` with Retry-After when it is over."""
+    if getattr(request.state, "rate_counted", False) or principal.key_id is None:
+        return
+    request.state.rate_counted = True
+    limiter = rate_limiter_of(request)
+    if limiter.shared:
+        wait = await run_in_threadpool(limiter.admit, principal.key_id, limit)
+    else:
+        wait = limiter.admit(principal.key_id, limit)
+    if wait is not None:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"The API key '{principal.name}' may make at most {limit} requests per minute; "
+            f"try again in {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
 
 
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])

@@ -12,6 +12,7 @@ from gaze.generation.options import (
     MAX_COUNT,
     MAX_SIZE,
     MIN_SIZE,
+    PRIORITY_VALUES,
     SIZE_STEP,
     GenerationOptions,
     parse_generation_options,
@@ -197,6 +198,15 @@ REQUEST_SCHEMA: dict[str, Any] = {
             + " (everything but job.progress).",
         },
         "slots": SLOTS_SCHEMA,
+        "priority": {
+            "type": "string",
+            "enum": list(PRIORITY_VALUES),
+            "default": "normal",
+            "description": "`high`: these jobs run before every normal pending job. Only for "
+            "keys allowed it (the default key, and named keys with high_priority); any other "
+            "key gets 403 `priority_not_allowed`. Among equal priorities the queue serves API "
+            "keys round-robin.",
+        },
         **IMAGE_PROPERTIES,
     },
     "dependentRequired": {
@@ -240,7 +250,7 @@ COMPOSE_SCHEMA: dict[str, Any] = {
 RESOLVE_PROPERTIES: dict[str, Any] = {
     name: schema
     for name, schema in REQUEST_SCHEMA["properties"].items()
-    if name not in ("count", "webhook_url", "webhook_events")
+    if name not in ("count", "webhook_url", "webhook_events", "priority")
 }
 RESOLVE_DEPENDENCIES = {
     name: needed

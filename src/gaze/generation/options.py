@@ -39,8 +39,10 @@ FIELDS = (
     "webhook_url",
     "webhook_events",
     "slots",
+    "priority",
     *IMAGE_FIELDS,
 )
+PRIORITY_VALUES = ("normal", "high")
 
 
 class InvalidOptions(ServiceError):
@@ -62,6 +64,8 @@ class GenerationOptions:
     """The init image, mask and hires pass."""
     slots: Mapping[str, Slot] = field(default_factory=dict)
     """Slots replacing the preset's, by category (`gaze.presets.slot_overrides`)."""
+    priority: str = "normal"
+    """`high` runs before every normal pending job, for keys allowed it (gaze.jobs.fair_queue)."""
 
     def seeds(self) -> list[int] | None:
         """The seed of each image when the request fixed the first one; None: random."""
@@ -247,7 +251,20 @@ def parse_generation_options(
         **_webhook(values),
         images=parse_image_options(values, from_form=from_form),
         slots=_slots(values.get("slots"), from_form),
+        priority=_priority(values.get("priority"), from_form),
     )
+
+
+def _priority(value: Any, from_form: bool) -> str:
+    if value is None or (from_form and isinstance(value, str) and not value.strip()):
+        return "normal"
+    text = value.strip() if from_form and isinstance(value, str) else value
+    if text not in PRIORITY_VALUES:
+        raise InvalidOptions(
+            f'priority must be "normal" or "high", got {_shown(value)}',
+            code="invalid_priority",
+        )
+    return str(text)
 
 
 def _slots(value: Any, from_form: bool) -> dict[str, Slot]:

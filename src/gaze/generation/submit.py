@@ -13,6 +13,7 @@ from gaze.generation.job_plan import library_of, plan_job, prepare_request
 from gaze.generation.options import GenerationOptions
 from gaze.generation_spec import random_seed
 from gaze.jobs.context import JobContext
+from gaze.jobs.fair_queue import PRIORITIES
 from gaze.jobs.idempotency import IdempotencyKeys, request_fingerprint
 from gaze.jobs.store import NewJob
 from gaze.jobs.submission import GenerationRejected, Submission, queue_new_jobs
@@ -112,7 +113,7 @@ def submit_generation(
     if request:
         for job in new_jobs:
             job.resolution["request"] = request
-    return queue_new_jobs(context, batch_id, new_jobs)
+    return queue_new_jobs(context, batch_id, new_jobs, priority=PRIORITIES[options.priority])
 
 
 def request_record(target: JobTarget, options: GenerationOptions) -> dict[str, Any]:

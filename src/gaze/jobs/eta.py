@@ -14,11 +14,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 
 from gaze.db.connection import Database
 from gaze.db.models import JobRow, utcnow
 from gaze.events.timestamps import as_utc
+from gaze.jobs.fair_queue import PENDING_ORDER, ahead_of_or_same
 from gaze.jobs.kinds import GENERATE
 from gaze.jobs.status import DONE, PENDING, PROCESSING
 
@@ -142,18 +143,13 @@ def forecast_queue(
     *,
     up_to: JobRow | None = None,
 ) -> dict[str, Forecast]:
-    """Position and ETA of every running and pending job (pending ones only up to `up_to`,
-    when given, since later ones cannot delay it)."""
+    """Position and ETA of every running and pending job, pending ones in the order workers
+    take them (gaze.jobs.fair_queue: priority, round-robin turn, then queued time); only up
+    to `up_to`, when given, since later ones cannot delay it."""
     now = utcnow()
     pending_filter = JobRow.status == PENDING
     if up_to is not None and up_to.queued_at is not None:
-        pending_filter = and_(
-            pending_filter,
-            or_(
-                JobRow.queued_at < up_to.queued_at,
-                and_(JobRow.queued_at == up_to.queued_at, JobRow.id <= up_to.id),
-            ),
-        )
+        pending_filter = and_(pending_filter, ahead_of_or_same(up_to))
     with database.engine.connect() as connection:
         running = connection.execute(
             select(
@@ -161,9 +157,7 @@ def forecast_queue(
             ).where(JobRow.status == PROCESSING)
         ).all()
         pending = connection.execute(
-            select(JobRow.id, JobRow.checkpoint)
-            .where(pending_filter)
-            .order_by(JobRow.queued_at, JobRow.id)
+            select(JobRow.id, JobRow.checkpoint).where(pending_filter).order_by(*PENDING_ORDER)
         ).all()
     forecasts: dict[str, Forecast] = {}
     free_at: list[float] = []

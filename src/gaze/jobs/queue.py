@@ -1,4 +1,8 @@
-"""The huey queue that carries job ids from the API to the workers."""
+"""The huey queue that carries "run the next job" tokens from the API to the workers.
+
+Each new job puts one token (named by the job's id) on the queue; the worker that takes a token
+runs the first pending job in the fair order (gaze.jobs.fair_queue), which need not be the
+job the token names. Spare tokens (of jobs cancelled while pending) find nothing and end."""
 
 from __future__ import annotations
 
@@ -57,6 +61,10 @@ class JobQueue:
     def enqueue(self, job_id: str) -> None:
         self._task(job_id)
         self.enqueued.set()
+
+    def queued_count(self) -> int:
+        """Tokens waiting on the queue."""
+        return int(self.huey.pending_count())
 
     def queued_job_ids(self) -> set[str]:
         ids: set[str] = set()

@@ -82,10 +82,13 @@ class JobRunner:
         self.worker_id = worker_id
         self.other_kinds = dict(other_kinds or {})
 
-    def __call__(self, job_id: str) -> None:
-        job = self.store.claim(job_id, self.worker_id)
+    def __call__(self, token: str) -> None:
+        """Run the next pending job in the fair order (gaze.jobs.fair_queue): a queue message
+        is a token, whichever job's id it carries; none pending, it does nothing."""
+        job = self.store.claim_next(self.worker_id)
         if job is None:
             return
+        job_id = job.id
         cancel = CancelToken()
         with (
             self.store.cancellations.running(job_id, cancel),

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Row, and_, or_, select, update
+from sqlalchemy import Row, and_, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
@@ -32,19 +32,28 @@ from gaze.events.types import (
 from gaze.generation_spec import GenerationSpec
 from gaze.jobs.cancellation import LocalCancellations
 from gaze.jobs.eta import DurationCache
+from gaze.jobs.fair_queue import (
+    NORMAL,
+    PENDING_ORDER,
+    assign_turns,
+    claim_update,
+    next_pending_id,
+)
 from gaze.jobs.job_json import JobFields, event_job_json
 from gaze.jobs.kinds import GENERATE
 from gaze.jobs.polling import POLL_COLUMNS, JobPoller
 from gaze.jobs.queue_bound import ensure_room, serialize_new_jobs
+from gaze.jobs.quotas import ensure_daily_quota
 from gaze.jobs.status import CANCELLED, DONE, FAILED, PENDING, PROCESSING
 from gaze.webhooks.outbox import WebhookTarget, queue_deliveries
 
 MAX_ATTEMPTS = 2
+CLAIM_ATTEMPTS = 100
+"""Picks a worker tries while other workers keep taking the job it picked."""
 """A job interrupted by a dying worker runs again once; the second interruption fails it."""
 
 EVENT_COLUMNS = (*POLL_COLUMNS, JobRow.webhook_url, JobRow.webhook_events)
 """What a job event carries: the polled job JSON plus where its webhooks go."""
-"""What an UPDATE returns so that the event can carry the job as it now is."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,10 @@ class NewJob:
     webhook_url: str | None = None
     webhook_events: tuple[str, ...] | None = None
     kind: str = GENERATE
+    api_key_id: str | None = None
+    """The API key that queued it (`default` for the guide's key); None: the web UI."""
+    priority: int = NORMAL
+    """HIGH (1) runs before every NORMAL (0) pending job (gaze.jobs.fair_queue)."""
 
 
 @dataclass(frozen=True)
@@ -122,9 +135,17 @@ class JobStore:
 
     # -- creating ---------------------------------------------------------------------
 
-    def create(self, jobs: list[NewJob], *, max_pending: int | None = None) -> list[JobRow]:
-        """Insert the jobs as pending (emitting job.queued); with `max_pending`, all or none:
-        raises QueueFull if they would take the pending jobs past it."""
+    def create(
+        self,
+        jobs: list[NewJob],
+        *,
+        max_pending: int | None = None,
+        daily_quota: int | None = None,
+    ) -> list[JobRow]:
+        """Insert the jobs (all of one API key) as pending, each with its round-robin turn
+        (emitting job.queued). All or none: with `max_pending`, raises QueueFull if they would
+        take the pending jobs past it; with `daily_quota`, QuotaExceeded if their key would
+        pass its images per day."""
         now = utcnow()
         rows = [
             JobRow(
@@ -145,6 +166,9 @@ class JobStore:
                 progress=0.0,
                 attempts=0,
                 cancel_requested=False,
+                api_key_id=job.api_key_id,
+                priority=job.priority,
+                queue_turn=0,
                 # distinct, increasing times: the queue order of one request's images
                 created_at=now + timedelta(microseconds=index),
                 queued_at=now + timedelta(microseconds=index),
@@ -157,6 +181,11 @@ class JobStore:
             session.flush()
             if max_pending is not None:
                 ensure_room(session, max_pending, len(rows))
+            if daily_quota is not None and rows and rows[0].api_key_id is not None:
+                ids = [row.id for row in rows]
+                ensure_daily_quota(session, rows[0].api_key_id, daily_quota, ids, now)
+            assign_turns(session, rows)
+            session.flush()
             self._emit(session, JOB_QUEUED, rows)
         return rows
 
@@ -188,7 +217,7 @@ class JobStore:
         with self.database.session() as session:
             return list(
                 session.execute(
-                    select(JobRow.id).where(JobRow.status == PENDING).order_by(JobRow.queued_at)
+                    select(JobRow.id).where(JobRow.status == PENDING).order_by(*PENDING_ORDER)
                 ).scalars()
             )
 
@@ -204,25 +233,25 @@ class JobStore:
 
     def claim(self, job_id: str, worker_id: str) -> JobRow | None:
         """Move a pending job to processing for this worker; None if it is not pending."""
-        now = utcnow()
         with self.database.session() as session:
-            claimed = cast(
-                CursorResult[Any],
-                session.execute(
-                    update(JobRow)
-                    .where(and_(JobRow.id == job_id, JobRow.status == PENDING))
-                    .values(
-                        status=PROCESSING,
-                        worker_id=worker_id,
-                        started_at=now,
-                        heartbeat_at=now,
-                        progress=0.0,
-                        backend=None,
-                        attempts=JobRow.attempts + 1,
-                    )
-                ),
-            ).rowcount
+            claimed = session.execute(claim_update(JobRow.id == job_id, worker_id)).first()
             return session.get(JobRow, job_id) if claimed else None
+
+    def claim_next(self, worker_id: str) -> JobRow | None:
+        """Claim the first pending job in the fair order (gaze.jobs.fair_queue) for this
+        worker, in one UPDATE; None when nothing is pending. Another worker may take the same
+        job between the pick and the guard: then this one picks again."""
+        dialect = self.database.engine.dialect.name
+        for _ in range(CLAIM_ATTEMPTS):
+            with self.database.session() as session:
+                claimed = session.execute(
+                    claim_update(JobRow.id == next_pending_id(dialect).scalar_subquery(), worker_id)
+                ).first()
+                if claimed is not None:
+                    return session.get(JobRow, claimed.id)
+                if not session.scalar(select(JobRow.id).where(JobRow.status == PENDING).limit(1)):
+                    return None
+        return None
 
     def mark_started(self, job_id: str, worker_id: str, backend: str) -> bool:
         """Record the backend the job now runs on; emits job.started."""

@@ -1,14 +1,20 @@
 """Putting new jobs in the queue: every way of queueing jobs comes here, so the
-pending-jobs bound (GAZE_MAX_PENDING_JOBS) holds for all of them."""
+pending-jobs bound (GAZE_MAX_PENDING_JOBS), the caller's images per day and its right to
+`"priority": "high"` hold for all of them, and every job records the API key that made it."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gaze.jobs.context import JobContext
+from gaze.jobs.fair_queue import HIGH, NORMAL
+from gaze.jobs.kinds import GENERATE
 from gaze.jobs.queue_bound import QueueFull, retry_after_seconds
+from gaze.jobs.quotas import QuotaExceeded
 from gaze.jobs.store import NewJob
+from gaze.security.caller import current_caller
+from gaze.security.principal import Principal
 from gaze.service_errors import Busy, ServiceError
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,33 @@ class QueueFullRejected(Busy):
         self.retry_after = retry_after
 
 
+class DailyQuotaExceeded(Busy):
+    """The caller's key would pass its images per day: 429, Retry-After."""
+
+    def __init__(self, caller: Principal, exceeded: QuotaExceeded) -> None:
+        super().__init__(
+            f"The API key '{caller.name}' may queue at most {exceeded.limit} images per day "
+            f"(any 24 hours); it queued {exceeded.used} in the last 24 hours and this request "
+            f"adds {exceeded.wanted}. Nothing was queued. Try again in {exceeded.retry_after} s.",
+            code="daily_quota_exceeded",
+            headers={"Retry-After": str(exceeded.retry_after)},
+        )
+        self.retry_after = exceeded.retry_after
+
+
+class PriorityNotAllowed(ServiceError):
+    """`"priority": "high"` from a key not allowed it: 403."""
+
+    status = 403
+
+    def __init__(self, caller: Principal) -> None:
+        super().__init__(
+            f'The API key \'{caller.name}\' may not ask for "priority": "high" (its '
+            'high_priority setting is off); leave priority out or send "normal".',
+            code="priority_not_allowed",
+        )
+
+
 @dataclass(frozen=True)
 class Submission:
     batch_id: str
@@ -45,8 +78,32 @@ class Submission:
         }
 
 
-def queue_new_jobs(context: JobContext, batch_id: str, new_jobs: list[NewJob]) -> Submission:
-    """Create the jobs (emitting job.queued) and put their ids on the queue."""
+def stamped_by_caller(new_jobs: list[NewJob], caller: Principal, priority: int) -> list[NewJob]:
+    """The jobs with the caller's key and the priority, once the caller may have it."""
+    if priority == HIGH and not caller.high_priority:
+        raise PriorityNotAllowed(caller)
+    return [replace(job, api_key_id=caller.key_id, priority=priority) for job in new_jobs]
+
+
+def check_request_fits_quota(caller: Principal, new_jobs: list[NewJob]) -> None:
+    images = sum(1 for job in new_jobs if job.kind == GENERATE)
+    if caller.daily_quota is not None and images > caller.daily_quota:
+        raise GenerationRejected(
+            f"This request asks for {images} images, but the API key '{caller.name}' may queue "
+            f"at most {caller.daily_quota} images per day; ask for fewer.",
+            code="count_over_daily_quota",
+        )
+
+
+def queue_new_jobs(
+    context: JobContext, batch_id: str, new_jobs: list[NewJob], *, priority: int = NORMAL
+) -> Submission:
+    """Create the jobs for the caller of the request being served (emitting job.queued) and
+    put a "run the next job" token per job on the queue. Raises PriorityNotAllowed,
+    GenerationRejected, QueueFullRejected, DailyQuotaExceeded."""
+    caller = current_caller()
+    new_jobs = stamped_by_caller(new_jobs, caller, priority)
+    check_request_fits_quota(caller, new_jobs)
     limit = context.settings.max_pending_jobs
     if len(new_jobs) > limit:
         raise GenerationRejected(
@@ -55,7 +112,9 @@ def queue_new_jobs(context: JobContext, batch_id: str, new_jobs: list[NewJob]) -
             code="count_over_queue_limit",
         )
     try:
-        rows = context.jobs.create(new_jobs, max_pending=limit)
+        rows = context.jobs.create(new_jobs, max_pending=limit, daily_quota=caller.daily_quota)
+    except QuotaExceeded as exceeded:
+        raise DailyQuotaExceeded(caller, exceeded) from None
     except QueueFull as full:
         wait = retry_after_seconds(
             context.jobs.durations.stats().overall, context.settings.worker_count, full.must_leave

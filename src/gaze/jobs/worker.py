@@ -64,7 +64,7 @@ class Worker:
         )
 
     def recover(self) -> RecoveredJobs:
-        """Requeue jobs whose worker died, and any pending job missing from the queue."""
+        """Requeue jobs whose worker died, and a token for any pending job without one."""
         store = self.context.jobs
         dead = frozenset(
             worker
@@ -80,11 +80,18 @@ class Worker:
             log.warning("job %s was interrupted too often; marked failed", job_id)
         for job_id in recovered.cancelled:
             log.info("job %s was interrupted after a cancel; marked cancelled", job_id)
-        queued = self.context.queue.queued_job_ids()
-        for job_id in store.pending_ids():
-            if job_id not in queued:
-                self.context.queue.enqueue(job_id)
+        self.top_up_tokens(store.pending_ids())
         return recovered
+
+    def top_up_tokens(self, pending: list[str]) -> None:
+        """Put tokens on the queue until there is one per pending job. A token runs the next
+        job in the fair order, not the job it names, so tokens are counted, not matched (a
+        token taken by a worker that has not claimed yet may add one more: it finds nothing
+        pending, or runs a later job sooner)."""
+        queued = self.context.queue.queued_job_ids()
+        missing = len(pending) - self.context.queue.queued_count()
+        for job_id in [job_id for job_id in pending if job_id not in queued][: max(0, missing)]:
+            self.context.queue.enqueue(job_id)
 
     def _sweep_forever(self) -> None:
         every = self.context.settings.sweep_seconds
