@@ -31,6 +31,13 @@ class NotFound(ServiceError):
     default_code = "not_found"
 
 
+class Forbidden(ServiceError):
+    """The caller may not do this (a safe-for-work key asking for something flagged NSFW)."""
+
+    status = 403
+    default_code = "forbidden"
+
+
 class Conflict(ServiceError):
     """The request clashes with what is stored: an id or slug already taken, a resource
     still used by presets, a job still running."""

@@ -1,7 +1,10 @@
 """One image of a generate request, from a preset model (stored, composed or a grid's cell):
 the request's checks that need the database, media folder and backends (`prepare_request`),
 the resolved spec with the init image and mask applied (`resolved_job`), and the job to queue
-(`plan_job`: that, a caller's change to the spec, then the hires and preflight checks)."""
+(`plan_job`: that, a caller's change to the spec, then the hires and preflight checks).
+
+Resolution is safe-for-work (`gaze.presets.sfw`) when the caller's API key is
+(`gaze.security.caller.current_caller`), unless `resolved_job` is told otherwise."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from gaze.library.view import LibraryView
 from gaze.presets.resolve import Overrides, Resolution, ResolutionError, resolve_preset
 from gaze.presets.schema import Preset
 from gaze.presets.slot_overrides import unknown_slot_ids
+from gaze.security.caller import current_caller
 
 SpecChange = Callable[[GenerationSpec], GenerationSpec]
 
@@ -89,11 +93,17 @@ def resolved_job(
     inputs: CheckedInputs,
     *,
     library: LibraryView | None = None,
+    sfw_only: bool | None = None,
 ) -> Resolution:
     """The preset resolved for `seed` with the request's init image and mask applied (what
-    resolve answers). Raises GenerationRejected (code ``preset_unresolvable``)."""
+    resolve answers); safe-for-work when `sfw_only` says so (None: when the caller's key is).
+    Raises GenerationRejected (code ``preset_unresolvable``), NsfwRefused."""
+    if sfw_only is None:
+        sfw_only = current_caller().sfw_only
     try:
-        resolution = resolve_preset(preset, library or library_of(context), overrides, seed)
+        resolution = resolve_preset(
+            preset, library or library_of(context), overrides, seed, sfw_only=sfw_only
+        )
     except ResolutionError as error:
         raise GenerationRejected(str(error), code="preset_unresolvable") from None
     spec = with_inputs(resolution.spec, options.images, inputs)

@@ -1,5 +1,5 @@
 """Previews of a library resource: an unsaved preset that uses the resource (on a random or
-chosen character), resolved and queued like any generation."""
+chosen character), resolved and queued like any generation (safe-for-work for such a key)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from gaze.jobs.submission import GenerationRejected, Submission, queue_new_jobs
 from gaze.library.fields import describe_errors, slug_from_id
 from gaze.presets.resolve import Overrides, ResolutionError, resolve_preset
 from gaze.presets.schema import Preset
+from gaze.security.caller import current_caller
 
 PREVIEW_ORIENTATION = "square"
 
@@ -56,7 +57,13 @@ def submit_resource_preview(
     preset = preview_preset(category, resource, character, checkpoint)
     chosen_seed = seed if seed is not None else random_seed()
     try:
-        resolution = resolve_preset(preset, library_of(context), Overrides(), chosen_seed)
+        resolution = resolve_preset(
+            preset,
+            library_of(context),
+            Overrides(),
+            chosen_seed,
+            sfw_only=current_caller().sfw_only,
+        )
     except ResolutionError as error:
         raise GenerationRejected(str(error), code="preview_unresolvable") from None
     problem = preflight_problem(resolution.spec, context.model_lists())

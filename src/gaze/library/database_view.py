@@ -25,6 +25,7 @@ class DatabaseLibrary:
         self._ids: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
         self._checkpoints: dict[str, CheckpointSettings] = {}
         self._wordlists: dict[str, tuple[str, ...] | None] = {}
+        self._nsfw_ids: dict[str, frozenset[str]] = {}
 
     def get(self, category: str, resource_id: str) -> Resource | None:
         key = (category, resource_id)
@@ -85,3 +86,15 @@ class DatabaseLibrary:
                 lines = row.document.get("lines") if row is not None else None
             self._wordlists[name] = None if lines is None else usable_lines(lines)
         return self._wordlists[name]
+
+    def nsfw_ids(self, category: str) -> frozenset[str]:
+        """The ids flagged NSFW in a category (or ``wordlists``), read once per instance."""
+        if category not in self._nsfw_ids:
+            with self.database.session() as session:
+                found = session.execute(
+                    select(ResourceRow.id).where(
+                        ResourceRow.category == category, ResourceRow.is_nsfw.is_(True)
+                    )
+                ).scalars()
+                self._nsfw_ids[category] = frozenset(found)
+        return self._nsfw_ids[category]

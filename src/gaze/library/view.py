@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
 from gaze.library.schema import CATEGORIES, CheckpointSettings, Resource, resource_model_for
-from gaze.library.wordlist_schema import Wordlist
+from gaze.library.wordlist_schema import WORDLISTS, Wordlist
 
 
 class LibraryView(Protocol):
@@ -29,6 +29,10 @@ class LibraryView(Protocol):
     def wordlist(self, name: str) -> Sequence[str] | None:
         """The lines wildcards pick from in the wordlist with this id (``__name__``), without
         blanks and ``#`` comments; None when there is no such wordlist."""
+        ...
+
+    def nsfw_ids(self, category: str) -> frozenset[str]:
+        """The ids flagged NSFW in a category (or ``wordlists``), for safe-for-work picks."""
         ...
 
 
@@ -65,6 +69,7 @@ class InMemoryLibrary:
         self._resources: dict[str, dict[str, Resource]] = {category: {} for category in CATEGORIES}
         self._checkpoints: dict[str, CheckpointSettings] = {}
         self._wordlists: dict[str, tuple[str, ...]] = {}
+        self._nsfw_wordlists: set[str] = set()
         self._ids_cache: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
         for resource in resources:
             self.add(resource)
@@ -81,6 +86,10 @@ class InMemoryLibrary:
             return
         if isinstance(item, Wordlist):
             self._wordlists[item.id] = item.usable_lines()
+            if item.is_nsfw:
+                self._nsfw_wordlists.add(item.id)
+            else:
+                self._nsfw_wordlists.discard(item.id)
             return
         resource_model_for(item.category)  # rejects a Resource without a category
         self._resources[item.category][item.id] = item
@@ -121,3 +130,9 @@ class InMemoryLibrary:
 
     def wordlist(self, name: str) -> Sequence[str] | None:
         return self._wordlists.get(name)
+
+    def nsfw_ids(self, category: str) -> frozenset[str]:
+        if category == WORDLISTS:
+            return frozenset(self._nsfw_wordlists)
+        resources = self._resources.get(category, {})
+        return frozenset(key for key, resource in resources.items() if resource.is_nsfw)

@@ -27,6 +27,8 @@ Hires pass: the override (a pass, or None for none) > the preset's ``hires`` > n
 
 Slots: the override's slots replace the preset's (by category) before anything is chosen, so a
 replaced slot draws from the same streams the preset's own would.
+
+Safe-for-work callers (``sfw_only``): see `gaze.presets.sfw`.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from gaze.library.schema import (
 from gaze.library.view import LibraryView
 from gaze.presets.prompt_wildcards import PromptWildcards
 from gaze.presets.schema import ORIENTATION_SIZES, CharacterSlot, DetailerSlot, Preset, Slot
+from gaze.presets.sfw import refused_outfit, refused_pool, refused_preset, refused_resource
 from gaze.prompts.seeded import SeedDraws
 from gaze.prompts.tags import TagList
 from gaze.prompts.wildcards import WildcardError
@@ -135,12 +138,15 @@ class _Contribution:
 
 
 class _Resolver:
-    def __init__(self, preset: Preset, library: LibraryView, seed: int) -> None:
+    def __init__(
+        self, preset: Preset, library: LibraryView, seed: int, *, sfw_only: bool = False
+    ) -> None:
         self.preset = preset
         self.library = library
         self.seed = seed
+        self.sfw_only = sfw_only
         self.draws = SeedDraws(seed)
-        self.wildcards = PromptWildcards(seed, library)
+        self.wildcards = PromptWildcards(seed, library, sfw_only=sfw_only)
 
     def fail(self, message: str) -> ResolutionError:
         return ResolutionError(f"preset {self.preset.id!r}: {message}")
@@ -182,9 +188,26 @@ class _Resolver:
             raise self.fail(f"{role}: unknown {category} id {resource_id!r}")
         return resource
 
+    def safe(self, category: str, resource: Resource) -> Resource:
+        """The resource a slot fixes; NsfwRefused for a safe-for-work caller if it is NSFW."""
+        if self.sfw_only and resource.is_nsfw:
+            raise refused_resource(category, resource.id)
+        return resource
+
     def pool(self, category: str, slot: Slot) -> list[str]:
-        """The ids a random slot picks from, in code point order: whatever order a library
-        (or a database collation) returns, the same seed must pick the same resource."""
+        """The ids a random slot picks from, in code point order (whatever order a library
+        or a database collation returns, the same seed must pick the same resource); for a
+        safe-for-work caller without those flagged NSFW (NsfwRefused if none is left)."""
+        ids = self.any_pool(category, slot)
+        if not self.sfw_only:
+            return ids
+        flagged = self.library.nsfw_ids(category)
+        allowed = [resource_id for resource_id in ids if resource_id not in flagged]
+        if not allowed:
+            raise refused_pool(category)
+        return allowed
+
+    def any_pool(self, category: str, slot: Slot) -> list[str]:
         pool = slot.pool
         if pool is None or pool.kind == "all":
             ids = sorted(self.library.ids(category, None))
@@ -207,7 +230,8 @@ class _Resolver:
         if slot.mode == "fixed":
             ids = slot.fixed_ids() if isinstance(slot, DetailerSlot) else [slot.id or ""]
             return [
-                (self.resource(category, resource_id, category), "fixed") for resource_id in ids
+                (self.safe(category, self.resource(category, resource_id, category)), "fixed")
+                for resource_id in ids
             ]
         pool = self.pool(category, slot)
         count = slot.count if isinstance(slot, DetailerSlot) else 1
@@ -268,6 +292,8 @@ class _Resolver:
             return _Contribution(own, None, "", record)
         assert outfit.outfit_id is not None
         referenced = self.resource("outfits", outfit.outfit_id, f"wardrobe of {character.id!r}")
+        if self.sfw_only and referenced.is_nsfw:
+            raise refused_outfit(referenced.id, character.id)
         addresses = list(referenced.default_fields)
         texts = self.field_texts(f"wildcards:outfits:{referenced.id}", referenced, addresses)
         record["fields"] = addresses
@@ -307,22 +333,32 @@ def _hires(preset: Preset, override: HiresSpec | PresetDefault | None) -> HiresS
 
 
 def resolve_preset(
-    preset: Preset, library: LibraryView, overrides: Overrides, seed: int
+    preset: Preset,
+    library: LibraryView,
+    overrides: Overrides,
+    seed: int,
+    *,
+    sfw_only: bool = False,
 ) -> Resolution:
-    """Resolve a preset for one generation. Raises ResolutionError if it cannot be resolved."""
+    """Resolve a preset for one generation. Raises ResolutionError if it cannot be resolved;
+    with `sfw_only` (a safe-for-work caller), NsfwRefused for what it may not use."""
     try:
-        return _resolve(preset, library, overrides, seed)
+        return _resolve(preset, library, overrides, seed, sfw_only)
     except WildcardError as error:
         raise ResolutionError(f"preset {preset.id!r}: {error}") from None
 
 
-def _resolve(preset: Preset, library: LibraryView, overrides: Overrides, seed: int) -> Resolution:
+def _resolve(
+    preset: Preset, library: LibraryView, overrides: Overrides, seed: int, sfw_only: bool
+) -> Resolution:
     problem = seed_problem(seed)
     if problem:
         raise ResolutionError(f"seed {problem}")
+    if sfw_only and preset.is_nsfw:
+        raise refused_preset(preset.id)
     if overrides.slots:
         preset = preset.model_copy(update=dict(overrides.slots))
-    resolver = _Resolver(preset, library, seed)
+    resolver = _Resolver(preset, library, seed, sfw_only=sfw_only)
     settings, checkpoint_choice = resolver.checkpoint(overrides.checkpoint)
     width, height, size_source = resolver.size(settings, overrides)
 

@@ -7,15 +7,19 @@ wildcard at the end of a text therefore never changes the picks before it. A var
 its count from ``S:count``, its first pick from ``S`` and the m-th from ``S:pick:m``; the
 option at index i is expanded under ``S:i``. A wordlist reference picks its line from ``S``
 and expands it under ``S``.
+
+With ``avoided`` wordlists (`gaze.prompts.wildcard_avoidance`), options and lines that would
+need one are left out before each pick, which then draws from the same stream among the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from gaze.prompts.seeded import DRAW_RANGE, SeedDraws
+from gaze.prompts.wildcard_avoidance import WildcardAvoided, WordlistAvoidance
 from gaze.prompts.wildcard_syntax import (
     Node,
     Variant,
@@ -30,6 +34,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_PICKS",
     "Expansion",
+    "WildcardAvoided",
     "WildcardError",
     "WordlistLookup",
     "escape",
@@ -67,18 +72,23 @@ def might_hold_wildcards(text: str) -> bool:
 
 
 def expand_wildcards(
-    text: str, seed: int, stream: str, wordlists: WordlistLookup | None = None
+    text: str,
+    seed: int,
+    stream: str,
+    wordlists: WordlistLookup | None = None,
+    avoided: Collection[str] = (),
 ) -> Expansion:
     """`text` with every wildcard replaced by the seed's picks; see the module docstring.
 
     WildcardError (a ValueError) for an unbalanced brace, a bad count, an unknown or empty
     wordlist, a cycle of wordlists, nesting deeper than `MAX_DEPTH` or more than `MAX_PICKS`
-    picks.
+    picks. WildcardAvoided (not a ValueError) when the text needs an `avoided` wordlist.
     """
     if not might_hold_wildcards(text):
         return Expansion(text)
     nodes = parse(text)
-    expander = _Expander(SeedDraws(seed), wordlists)
+    avoidance = WordlistAvoidance(avoided, wordlists) if avoided else None
+    expander = _Expander(SeedDraws(seed), wordlists, avoidance)
     expanded = expander.expand(nodes, stream, ())
     return Expansion(expanded, expander.picks)
 
@@ -93,9 +103,15 @@ def _literal(nodes: Sequence[Node]) -> str | None:
 
 
 class _Expander:
-    def __init__(self, draws: SeedDraws, wordlists: WordlistLookup | None) -> None:
+    def __init__(
+        self,
+        draws: SeedDraws,
+        wordlists: WordlistLookup | None,
+        avoidance: WordlistAvoidance | None = None,
+    ) -> None:
         self.draws = draws
         self.wordlists = wordlists
+        self.avoidance = avoidance
         self.lines: dict[str, Sequence[str]] = {}
         self.picks: list[Pick] = []
 
@@ -137,15 +153,22 @@ class _Expander:
         pick = self.record(node.source, stream)
         inner = self.deeper(chain, node.label)
         reference = node.over_wordlist
+        candidates: Sequence[int]
         if reference is not None:
             inner = self.deeper(self.enter(reference, chain), reference.source)
             lines = self.entries(reference)
-            chosen = self.choose(node, len(lines), None, stream)
+            candidates = self.allowed_lines(reference.name, lines, node)
+            chosen = self.choose(node, candidates, None, stream)
             sources = [lines[index] for index in chosen]
             nodes = [self.line_nodes(reference.name, line) for line in sources]
         else:
             options = node.options
-            chosen = self.choose(node, len(options), node.weights, stream)
+            candidates = range(len(options))
+            if self.avoidance is not None:
+                candidates = self.avoidance.allowed_options(node)
+                if not candidates and node.low > 0:
+                    raise WildcardAvoided(f"Every option of the wildcard {shown(node.source)}")
+            chosen = self.choose(node, candidates, node.weights, stream)
             sources = [options[index].source for index in chosen]
             nodes = [options[index].nodes for index in chosen]
         pick["picked"] = sources
@@ -158,19 +181,31 @@ class _Expander:
         pick["text"] = text = node.joiner.join(texts)
         return text
 
+    def allowed_lines(self, name: str, lines: Sequence[str], node: Variant | None) -> Sequence[int]:
+        """The indices of the lines a pick may choose (all but those needing an avoided
+        wordlist); WildcardAvoided when a pick must be made and none is left."""
+        if self.avoidance is None:
+            return range(len(lines))
+        allowed = self.avoidance.allowed_lines(name, lines)
+        if not allowed and (node is None or node.low > 0):
+            raise WildcardAvoided(f"Every line of the wordlist {name!r}")
+        return allowed
+
     def choose(
-        self, node: Variant, available: int, weights: Sequence[float] | None, stream: str
+        self, node: Variant, candidates: Sequence[int], weights: Sequence[float] | None, stream: str
     ) -> list[int]:
-        """Distinct option indices: uniform when `weights` is None."""
+        """Distinct indices among `candidates` (option or line indices, in order): uniform
+        when `weights` is None."""
+        available = len(candidates)
         if node.high == 1 and node.low == 1 and available:
             if weights is None:
-                return [self.draws.pick_index(stream, available)]
-            picked = self.weighted(weights, list(range(available)), stream)
-            return [] if picked is None else [picked]
+                return [candidates[self.draws.pick_index(stream, available)]]
+            picked = self.weighted(weights, list(candidates), stream)
+            return [] if picked is None else [candidates[picked]]
         high = available if node.high is None else min(node.high, available)
         low = min(node.low, high)
         count = low if low == high else low + self.draws.draw(f"{stream}:count") % (high - low + 1)
-        remaining = list(range(available))
+        remaining = list(candidates)
         chosen: list[int] = []
         for number in range(count):
             pick_stream = stream if number == 0 else f"{stream}:pick:{number}"
@@ -214,6 +249,8 @@ class _Expander:
         return chain
 
     def entries(self, reference: WordlistReference) -> Sequence[str]:
+        if self.avoidance is not None:
+            self.avoidance.check_reference(reference)
         name = reference.name
         lines = self.lines.get(name)
         if lines is None:
@@ -229,7 +266,8 @@ class _Expander:
         pick = self.record(node.source, stream)
         inner = self.deeper(self.enter(node, chain), node.source)
         lines = self.entries(node)
-        line = lines[self.draws.pick_index(stream, len(lines))]
+        candidates = self.allowed_lines(node.name, lines, None)
+        line = lines[candidates[self.draws.pick_index(stream, len(candidates))]]
         pick["picked"] = [line]
         pick["text"] = text = self.expand(self.line_nodes(node.name, line), stream, inner)
         return text
