@@ -22,6 +22,10 @@ class GalleryFilter:
     """The API's filter: only favourites (True) or only the others (False)."""
     since: datetime | None = None
     """Only images made at or after this moment (aware, UTC)."""
+    sfw_only: bool = False
+    """Only what a safe-for-work API key may see (`gaze.gallery.visibility`)."""
+    nsfw_mentions: tuple[str, ...] = ()
+    """With `sfw_only`: texts that make an image's resolution NSFW."""
 
     @property
     def active(self) -> bool:

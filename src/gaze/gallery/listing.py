@@ -14,6 +14,7 @@ from gaze.db.connection import Database
 from gaze.db.models import ImageRow
 from gaze.gallery.cards import CARD_COLUMNS, ImageCard, image_card
 from gaze.gallery.filters import GalleryFilter
+from gaze.gallery.visibility import sfw_condition
 
 PAGE_SIZE = 60
 SCAN_BATCH = 300
@@ -55,6 +56,8 @@ def _filtered(statement: Select[Any], selection: GalleryFilter) -> Select[Any]:
         statement = statement.where(ImageRow.is_nsfw.is_(False))
     elif selection.nsfw == "only":
         statement = statement.where(ImageRow.is_nsfw.is_(True))
+    if selection.sfw_only:
+        statement = statement.where(sfw_condition(selection))
     resource = selection.resource_key()
     if resource is not None:
         statement = statement.where(

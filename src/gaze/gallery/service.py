@@ -21,7 +21,15 @@ from gaze.gallery.listing import PAGE_SIZE, GalleryPage, gallery_page, random_ga
 from gaze.gallery.options import GalleryOptions, gallery_options
 from gaze.gallery.recent import latest_image_per_preset, latest_image_per_resource
 from gaze.gallery.search import images_by_prompt
+from gaze.gallery.visibility import (
+    EventAudience,
+    JobFacts,
+    image_is_safe_for_work,
+    job_facts,
+    safe_for_work,
+)
 from gaze.media.thumbnails import ThumbnailStore
+from gaze.security.principal import Principal
 
 
 class GalleryService:
@@ -55,6 +63,22 @@ class GalleryService:
     def resource_images(self, category: str, resource_id: str, limit: int) -> list[ImageCard]:
         """The newest images that used a library resource."""
         return self.page(GalleryFilter(resource=f"{category}:{resource_id}"), limit).items
+
+    def safe_for_work(self, selection: GalleryFilter) -> GalleryFilter:
+        """`selection` limited to what a safe-for-work API key may see."""
+        return safe_for_work(self.database, selection)
+
+    def is_safe_for_work(self, image_id: int) -> bool:
+        """Whether a safe-for-work API key may see the image (False when missing)."""
+        return image_is_safe_for_work(self.database, image_id)
+
+    def job_facts(self, job_ids: Collection[str]) -> dict[str, JobFacts]:
+        """job id -> its owner key and whether it is NSFW, for who may see its events."""
+        return job_facts(self.database, job_ids)
+
+    def event_audience(self, caller: Principal) -> EventAudience:
+        """Which jobs' events `caller` may receive."""
+        return EventAudience(self.database, caller)
 
     def options(self, selection: GalleryFilter) -> GalleryOptions:
         """The choices of the filter bar, with the label of the resource filtered on."""

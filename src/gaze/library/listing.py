@@ -224,3 +224,17 @@ def keyset_page(
         found = found[: request.limit]
         next_cursor = encode_cursor(sort_key(found[-1]))
     return Page([item_of(candidate) for candidate in found], next_cursor)
+
+
+def sfw_listing(nsfw: bool | None, sfw_only: bool) -> tuple[bool | None, bool]:
+    """(the ``nsfw`` filter to list with, whether anything can match) for a caller: a
+    safe-for-work key lists only what is not flagged NSFW, and nothing when it asks for NSFW."""
+    if not sfw_only:
+        return nsfw, True
+    return False, not nsfw
+
+
+def hidden_from(document: Mapping[str, Any] | None, sfw_only: bool) -> bool:
+    """True when a safe-for-work caller may not see this document (flagged NSFW): it is
+    answered as missing."""
+    return document is not None and sfw_only and bool(document.get("is_nsfw"))

@@ -1,23 +1,29 @@
-"""`GET /api/v1/events`: job events as server-sent events, resumable with Last-Event-ID."""
+"""`GET /api/v1/events`: job events as server-sent events, resumable with Last-Event-ID.
+
+An admin key receives every job's events; any other key only those of the jobs it made, and
+a safe-for-work key none of a job whose preset or image is flagged NSFW
+(`gaze.gallery.visibility.EventAudience`); a job or batch it may not see is a 404."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from time import monotonic
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import READ
-from gaze.api.errors import bad_request
+from gaze.api.auth import READ, principal_of
+from gaze.api.errors import ApiError, bad_request
 from gaze.api.schemas import ERROR_RESPONSES, EVENT_STREAM_ITEM, error_response
 from gaze.events.sse_format import HEARTBEAT, sse_job_events, sse_message, sse_retry
 from gaze.events.store import EventStore
 from gaze.events.stream import follow_event_batches
 from gaze.events.types import MAX_EVENT_ID, event_id_or_none
+from gaze.gallery.visibility import EventAudience
 from gaze.jobs import service
-from gaze.route_deps import RuntimeDep
+from gaze.route_deps import GalleryServiceDep, RuntimeDep
 from gaze.runtime import Runtime
 
 router = APIRouter(tags=["events"])
@@ -62,19 +68,44 @@ def _parse_last_event_id(header: str | None, query: int | None) -> int | None:
     return event_id
 
 
+def _watched(runtime: Runtime, audience: EventAudience, job: str | None, batch: str | None) -> None:
+    """404 for a watched job or batch that does not exist or that the key may not see."""
+    viewer = audience.caller
+    if job is not None:
+        service.get_job(runtime, job, viewer)
+        if not audience.visible([job]):
+            raise ApiError(404, "job_not_found", f"No job with id {job!r}.")
+    elif batch is not None:
+        jobs = service.batch_view(runtime, batch, viewer).jobs
+        if not audience.visible([item["id"] for item in jobs]):
+            raise ApiError(404, "batch_not_found", f"No batch with id {batch!r}.")
+
+
 def _opening(
-    runtime: Runtime, job: str | None, batch: str | None, after: int | None
+    runtime: Runtime,
+    audience: EventAudience,
+    job: str | None,
+    batch: str | None,
+    after: int | None,
 ) -> tuple[int | None, dict[str, Any] | None]:
     """(resume after, snapshot): the snapshot when the stream cannot resume without gaps."""
     events: EventStore = runtime.jobs.events
     if after is not None and events.covers(after):
-        if job is not None:
+        if audience.sees_everything and job is not None:
             service.get_job(runtime, job)
-        elif batch is not None:
+        elif audience.sees_everything and batch is not None:
             service.batch_view(runtime, batch)
+        else:
+            _watched(runtime, audience, job, batch)
         return after, None
+    if not audience.sees_everything:
+        _watched(runtime, audience, job, batch)
     head = events.head()
-    return head, service.event_snapshot(runtime, job, batch)
+    snapshot = service.event_snapshot(runtime, job, batch)
+    if not audience.sees_everything:
+        visible = audience.visible([item["id"] for item in snapshot["jobs"]])
+        snapshot["jobs"] = [item for item in snapshot["jobs"] if item["id"] in visible]
+    return head, snapshot
 
 
 @router.get(
@@ -103,7 +134,9 @@ def _opening(
     },
 )
 async def events(
+    request: Request,
     runtime: RuntimeDep,
+    images: GalleryServiceDep,
     job: Annotated[str | None, Query(max_length=100, description="Only this job's events.")] = None,
     batch: Annotated[
         str | None, Query(max_length=100, description="Only this batch's events.")
@@ -126,11 +159,13 @@ async def events(
     ] = None,
 ) -> StreamingResponse:
     after = _parse_last_event_id(last_event_id_header, last_event_id)
-    start_after, snapshot = await run_in_threadpool(_opening, runtime, job, batch, after)
+    audience = images.event_audience(principal_of(request))
+    start_after, snapshot = await run_in_threadpool(_opening, runtime, audience, job, batch, after)
     settings = runtime.settings
 
     async def stream() -> AsyncIterator[bytes]:
         yield sse_retry(RECONNECT_MILLISECONDS)
+        last_write = monotonic()
         if snapshot is not None:
             yield sse_message("snapshot", snapshot, start_after or None)
         async for events in follow_event_batches(
@@ -141,6 +176,12 @@ async def events(
             idle_seconds=settings.events_heartbeat_seconds,
             poll_seconds=settings.events_poll_seconds,
         ):
+            if events and not audience.sees_everything:
+                visible = await run_in_threadpool(audience.visible, {e.job_id for e in events})
+                events = [event for event in events if event.job_id in visible]
+                if not events and monotonic() - last_write < settings.events_heartbeat_seconds:
+                    continue  # nothing for this key: a heartbeat only when one is due
+            last_write = monotonic()
             yield sse_job_events(events) if events else HEARTBEAT
 
     return StreamingResponse(

@@ -1,7 +1,9 @@
 """`/api/v1/images`: the gallery for programs — a filtered list newest first, the latest or a
 random image (dashboards), one image, its favourite and NSFW flags, and deletion.
 
-Reading needs the `read` scope; changing or deleting an image the `library` scope.
+Reading needs the `read` scope; changing or deleting an image the `library` scope. A
+safe-for-work key never sees an NSFW image (`gaze.gallery.visibility`): lists and picks leave
+them out, and one asked for by id is answered 404 as if it did not exist.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import LIBRARY, READ
+from gaze.api.auth import LIBRARY, READ, principal_of
 from gaze.api.errors import ApiError, bad_request
 from gaze.api.generate_body import json_object_body
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
@@ -149,6 +151,7 @@ def _decode_cursor(cursor: str) -> int:
 
 
 def image_filter(
+    request: Request,
     images: GalleryServiceDep,
     preset: Preset = None,
     character: Character = None,
@@ -161,21 +164,24 @@ def image_filter(
         since_utc = as_utc(since) if since is not None else None
     except OverflowError:
         raise bad_request("invalid_request", "since: out of range") from None
-    return GalleryFilter(
+    selection = GalleryFilter(
         preset=images.preset_id_for(preset) if preset else "",
         resource=f"characters:{character}" if character else "",
         favourite=favourite,
         nsfw="all" if nsfw is None else ("only" if nsfw else "hide"),
         since=since_utc,
     )
+    if principal_of(request).sfw_only:
+        selection = images.safe_for_work(selection)
+    return selection
 
 
 Selection = Annotated[GalleryFilter, Depends(image_filter)]
 
 
-def _one(images: GalleryService, image_id: int) -> dict[str, Any]:
+def _one(images: GalleryService, image_id: int, sfw_only: bool = False) -> dict[str, Any]:
     detail = images.image(image_id)
-    if detail is None:
+    if detail is None or (sfw_only and not images.is_safe_for_work(image_id)):
         raise ApiError(404, "image_not_found", f"No image {image_id} in the gallery.")
     return image_json(
         ImageRecord(
@@ -267,8 +273,8 @@ def random_image(images: GalleryServiceDep, selection: Selection) -> JSONRespons
         **ERROR_RESPONSES,
     },
 )
-def get_image(image_id: ImageId, images: GalleryServiceDep) -> JSONResponse:
-    return JSONResponse(_one(images, image_id))
+def get_image(image_id: ImageId, request: Request, images: GalleryServiceDep) -> JSONResponse:
+    return JSONResponse(_one(images, image_id, principal_of(request).sfw_only))
 
 
 def parse_flags(raw: bytes) -> ImageFlags:
@@ -328,6 +334,8 @@ async def patch_image(
     image_id: ImageId, request: Request, images: GalleryServiceDep
 ) -> JSONResponse:
     flags = parse_flags(await request.body())
+    if principal_of(request).sfw_only:
+        await run_in_threadpool(_one, images, image_id, True)  # 404 for an NSFW image
     changed = await run_in_threadpool(images.set_flags, image_id, flags.favourite, flags.nsfw)
     if changed is None:
         raise ApiError(404, "image_not_found", f"No image {image_id} in the gallery.")
@@ -343,7 +351,9 @@ async def patch_image(
     status_code=204,
     responses={204: {"description": "Deleted"}, 404: IMAGE_NOT_FOUND, **ERROR_RESPONSES},
 )
-def delete_image(image_id: ImageId, images: GalleryServiceDep) -> Response:
+def delete_image(image_id: ImageId, request: Request, images: GalleryServiceDep) -> Response:
+    if principal_of(request).sfw_only and not images.is_safe_for_work(image_id):
+        raise ApiError(404, "image_not_found", f"No image {image_id} in the gallery.")
     if not images.delete(image_id):
         raise ApiError(404, "image_not_found", f"No image {image_id} in the gallery.")
     return Response(status_code=204)

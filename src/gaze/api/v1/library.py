@@ -13,13 +13,13 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, create_model
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import LIBRARY, READ
+from gaze.api.auth import LIBRARY, READ, principal_of
 from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.api.v1.list_params import Cursor, Favourite, Limit, Nsfw, Q, TagParam
 from gaze.api.v1.wordlist_routes import add_wordlist_routes
 from gaze.library.json_input import parse_json_document
-from gaze.library.listing import tag_filter_from
+from gaze.library.listing import hidden_from, sfw_listing, tag_filter_from
 from gaze.library.schema import CATEGORIES, resource_model_for
 from gaze.library.service import with_warnings
 from gaze.library.tag_vocabulary import TagVocabulary
@@ -130,6 +130,7 @@ def add_category_routes(category: str) -> None:
     }
 
     def list_resources(
+        request: Request,
         service: LibraryServiceDep,
         q: Q = None,
         tag: TagParam = [],  # noqa: B006 - FastAPI copies query defaults
@@ -138,6 +139,9 @@ def add_category_routes(category: str) -> None:
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> JSONResponse:
+        nsfw, listable = sfw_listing(nsfw, principal_of(request).sfw_only)
+        if not listable:
+            return JSONResponse({"items": [], "next_cursor": None})
         page = service.list(
             category,
             q=q,
@@ -149,9 +153,11 @@ def add_category_routes(category: str) -> None:
         )
         return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
-    def get_resource(resource_id: str, service: LibraryServiceDep) -> JSONResponse:
+    def get_resource(
+        resource_id: str, request: Request, service: LibraryServiceDep
+    ) -> JSONResponse:
         document = service.get(category, resource_id)
-        if document is None:
+        if document is None or hidden_from(document, principal_of(request).sfw_only):
             raise ApiError(404, f"{noun}_not_found", f"No {noun} with id {resource_id!r}.")
         return JSONResponse(document)
 

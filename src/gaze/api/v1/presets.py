@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import LIBRARY, READ
+from gaze.api.auth import LIBRARY, READ, principal_of
 from gaze.api.errors import ApiError
 from gaze.api.generate_body import PRESET_RESOLVE_SCHEMA, RECIPE_SCHEMA
 from gaze.api.schemas import (
@@ -23,7 +23,7 @@ from gaze.api.schemas import (
 from gaze.generation.resolve_request import resolve_stored_preset
 from gaze.generation_spec import MAX_SEED
 from gaze.library.json_input import parse_json_document
-from gaze.library.listing import MAX_LIMIT, tag_filter_from
+from gaze.library.listing import MAX_LIMIT, hidden_from, sfw_listing, tag_filter_from
 from gaze.presets.recipe import preset_from_recipe
 from gaze.presets.schema import Preset
 from gaze.route_deps import PresetServiceDep, RuntimeDep
@@ -128,6 +128,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
     responses={200: {"model": PresetListing, "description": "The presets"}, **ERROR_RESPONSES},
 )
 def list_presets(
+    request: Request,
     service: PresetServiceDep,
     q: Annotated[
         str | None, Query(max_length=200, description="Case-insensitive search in names and ids.")
@@ -139,6 +140,9 @@ def list_presets(
     cursor: Annotated[str | None, Query(description="`next_cursor` of the last page.")] = None,
 ) -> JSONResponse:
     paged = limit is not None or cursor is not None
+    nsfw, listable = sfw_listing(nsfw, principal_of(request).sfw_only)
+    if not listable:
+        return JSONResponse({"presets": [], "next_cursor": None} if paged else {"presets": []})
     page = service.cards(
         q=q,
         tags=tag_filter_from(tag),
@@ -192,9 +196,9 @@ async def create_preset(request: Request, service: PresetServiceDep) -> JSONResp
     summary="Get a preset",
     responses={200: {"model": Preset, "description": "The preset"}, **NOT_FOUND},
 )
-def get_preset(slug: str, service: PresetServiceDep) -> JSONResponse:
+def get_preset(slug: str, request: Request, service: PresetServiceDep) -> JSONResponse:
     document = service.get(slug)
-    if document is None:
+    if document is None or hidden_from(document, principal_of(request).sfw_only):
         raise ApiError(404, "preset_not_found", f"No preset with slug {slug!r}.")
     return JSONResponse(document)
 

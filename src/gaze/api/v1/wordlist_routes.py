@@ -11,11 +11,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import LIBRARY, READ
+from gaze.api.auth import LIBRARY, READ, principal_of
 from gaze.api.errors import ApiError
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, error_response
 from gaze.api.v1.list_params import Cursor, Favourite, Limit, Nsfw, Q, TagParam
-from gaze.library.listing import tag_filter_from
+from gaze.library.listing import hidden_from, sfw_listing, tag_filter_from
 from gaze.library.wordlist_schema import Wordlist
 from gaze.library.wordlists import json_body
 from gaze.route_deps import LibraryServiceDep
@@ -52,6 +52,7 @@ def add_wordlist_routes(router: APIRouter, page_model: Any) -> None:
     resource summaries)."""
 
     def list_wordlists(
+        request: Request,
         service: LibraryServiceDep,
         q: Q = None,
         tag: TagParam = [],  # noqa: B006 - FastAPI copies query defaults
@@ -60,6 +61,9 @@ def add_wordlist_routes(router: APIRouter, page_model: Any) -> None:
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> JSONResponse:
+        nsfw, listable = sfw_listing(nsfw, principal_of(request).sfw_only)
+        if not listable:
+            return JSONResponse({"items": [], "next_cursor": None})
         page = service.wordlists().list(
             q=q,
             tags=tag_filter_from(tag),
@@ -70,9 +74,11 @@ def add_wordlist_routes(router: APIRouter, page_model: Any) -> None:
         )
         return JSONResponse({"items": page.items, "next_cursor": page.next_cursor})
 
-    def get_wordlist(wordlist_id: str, service: LibraryServiceDep) -> JSONResponse:
+    def get_wordlist(
+        wordlist_id: str, request: Request, service: LibraryServiceDep
+    ) -> JSONResponse:
         document = service.wordlists().get(wordlist_id)
-        if document is None:
+        if document is None or hidden_from(document, principal_of(request).sfw_only):
             raise ApiError(404, "wordlist_not_found", f"No wordlist with id {wordlist_id!r}.")
         return JSONResponse(document)
 
