@@ -3,16 +3,18 @@
 An image is NSFW for such a key when it is flagged NSFW, when its preset is, or when its
 resolution mentions a resource or wordlist flagged NSFW (the quoted id, or ``__name__``; a
 mention that is not a pick hides the image too: hiding one image too many is the safe side).
-A job is NSFW when its preset is or its image is. Whose job it is (``api_key_id``) decides
-which keys see its events (`Principal.may_see_job_of`).
+A job is NSFW when its preset or its image is, or its resolution mentions an NSFW item.
+Whose job it is (``api_key_id``) decides which keys see its events
+(`Principal.may_see_job_of`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Text, and_, cast, false, not_, or_, select, true
 
@@ -54,20 +56,8 @@ def sfw_condition(selection: GalleryFilter) -> ColumnElement[bool]:
         or_(ImageRow.preset_id.is_(None), ImageRow.preset_id.not_in(nsfw_presets)),
     ]
     if selection.nsfw_mentions:
-        text = cast(ImageRow.resolution, Text)
-        conditions.append(
-            or_(
-                ImageRow.resolution.is_(None),
-                not_(
-                    or_(
-                        *(
-                            text.contains(mention, autoescape=True)
-                            for mention in selection.nsfw_mentions
-                        )
-                    )
-                ),
-            )
-        )
+        mentioned = mentions_condition(ImageRow.resolution, selection.nsfw_mentions)
+        conditions.append(or_(ImageRow.resolution.is_(None), not_(mentioned)))
     return and_(*conditions)
 
 
@@ -89,22 +79,39 @@ class JobFacts:
     nsfw: bool
 
 
-def job_facts(database: Database, job_ids: Collection[str]) -> dict[str, JobFacts]:
-    """job id -> its owner and whether it is NSFW (its preset or image flagged), for the jobs
+def mentions_condition(column: Any, mentions: Sequence[str]) -> ColumnElement[bool]:
+    """True where the JSON `column`'s text holds one of `mentions`."""
+    text = cast(column, Text)
+    return or_(false(), *(text.contains(mention, autoescape=True) for mention in mentions))
+
+
+def job_facts(
+    database: Database, job_ids: Collection[str], mentions: Sequence[str] | None = None
+) -> dict[str, JobFacts]:
+    """job id -> its owner and whether it is NSFW (its preset or image flagged, or its
+    resolution mentioning an NSFW item: `mentions`, default `nsfw_mentions`), for the jobs
     that exist."""
     if not job_ids:
         return {}
+    if mentions is None:
+        mentions = nsfw_mentions(database)
     nsfw_image = (
         select(ImageRow.id).where(ImageRow.job_id == JobRow.id, ImageRow.is_nsfw.is_(True)).exists()
     )
     statement = (
-        select(JobRow.id, JobRow.api_key_id, PresetRow.is_nsfw.label("preset_nsfw"), nsfw_image)
+        select(
+            JobRow.id,
+            JobRow.api_key_id,
+            PresetRow.is_nsfw.label("preset_nsfw"),
+            nsfw_image,
+            mentions_condition(JobRow.resolution, mentions),
+        )
         .outerjoin(PresetRow, PresetRow.id == JobRow.preset_id)
         .where(JobRow.id.in_(list(job_ids)))
     )
     with database.engine.connect() as connection:
         rows = connection.execute(statement).all()
-    return {row[0]: JobFacts(row[1], bool(row[2]) or bool(row[3])) for row in rows}
+    return {row[0]: JobFacts(row[1], any(map(bool, row[2:]))) for row in rows}
 
 
 class EventAudience:
@@ -135,7 +142,8 @@ class EventAudience:
             or (caller.sfw_only and caller.may_see_job_of(self.owners[job_id]))
         ]
         nsfw: set[str] = set()
-        for job_id, facts in job_facts(self.database, ask).items():
+        mentions = None if caller.sfw_only else ()  # NSFW matters only to a safe key
+        for job_id, facts in job_facts(self.database, ask, mentions).items():
             self.owners[job_id] = facts.owner_key_id
             if facts.nsfw:
                 nsfw.add(job_id)
