@@ -13,6 +13,7 @@ from gaze.library.wordlist_schema import Wordlist
 from gaze.presets.resolve import Overrides, resolve_preset
 from gaze.presets.schema import CharacterSlot
 from gaze.presets.sfw import NsfwRefused
+from gaze.prompts.wildcards import WildcardAvoided, expand_wildcards
 from gaze.service_errors import Forbidden
 from tests.presets.builders import SD1, SDXL, checkpoint, numbered, preset, resource
 
@@ -187,3 +188,21 @@ def test_an_nsfw_outfit_in_a_wardrobe_is_refused() -> None:
     with pytest.raises(NsfwRefused, match="The outfit 'outfits_01' worn by the character"):
         resolve_preset(chosen, library, Overrides(), 3, sfw_only=True)
     assert resolve_preset(chosen, library, Overrides(), 3).choices["characters"]
+
+
+def test_wildcard_picks_avoid_wordlists_in_weighted_and_counted_choices() -> None:
+    lines = {
+        "lewd": ("lewd_a", "lewd_b"),
+        "colors": ("red", "green", "__lewd__ tint", "blue"),
+    }
+    text = "{3::__lewd__|1::calm|2::__colors__}, {2-3$$__colors__}, {1-2$$x|__lewd__|y}"
+    for seed in SEEDS:
+        expansion = expand_wildcards(text, seed, "test", lines.get, avoided={"lewd"})
+        assert "lewd" not in expansion.text and "tint" not in expansion.text, expansion.text
+        again = expand_wildcards(text, seed, "test", lines.get, avoided={"lewd"})
+        assert again == expansion
+        assert expand_wildcards(text, seed, "test", lines.get, avoided={"other"}) == (
+            expand_wildcards(text, seed, "test", lines.get)
+        )
+    with pytest.raises(WildcardAvoided, match="The wordlist 'lewd'"):
+        expand_wildcards("__lewd__", 1, "test", lines.get, avoided={"lewd"})
