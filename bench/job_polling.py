@@ -6,7 +6,12 @@ wrk (Debian package `wrk`) in the same run. Prints requests/s, p99 latency and t
 finished job's answer is cached, the key read on the event loop's own SQLite connection),
 so the ratio to a bare `async def` endpoint is printed too.
 
+`--postgres` compares GAZE on PostgreSQL + Redis (scale-out) with GAZE on SQLite instead, for a
+finished job and for a pending one (served by `gaze serve --no-worker`, so it stays pending),
+and prints the ratios (target: PostgreSQL at least 0.8 of SQLite).
+
     .venv/bin/python bench/job_polling.py [--seconds 10] [--connections 32]
+    .venv/bin/python bench/job_polling.py --postgres [--seconds 10] [--connections 32]
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from devkit.server import free_port, init_data, running_server
+from devkit.services import scratch_postgres_database, scratch_redis_url
 
 BARE_APP = textwrap.dedent(
     """
@@ -64,13 +70,66 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str]) -> tu
     return rps, p99_ms
 
 
+Figures = dict[str, tuple[float, float]]
+
+
+def polling_figures(data: Path, env: dict[str, str], seconds: int, connections: int) -> Figures:
+    """(req/s, p99 ms) of polling a finished job, then a pending one, on `data` with `env`."""
+    with running_server(data, env=env) as server:
+        finished = server.generate_and_wait(seed=1)["id"]
+        figures = {
+            "finished": wrk(
+                f"{server.url}/api/v1/job/{finished}", seconds, connections, server.headers
+            )
+        }
+        api_key = server.api_key
+    with running_server(data, "--no-worker", env=env, api_key=api_key) as server:
+        answer = server.post("/api/v1/generate/example_01", json={"seed": 2}).json()
+        pending = answer["jobs"][0]["job_id"]
+        figures["pending"] = wrk(
+            f"{server.url}/api/v1/job/{pending}", seconds, connections, server.headers
+        )
+        status = server.get(f"/api/v1/job/{pending}").json()["status"]
+        if status != "pending":
+            raise SystemExit(f"the pending job became {status}")
+    return figures
+
+
+def compare_databases(seconds: int, connections: int) -> None:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        scratch_postgres_database() as database_url,
+        scratch_redis_url() as queue_url,
+    ):
+        scale_out = {"GAZE_DATABASE_URL": database_url, "GAZE_QUEUE_URL": queue_url}
+        on_sqlite = polling_figures(init_data(Path(tmp) / "sqlite"), {}, seconds, connections)
+        on_postgres = polling_figures(
+            init_data(Path(tmp) / "pg", **scale_out), scale_out, seconds, connections
+        )
+    for job in ("finished", "pending"):
+        (sqlite_rps, sqlite_p99), (pg_rps, pg_p99) = on_sqlite[job], on_postgres[job]
+        print(
+            f"{job:8s} job, SQLite            : {sqlite_rps:8.0f} req/s  p99 {sqlite_p99:6.1f} ms"
+        )
+        print(f"{job:8s} job, PostgreSQL + Redis: {pg_rps:8.0f} req/s  p99 {pg_p99:6.1f} ms")
+        print(
+            f"{job:8s} job, ratio PostgreSQL / SQLite: {pg_rps / sqlite_rps:.2f}  (target >= 0.80)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--postgres", action="store_true", help="GAZE on PostgreSQL + Redis vs GAZE on SQLite"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
+    if args.postgres:
+        compare_databases(args.seconds, args.connections)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         with running_server(init_data(Path(tmp) / "data")) as server:
