@@ -13,7 +13,7 @@ import pytest
 from devkit.services import scratch_postgres_database
 from gaze.db.connection import Database
 from gaze.db.migrate import upgrade_to_head
-from gaze.events.status_cache import JobStatusCache, status_cache_of
+from gaze.events.status_cache import CachedAnswer, JobStatusCache, status_cache_of
 from gaze.events.types import JOB_PROGRESS, JOB_STARTED, JobEvent
 from gaze.jobs.store import JobStore
 from tests.events.test_event_store import collect, new_job
@@ -57,14 +57,15 @@ def test_an_answer_is_served_until_an_event_of_its_job_arrives(store: JobStore) 
         cache.follow()
         for job in (first, second):
             assert cache.keep(job.id, cache.ticket(job.id), f"pending {job.id}".encode())
-        served = cache.answer(first.id)
+        kept = cache.answer(first.id)
+        served = kept.body if kept is not None else None
         waiting = asyncio.create_task(_delivered(store, 1, first.id))
         await asyncio.sleep(0.05)
         assert await asyncio.to_thread(store.claim, first.id, "worker-1") is not None
         assert await asyncio.to_thread(store.mark_started, first.id, "worker-1", "local")
         [started] = await asyncio.wait_for(waiting, 30)
         assert started.type == JOB_STARTED
-        after_start = cache.answer(first.id), cache.answer(second.id)
+        after_start = _body(cache.answer(first.id)), _body(cache.answer(second.id))
         assert cache.keep(first.id, cache.ticket(first.id), b"processing")
         assert cache.keep(second.id, cache.ticket(second.id), b"pending, first in line")
         waiting = asyncio.create_task(_delivered(store, 1, first.id))
@@ -73,7 +74,7 @@ def test_an_answer_is_served_until_an_event_of_its_job_arrives(store: JobStore) 
         [progress] = await asyncio.wait_for(waiting, 30)
         assert progress.type == JOB_PROGRESS
         cache.stop()
-        return served, *after_start, cache.answer(second.id)
+        return served, *after_start, _body(cache.answer(second.id))
 
     served, first_after_start, second_after_start, second_after_progress = asyncio.run(scenario())
     assert served == f"pending {first.id}".encode()
@@ -96,7 +97,7 @@ def test_progress_of_one_job_keeps_the_answers_of_others(store: JobStore) -> Non
         await asyncio.sleep(0.05)
         await asyncio.to_thread(store.record_progress, first.id, 0.5)
         await asyncio.wait_for(waiting, 30)
-        answers = cache.answer(first.id), cache.answer(second.id)
+        answers = _body(cache.answer(first.id)), _body(cache.answer(second.id))
         cache.stop()
         return answers
 
@@ -116,7 +117,7 @@ def test_an_answer_read_before_an_event_is_not_kept_after_it(store: JobStore) ->
         assert await asyncio.to_thread(store.mark_started, job.id, "worker-1", "local")
         await asyncio.wait_for(waiting, 30)
         kept_stale = cache.keep(job.id, ticket, b"pending")
-        served = cache.answer(job.id)
+        served = _body(cache.answer(job.id))
         kept_fresh = cache.keep(job.id, cache.ticket(job.id), b"processing")
         cache.stop()
         return kept_stale, served, kept_fresh
@@ -132,13 +133,13 @@ def test_events_of_another_engine_drop_answers(database_url: str, store: JobStor
         cache = JobStatusCache(store.events)
         cache.follow()
         assert cache.keep(job.id, cache.ticket(job.id), b"pending")
-        before = cache.answer(job.id)
+        before = _body(cache.answer(job.id))
         waiting = asyncio.create_task(_delivered(store, 1, job.id))
         await asyncio.sleep(0.05)
         assert await asyncio.to_thread(writer.claim, job.id, "worker-1") is not None
         assert await asyncio.to_thread(writer.mark_started, job.id, "worker-1", "local")
         await asyncio.wait_for(waiting, 60)
-        after = cache.answer(job.id)
+        after = _body(cache.answer(job.id))
         cache.stop()
         return before, after
 
@@ -156,7 +157,7 @@ def test_answers_expire_and_nothing_is_kept_when_events_may_be_missed(store: Job
         cache = JobStatusCache(store.events, max_age_seconds=1.0, clock=lambda: now[0])
         seen: list[object] = [cache.keep(job.id, cache.ticket(job.id), b"x")]  # not following
         cache.follow()
-        seen.append(cache.keep(job.id, cache.ticket(job.id), b"x"))
+        seen.append(cache.keep(job.id, cache.ticket(job.id), b"x", "key-1"))
         now[0] += 0.5
         seen.append(cache.answer(job.id))
         now[0] += 0.6
@@ -170,4 +171,15 @@ def test_answers_expire_and_nothing_is_kept_when_events_may_be_missed(store: Job
         cache.stop()
         return seen
 
-    assert asyncio.run(scenario()) == [False, True, b"x", None, None, None]
+    assert asyncio.run(scenario()) == [
+        False,
+        True,
+        CachedAnswer(b"x", "key-1", 100.0),
+        None,
+        None,
+        None,
+    ]
+
+
+def _body(answer: CachedAnswer | None) -> bytes | None:
+    return None if answer is None else answer.body

@@ -9,11 +9,11 @@ before it is served again.
 
     cache = status_cache_of(runtime.jobs.events)   # one per process
     cache.follow(poll_seconds)                      # on the event loop, before each use
-    answer = cache.answer(job_id)                   # bytes, or None: build it
-    if answer is None:
+    cached = cache.answer(job_id)                   # a CachedAnswer, or None: build it
+    if cached is None:
         ticket = cache.ticket(job_id)               # BEFORE reading the database
-        answer = build_answer_from_the_database()
-        cache.keep(job_id, ticket, answer)          # kept unless an event came meanwhile
+        body, owner = build_answer_from_the_database()
+        cache.keep(job_id, ticket, body, owner)     # kept unless an event came meanwhile
 
 What drops answers: an event of the job drops its own answer; an event that changes a status
 (anything but `job.progress`) drops every answer, since queue positions and ETAs move. Changes
@@ -29,6 +29,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from gaze.events.broker import EventBroker, broker_for
 from gaze.events.store import EventStore
@@ -39,6 +40,16 @@ CACHE_SIZE = 4096
 REMEMBERED_INVALIDATIONS = 16384
 """Jobs whose latest invalidation is remembered one by one; older ones count as just now."""
 DEFAULT_POLL_SECONDS = 0.1
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    body: bytes
+    """The answer, ready to send."""
+    owner: str | None
+    """Whose job it is (an API key id), for the caller to check before sending it."""
+    kept_at: float
+
 
 _caches: weakref.WeakKeyDictionary[EventStore, JobStatusCache] = weakref.WeakKeyDictionary()
 _caches_lock = threading.Lock()
@@ -67,7 +78,7 @@ class JobStatusCache:
         self._size = size
         self._clock = clock
         self._lock = threading.Lock()
-        self._answers: OrderedDict[str, tuple[bytes, float]] = OrderedDict()
+        self._answers: OrderedDict[str, CachedAnswer] = OrderedDict()
         self._sequence = 0
         """Counts invalidations; a ticket is its value when the answer's reads began."""
         self._dropped_at: OrderedDict[str, int] = OrderedDict()
@@ -117,7 +128,7 @@ class JobStatusCache:
 
     # -- answers -----------------------------------------------------------------------
 
-    def answer(self, job_id: str) -> bytes | None:
+    def answer(self, job_id: str) -> CachedAnswer | None:
         """The cached answer, if one is current; None means: build it (see `ticket`)."""
         if not self.following:
             return None
@@ -125,28 +136,28 @@ class JobStatusCache:
             kept = self._answers.get(job_id)
             if kept is None:
                 return None
-            answer, kept_at = kept
-            if self._clock() - kept_at > self.max_age_seconds:
+            if self._clock() - kept.kept_at > self.max_age_seconds:
                 del self._answers[job_id]
                 return None
             self._answers.move_to_end(job_id)
-            return answer
+            return kept
 
     def ticket(self, job_id: str) -> int:
         """Take before reading what the answer is built from; pass to `keep`."""
         with self._lock:
             return self._sequence
 
-    def keep(self, job_id: str, ticket: int, answer: bytes) -> bool:
-        """Cache `answer`, unless an event that could change it arrived since `ticket` was
-        taken (the answer may be older than that event) or the cache is not following."""
+    def keep(self, job_id: str, ticket: int, body: bytes, owner: str | None = None) -> bool:
+        """Cache the answer `body` (of `owner`'s job), unless an event that could change it
+        arrived since `ticket` was taken (the answer may be older than that event) or the
+        cache is not following."""
         if not self.following:
             return False
         with self._lock:
             dropped_at = max(self._all_dropped_at, self._dropped_at.get(job_id, 0))
             if dropped_at > ticket:
                 return False
-            self._answers[job_id] = (answer, self._clock())
+            self._answers[job_id] = CachedAnswer(body, owner, self._clock())
             self._answers.move_to_end(job_id)
             while len(self._answers) > self._size:
                 self._answers.popitem(last=False)
