@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 CHANNEL = "gaze_job_events"
 MAX_PAYLOAD_BYTES = 7900
 """PostgreSQL refuses payloads of 8000 bytes or more."""
-WAIT_SECONDS = 1.0
+WAIT_SECONDS = 0.25
 """How long one wait for notifications lasts before the thread looks at its stop flag."""
 PING_SECONDS = 10.0
 """A LISTEN connection idle this long is checked with a query (a silently dead peer)."""
