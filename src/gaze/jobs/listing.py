@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from gaze.db.connection import Database
 from gaze.db.models import JobRow
@@ -30,6 +30,9 @@ class JobFilter:
     statuses: Sequence[str] | None = None
     preset: str | None = None
     batch_id: str | None = None
+    only_key: bool = False
+    """Only the jobs made by the key `key_id` (a caller that is not admin)."""
+    key_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ def page_of_jobs(
         conditions.append(JobRow.preset_slug == where.preset)
     if where.batch_id is not None:
         conditions.append(JobRow.batch_id == where.batch_id)
+    if where.only_key:
+        owned = where.key_id is not None
+        conditions.append(JobRow.api_key_id == where.key_id if owned else false())
     if cursor is not None:
         created, job_id = decode_cursor(cursor)
         conditions.append(

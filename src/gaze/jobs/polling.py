@@ -1,8 +1,9 @@
-"""The hot path of `GET /api/v1/job/<id>`: the API key's hash and the job in one round trip.
+"""The hot path of `GET /api/v1/job/<id>`: one primary-key lookup, finished answers from memory.
 
-Clients poll this endpoint in loops, so it is kept to one pooled connection and two
-primary-key lookups, with the answer for finished jobs (which never change again) cached
-as ready-made JSON bytes.
+Clients poll this endpoint in loops. The API key is checked against the keys held in memory
+(gaze.security.key_registry), never the database; a finished job's answer (which never changes
+again) is kept as ready-made JSON bytes together with the key that owns the job, so a poll of
+a finished job, ownership included, touches neither the database nor a thread.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from gaze.db.connection import Database
-from gaze.db.models import JobRow, SettingRow
+from gaze.db.models import JobRow
 from gaze.jobs.job_json import job_json
 from gaze.jobs.status import TERMINAL
-from gaze.security.api_keys import API_KEY_HASH
 
 FINISHED_CACHE_SIZE = 4096
 
@@ -39,54 +39,52 @@ POLL_COLUMNS = (
     JobRow.started_at,
     JobRow.finished_at,
 )
+_POLL_QUERY_COLUMNS = (*POLL_COLUMNS, JobRow.api_key_id)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class FinishedAnswer:
+    owner_key_id: str | None
+    """The key that made the job (None: the web UI), for `Principal.may_see_job_of`."""
+    body: bytes
+    """The answer, ready to send (a finished job never changes again)."""
+
+
+@dataclass(frozen=True, slots=True)
 class PolledJob:
-    key_hash: str | None
-    """The stored API key hash, read in the same round trip."""
-    finished_json: bytes | None
-    """The answer, ready to send, when the job is finished (it never changes again)."""
-    active: bool
-    """The job is pending or processing: its answer needs a queue forecast."""
     found: bool
+    owner_key_id: str | None = None
+    finished_json: bytes | None = None
+    """The answer, ready to send, when the job is finished."""
+    active: bool = False
+    """The job is pending or processing: its answer needs a queue forecast."""
+
+
+NOT_FOUND = PolledJob(found=False)
 
 
 class JobPoller:
     def __init__(self, database: Database, cache_size: int = FINISHED_CACHE_SIZE) -> None:
         self.database = database
         self.inline = database.engine.dialect.name == "sqlite"
-        """A local SQLite lookup takes microseconds: callers may run it on the event loop,
-        and then only there (the event loop's thread keeps its own connection)."""
-        self._key_query = select(SettingRow.value).where(SettingRow.key == API_KEY_HASH)
-        self._key_sql = f"SELECT value FROM {SettingRow.__tablename__} WHERE key = ?"
-        self._loop_connection: Any = None
-        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        """A local SQLite lookup takes microseconds: callers may run `poll` on the event loop."""
+        self._query = select(*_POLL_QUERY_COLUMNS)
+        self._cache: OrderedDict[str, FinishedAnswer] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def _key_hash_inline(self) -> str | None:
-        """The stored key hash on the event loop's own SQLite connection (no pool, no SQL
-        compilation: this runs on every poll). Plain SELECTs open no transaction, so each
-        sees the latest commit: a regenerated key counts at once."""
-        if self._loop_connection is None:
-            self._loop_connection = self.database.engine.raw_connection()
-        row = self._loop_connection.execute(self._key_sql, (API_KEY_HASH,)).fetchone()
-        return None if row is None else str(row[0])
-
     def close(self) -> None:
-        if self._loop_connection is not None:
-            self._loop_connection.close()
-            self._loop_connection = None
+        """Nothing to release (kept for the store's shutdown)."""
 
-    def _cached(self, job_id: str) -> bytes | None:
+    def finished(self, job_id: str) -> FinishedAnswer | None:
+        """The cached answer of a finished job (any thread; no database)."""
         with self._lock:
             answer = self._cache.get(job_id)
             if answer is not None:
                 self._cache.move_to_end(job_id)
             return answer
 
-    def _remember(self, job_id: str, answer: bytes) -> None:
+    def _remember(self, job_id: str, answer: FinishedAnswer) -> None:
         with self._lock:
             self._cache[job_id] = answer
             if len(self._cache) > self._cache_size:
@@ -98,26 +96,22 @@ class JobPoller:
             self._cache.pop(job_id, None)
 
     def poll_on_loop(self, job_id: str) -> PolledJob:
-        """`poll` for the event loop's thread, when `inline`."""
-        cached = self._cached(job_id)
-        if cached is not None:
-            return PolledJob(self._key_hash_inline(), cached, active=False, found=True)
+        """`poll`, for the event loop's thread when `inline` (same answers)."""
         return self.poll(job_id)
 
     def poll(self, job_id: str) -> PolledJob:
-        cached = self._cached(job_id)
+        cached = self.finished(job_id)
+        if cached is not None:
+            return PolledJob(True, cached.owner_key_id, cached.body)
         with self.database.engine.connect() as connection:
-            key_hash = connection.execute(self._key_query).scalar_one_or_none()
-            if cached is not None:
-                return PolledJob(key_hash, cached, active=False, found=True)
-            row = connection.execute(select(*POLL_COLUMNS).where(JobRow.id == job_id)).one_or_none()
+            row = connection.execute(self._query.where(JobRow.id == job_id)).one_or_none()
         if row is None:
-            return PolledJob(key_hash, None, active=False, found=False)
+            return NOT_FOUND
         if row.status in TERMINAL:
-            answer = finished_answer(row)
+            answer = FinishedAnswer(row.api_key_id, finished_answer(row))
             self._remember(job_id, answer)
-            return PolledJob(key_hash, answer, active=False, found=True)
-        return PolledJob(key_hash, None, active=True, found=True)
+            return PolledJob(True, answer.owner_key_id, answer.body)
+        return PolledJob(True, row.api_key_id, active=True)
 
 
 def finished_answer(row: Row[Any]) -> bytes:

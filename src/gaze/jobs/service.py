@@ -24,6 +24,7 @@ from gaze.jobs.listing import DEFAULT_LIMIT, JobFilter, page_of_jobs
 from gaze.jobs.status import ACTIVE, CANCELLED, DONE, FAILED, PENDING, PROCESSING
 from gaze.jobs.store import NewJob
 from gaze.jobs.submission import GenerationRejected, Submission, queue_new_jobs
+from gaze.security.principal import Principal
 from gaze.service_errors import Conflict, NotFound
 from gaze.webhooks.deliveries import DeliveryStore
 
@@ -139,11 +140,26 @@ def jobs_json(context: JobContext, jobs: Sequence[JobRow]) -> list[dict[str, Any
     return answers
 
 
-def get_job(context: JobContext, job_id: str) -> JobRow:
+def may_see(viewer: Principal | None, job: JobRow) -> bool:
+    """Ownership: a key that is not admin sees only the jobs it made (None: no check, for
+    the web UI and the CLI, which act as the admin)."""
+    return viewer is None or viewer.may_see_job_of(job.api_key_id)
+
+
+def get_job(context: JobContext, job_id: str, viewer: Principal | None = None) -> JobRow:
+    """The job; JobNotFound also when `viewer` may not see it (another key's job)."""
     job = context.jobs.get(job_id)
-    if job is None:
+    if job is None or not may_see(viewer, job):
         raise JobNotFound(job_id)
     return job
+
+
+def batch_rows(context: JobContext, batch_id: str, viewer: Principal | None = None) -> list[JobRow]:
+    """The batch's jobs `viewer` may see; BatchNotFound when none."""
+    rows = [job for job in context.jobs.batch(batch_id) if may_see(viewer, job)]
+    if not rows:
+        raise BatchNotFound(batch_id)
+    return rows
 
 
 def list_jobs(
@@ -153,22 +169,29 @@ def list_jobs(
     batch_id: str | None = None,
     limit: int = DEFAULT_LIMIT,
     cursor: str | None = None,
+    viewer: Principal | None = None,
 ) -> JobPage:
-    """Newest first. `status` may be one status or several; raises InvalidCursor."""
+    """Newest first. `status` may be one status or several; a `viewer` that is not admin
+    lists only its own jobs. Raises InvalidCursor."""
     statuses = [status] if isinstance(status, str) else list(status) if status else None
+    only_key = viewer is not None and not viewer.is_admin
     page = page_of_jobs(
         context.database,
-        JobFilter(statuses=statuses, preset=preset, batch_id=batch_id),
+        JobFilter(
+            statuses=statuses,
+            preset=preset,
+            batch_id=batch_id,
+            only_key=only_key,
+            key_id=viewer.key_id if viewer is not None and only_key else None,
+        ),
         limit,
         cursor,
     )
     return JobPage(jobs=jobs_json(context, page.rows), next_cursor=page.next_cursor)
 
 
-def batch_view(context: JobContext, batch_id: str) -> BatchView:
-    rows = context.jobs.batch(batch_id)
-    if not rows:
-        raise BatchNotFound(batch_id)
+def batch_view(context: JobContext, batch_id: str, viewer: Principal | None = None) -> BatchView:
+    rows = batch_rows(context, batch_id, viewer)
     return BatchView(batch_id=batch_id, jobs=jobs_json(context, rows))
 
 
@@ -183,8 +206,10 @@ def queue_overview(context: JobContext) -> QueueOverview:
     return QueueOverview(pending=counts.get(PENDING, 0), processing=counts.get(PROCESSING, 0))
 
 
-def webhook_deliveries(context: JobContext, job_id: str) -> list[dict[str, Any]]:
-    get_job(context, job_id)
+def webhook_deliveries(
+    context: JobContext, job_id: str, viewer: Principal | None = None
+) -> list[dict[str, Any]]:
+    get_job(context, job_id, viewer)
     return DeliveryStore(context.database).for_job(job_id)
 
 
@@ -197,22 +222,20 @@ def _cancel(context: JobContext, job_ids: Sequence[str]) -> None:
     context.jobs.request_cancel(job_ids)
 
 
-def cancel_job(context: JobContext, job_id: str) -> JobRow:
+def cancel_job(context: JobContext, job_id: str, viewer: Principal | None = None) -> JobRow:
     """Cancel one job. A finished job is left as it is (cancel is idempotent); a running one
     is stopped on its backend by its worker, which then marks it `cancelled`."""
-    job = get_job(context, job_id)
+    job = get_job(context, job_id, viewer)
     if job.status in ACTIVE:
         _cancel(context, [job_id])
         job = get_job(context, job_id)
     return job
 
 
-def cancel_batch(context: JobContext, batch_id: str) -> BatchView:
-    rows = context.jobs.batch(batch_id)
-    if not rows:
-        raise BatchNotFound(batch_id)
+def cancel_batch(context: JobContext, batch_id: str, viewer: Principal | None = None) -> BatchView:
+    rows = batch_rows(context, batch_id, viewer)
     _cancel(context, [job.id for job in rows if job.status in ACTIVE])
-    return batch_view(context, batch_id)
+    return batch_view(context, batch_id, viewer)
 
 
 def clear_pending(context: JobContext) -> int:
@@ -220,10 +243,10 @@ def clear_pending(context: JobContext) -> int:
     return context.jobs.cancel_all_pending()
 
 
-def retry_job(context: JobContext, job_id: str) -> Submission:
+def retry_job(context: JobContext, job_id: str, viewer: Principal | None = None) -> Submission:
     """Queue the job's exact generation again (same resolved spec and seed), as a new job
     with `retry_of` set, in a batch of its own."""
-    job = get_job(context, job_id)
+    job = get_job(context, job_id, viewer)
     if job.status in ACTIVE:
         raise JobStillActive(job_id, job.status)
     if job.kind not in RETRYABLE_KINDS:

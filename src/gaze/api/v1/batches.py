@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import GENERATE, READ
+from gaze.api.auth import GENERATE, READ, principal_of
 from gaze.api.schemas import BATCH_NOT_FOUND, ERROR_RESPONSES, BatchStatus
 from gaze.jobs import service
 from gaze.route_deps import RuntimeDep
@@ -23,8 +23,9 @@ router = APIRouter(tags=["batches"])
     response_model=BatchStatus,
     responses={200: {"description": "The batch"}, 404: BATCH_NOT_FOUND, **ERROR_RESPONSES},
 )
-def get_batch(batch_id: str, runtime: RuntimeDep) -> JSONResponse:
-    return JSONResponse(service.batch_view(runtime, batch_id).to_json())
+def get_batch(batch_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+    # a key that is not admin sees only its own jobs: another key's batch is not found
+    return JSONResponse(service.batch_view(runtime, batch_id, principal_of(request)).to_json())
 
 
 @router.post(
@@ -41,6 +42,6 @@ def get_batch(batch_id: str, runtime: RuntimeDep) -> JSONResponse:
         **ERROR_RESPONSES,
     },
 )
-async def cancel_batch(batch_id: str, runtime: RuntimeDep) -> JSONResponse:
-    view = await run_in_threadpool(service.cancel_batch, runtime, batch_id)
+async def cancel_batch(batch_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+    view = await run_in_threadpool(service.cancel_batch, runtime, batch_id, principal_of(request))
     return JSONResponse(view.to_json())

@@ -11,12 +11,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import GENERATE, READ
+from gaze.api.auth import GENERATE, READ, principal_of
 from gaze.api.generate_body import REQUEST_SCHEMA, json_object_body
 from gaze.api.schemas import BODY_ERROR_RESPONSES, ERROR_RESPONSES, QueuedJob, error_response
 from gaze.grids.axes import AXIS_KINDS, MAX_CELLS
-from gaze.grids.service import GridService
+from gaze.grids.service import GridNotFound, GridService
+from gaze.jobs import service as jobs_service
 from gaze.route_deps import RuntimeDep
+from gaze.security.principal import Principal
 
 router = APIRouter(tags=["grids"])
 
@@ -183,6 +185,19 @@ async def create_grid(request: Request, grids: GridServiceDep) -> JSONResponse:
 )
 async def get_grid(
     grid_id: Annotated[str, PathParameter(description="The grid's id.", max_length=64)],
+    request: Request,
     grids: GridServiceDep,
 ) -> JSONResponse:
-    return JSONResponse(await run_in_threadpool(grids.read, grid_id))
+    caller = principal_of(request)
+    return JSONResponse(await run_in_threadpool(_visible_grid, grids, grid_id, caller))
+
+
+def _visible_grid(grids: GridService, grid_id: str, caller: Principal) -> dict[str, Any]:
+    """The grid, when its jobs are the caller's (another key's grid is not found)."""
+    grid = grids.read(grid_id)
+    if not caller.is_admin:
+        try:
+            jobs_service.batch_rows(grids.context, grid["batch_id"], caller)
+        except jobs_service.BatchNotFound:
+            raise GridNotFound(grid_id) from None
+    return grid

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,7 +13,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gaze.api.auth import GENERATE, READ, caller_with_scope, presented_key, scope_checked_inline
+from gaze.api.auth import (
+    GENERATE,
+    READ,
+    caller_with_scope,
+    presented_key,
+    principal_of,
+    scope_checked_inline,
+)
 from gaze.api.generate_body import json_object_body
 from gaze.api.schemas import (
     ERROR_RESPONSES,
@@ -38,9 +46,11 @@ from gaze.generation_spec import MAX_SEED
 from gaze.jobs import service
 from gaze.jobs.listing import DEFAULT_LIMIT, MAX_LIMIT
 from gaze.jobs.status import PROCESSING
+from gaze.jobs.submission import Submission
 from gaze.route_deps import RuntimeDep, runtime_of
 from gaze.runtime import Runtime
 from gaze.security import principal as scopes
+from gaze.security.principal import Principal
 
 router = APIRouter(tags=["jobs"])
 
@@ -73,23 +83,29 @@ class StatusName(StrEnum):
 @scope_checked_inline(scopes.READ)
 async def get_job(job_id: str, request: Request) -> Response:
     # the hot path of every polling client: no dependency resolution, the key checked
-    # against the keys held in memory
-    await caller_with_scope(request, presented_key(request), scopes.READ)
+    # against the keys held in memory, a finished job answered from memory (gaze.api.fast_poll
+    # answers those before the middleware; this route answers the rest alike)
+    caller = await caller_with_scope(request, presented_key(request), scopes.READ)
     runtime = runtime_of(request)
     poller = runtime.jobs.poller
+    finished = poller.finished(job_id)
+    if finished is not None:
+        if not caller.may_see_job_of(finished.owner_key_id):
+            raise service.JobNotFound(job_id)
+        return Response(finished.body, media_type="application/json")
     if poller.inline:
         polled = poller.poll_on_loop(job_id)
     else:
         polled = await run_in_threadpool(poller.poll, job_id)
-    if not polled.found:
+    if not polled.found or not caller.may_see_job_of(polled.owner_key_id):
         raise service.JobNotFound(job_id)
     if polled.finished_json is not None:
         return Response(polled.finished_json, media_type="application/json")
-    return JSONResponse(await run_in_threadpool(_live_job, runtime, job_id))
+    return JSONResponse(await run_in_threadpool(_live_job, runtime, job_id, caller))
 
 
-def _live_job(runtime: Runtime, job_id: str) -> dict[str, Any]:
-    return service.live_job_json(runtime, service.get_job(runtime, job_id))
+def _live_job(runtime: Runtime, job_id: str, caller: Principal) -> dict[str, Any]:
+    return service.live_job_json(runtime, service.get_job(runtime, job_id, caller))
 
 
 @router.get(
@@ -104,6 +120,7 @@ def _live_job(runtime: Runtime, job_id: str) -> dict[str, Any]:
 )
 def list_jobs(
     runtime: RuntimeDep,
+    request: Request,
     status: Annotated[
         list[StatusName] | None, Query(description="Only jobs in this status.")
     ] = None,
@@ -125,6 +142,7 @@ def list_jobs(
         batch_id=batch_id,
         limit=limit,
         cursor=cursor,
+        viewer=principal_of(request),
     )
     return JSONResponse({"jobs": page.jobs, "next_cursor": page.next_cursor})
 
@@ -143,8 +161,8 @@ def list_jobs(
         **ERROR_RESPONSES,
     },
 )
-async def cancel_job(job_id: str, runtime: RuntimeDep) -> JSONResponse:
-    job = await run_in_threadpool(service.cancel_job, runtime, job_id)
+async def cancel_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+    job = await run_in_threadpool(service.cancel_job, runtime, job_id, principal_of(request))
     deadline = time.monotonic() + CANCEL_WAIT_SECONDS
     while job.status == PROCESSING and time.monotonic() < deadline:
         await asyncio.sleep(0.02)
@@ -174,8 +192,8 @@ async def cancel_job(job_id: str, runtime: RuntimeDep) -> JSONResponse:
         429: QUEUE_FULL_RESPONSE,
     },
 )
-async def retry_job(job_id: str, runtime: RuntimeDep) -> JSONResponse:
-    submission = await run_in_threadpool(service.retry_job, runtime, job_id)
+async def retry_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+    submission = await run_in_threadpool(service.retry_job, runtime, job_id, principal_of(request))
     return JSONResponse(submission.to_json(), status_code=202)
 
 
@@ -194,6 +212,18 @@ def _follow_up_responses(description: str) -> dict[int | str, dict[str, Any]]:
         **ERROR_RESPONSES,
         429: QUEUE_FULL_RESPONSE,
     }
+
+
+def _own_follow_up(
+    submit: Callable[[Runtime, str, dict[str, Any]], Submission],
+    runtime: Runtime,
+    job_id: str,
+    body: dict[str, Any],
+    caller: Principal,
+) -> Submission:
+    """A follow-up of a job the caller may see (404 for another key's job)."""
+    service.get_job(runtime, job_id, caller)
+    return submit(runtime, job_id, body)
 
 
 def _follow_up_body_schema(properties: dict[str, Any]) -> dict[str, Any]:
@@ -237,7 +267,9 @@ def _follow_up_body_schema(properties: dict[str, Any]) -> dict[str, Any]:
 )
 async def upscale_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
     body = json_object_body(await request.body())
-    submission = await run_in_threadpool(submit_upscale, runtime, job_id, body)
+    submission = await run_in_threadpool(
+        _own_follow_up, submit_upscale, runtime, job_id, body, principal_of(request)
+    )
     return JSONResponse(submission.to_json(), status_code=202)
 
 
@@ -261,7 +293,9 @@ async def upscale_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSO
 )
 async def vary_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
     body = json_object_body(await request.body())
-    submission = await run_in_threadpool(submit_variation, runtime, job_id, body)
+    submission = await run_in_threadpool(
+        _own_follow_up, submit_variation, runtime, job_id, body, principal_of(request)
+    )
     return JSONResponse(submission.to_json(), status_code=202)
 
 
@@ -300,7 +334,9 @@ async def vary_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONRe
 )
 async def inpaint_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
     body = json_object_body(await request.body())
-    submission = await run_in_threadpool(submit_inpaint, runtime, job_id, body)
+    submission = await run_in_threadpool(
+        _own_follow_up, submit_inpaint, runtime, job_id, body, principal_of(request)
+    )
     return JSONResponse(submission.to_json(), status_code=202)
 
 
@@ -314,8 +350,8 @@ async def inpaint_job(job_id: str, request: Request, runtime: RuntimeDep) -> JSO
     response_model=WebhookDeliveries,
     responses={200: {"description": "The delivery log"}, 404: JOB_NOT_FOUND, **ERROR_RESPONSES},
 )
-def job_webhooks(job_id: str, runtime: RuntimeDep) -> JSONResponse:
-    deliveries = service.webhook_deliveries(runtime, job_id)
+def job_webhooks(job_id: str, request: Request, runtime: RuntimeDep) -> JSONResponse:
+    deliveries = service.webhook_deliveries(runtime, job_id, principal_of(request))
     return JSONResponse({"deliveries": deliveries})
 
 
