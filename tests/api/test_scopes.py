@@ -71,7 +71,7 @@ def test_every_api_route_declares_one_known_scope(
     route_table: list[tuple[str, str, str]],
 ) -> None:
     assert len(route_table) > 60
-    assert {scope for _, _, scope in route_table} <= set(SCOPES)
+    assert {scope for _, _, scope in route_table} == set(SCOPES)
     by_route = {(method, path): scope for method, path, scope in route_table}
     assert by_route[("GET", "/api/v1/job/{job_id}")] == "read"
     assert by_route[("POST", "/api/v1/generate/{preset_slug}")] == "generate"
