@@ -145,7 +145,7 @@ def check_lora_fits(pipeline: Any, lora: ResolvedLora, checkpoint: str) -> int:
 def _quiet_transformers() -> Iterator[None]:
     """Silence transformers' per-component load reports and progress bars while an adapter loads.
 
-    Each report lists the *other* adapters' weights as "missing"; what matters is checked here.
+    Their reports list weights as "missing" that are not; what matters is checked here.
     """
     from transformers.utils import logging as transformers_logging
 
@@ -299,6 +299,6 @@ def loaded_adapter_names(pipeline: Any) -> set[str]:
     """peft adapters present on any component of the pipeline (none between jobs)."""
     try:
         adapters = pipeline.get_list_adapters()
-    except ValueError:  # no component carries peft layers
+    except ValueError:  # diffusers without its peft backend
         return set()
     return {name for names in adapters.values() for name in names}
