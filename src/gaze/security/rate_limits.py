@@ -66,10 +66,15 @@ def sliding_wait(previous: int, current: int, limit: int, elapsed: float) -> int
     if current + 1 <= limit:
         # within this bucket, once enough of the previous one has slid out
         needed = 1.0 - (limit - current - 1) / previous
-        return max(1, math.ceil((needed - fraction) * WINDOW_SECONDS))
+        return _whole_seconds((needed - fraction) * WINDOW_SECONDS)
     # not before the next bucket, where this bucket's count becomes the previous one
     needed = 1.0 - (limit - 1) / current if current else 0.0
-    return max(1, math.ceil((1.0 - fraction + max(0.0, needed)) * WINDOW_SECONDS))
+    return _whole_seconds((1.0 - fraction + max(0.0, needed)) * WINDOW_SECONDS)
+
+
+def _whole_seconds(seconds: float) -> int:
+    """Seconds rounded up (after forgetting float noise), at least 1."""
+    return max(1, math.ceil(seconds - 1e-6))
 
 
 class RedisRateLimiter:

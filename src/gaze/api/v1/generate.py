@@ -38,11 +38,14 @@ router = APIRouter(tags=["generate"])
 
 QUEUE_FULL_RESPONSE = {
     **error_response(
-        "The queue is full (`queue_full`; nothing was queued, try again after `Retry-After` "
-        "seconds), or too many wrong API keys came from this address",
-        "queue_full",
-        "The queue is full: 998 jobs are pending, this request adds 3, and at most 1000 may be "
-        "pending (GAZE_MAX_PENDING_JOBS). Nothing was queued. Try again in about 30 s.",
+        "Nothing was queued; try again after `Retry-After` seconds. `queue_full`: the queue "
+        "is full; `daily_quota_exceeded`: the API key's images per day (any 24 hours) would be "
+        "passed; `rate_limited`: the key's requests per minute are used up; "
+        "`too_many_failed_keys`: too many wrong API keys came from this address",
+        "daily_quota_exceeded",
+        "The API key 'kitchen bot' may queue at most 100 images per day (any 24 hours); it "
+        "queued 99 in the last 24 hours and this request adds 2. Nothing was queued. Try again "
+        "in 5120 s.",
     ),
     "headers": {
         "Retry-After": {
@@ -69,6 +72,14 @@ QUEUEING_ERRORS = {
     ),
     **ERROR_RESPONSES,
     **BODY_ERROR_RESPONSES,
+    403: error_response(
+        "Invalid API key (`invalid_api_key`), a key without the generate scope "
+        '(`scope_required`), or `"priority": "high"` from a key not allowed it '
+        "(`priority_not_allowed`)",
+        "priority_not_allowed",
+        'The API key \'kitchen bot\' may not ask for "priority": "high" (its high_priority '
+        'setting is off); leave priority out or send "normal".',
+    ),
     429: QUEUE_FULL_RESPONSE,
 }
 """The answers besides 202 of a request that queues jobs (generate, compose)."""
