@@ -23,6 +23,9 @@ from gaze.jobs.fair_queue import HIGH
 from gaze.jobs.kinds import DRAFT
 from gaze.jobs.quotas import QuotaExceeded
 from gaze.jobs.store import JobStore, NewJob
+from gaze.jobs.worker import Worker
+from gaze.runtime import open_runtime
+from gaze.settings import Settings
 
 SPEC = GenerationSpec("a lighthouse", "blurry", "gaze-demo-sd15-tiny.safetensors", seed=3)
 NO_HISTORY = DurationStats({}, {}, {}, overall=2.0)
@@ -215,3 +218,26 @@ def test_concurrent_requests_of_a_key_never_pass_its_quota(database: Database) -
         thread.join(timeout=60)
     assert accepted == [2, 2, 2]
     assert len(store.pending_ids()) == 6
+
+
+def test_the_worker_sweep_puts_back_one_token_per_pending_job(tmp_path: Path) -> None:
+    runtime = open_runtime(Settings(data_dir=tmp_path / "data"))
+    try:
+        worker = Worker(runtime, embedded=True)
+        jobs = queue(runtime.jobs, "key-a", 3)  # made without tokens, as if the queue lost them
+        assert runtime.queue.queued_count() == 0
+        worker.recover()
+        assert runtime.queue.queued_job_ids() == set(jobs)
+        worker.recover()
+        assert runtime.queue.queued_count() == 3, "counted, so no second token per job"
+        runtime.queue.huey.flush()
+        for _ in range(3):
+            runtime.queue.enqueue("a token of a job cancelled long ago")
+        worker.recover()
+        assert runtime.queue.queued_count() == 3, "any token runs the next job: enough"
+        runtime.jobs.cancel_pending(jobs[:1])
+        runtime.queue.huey.flush()
+        worker.recover()
+        assert runtime.queue.queued_job_ids() == set(jobs[1:])
+    finally:
+        runtime.close()
