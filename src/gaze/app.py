@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from gaze import __version__
 from gaze.api.errors import install_error_handlers
+from gaze.api.fast_poll import JobPollFastPath
 from gaze.api.request_limits import RequestBodyLimits
 from gaze.api.schemas import install_openapi_examples
 from gaze.api.v1 import (
@@ -80,7 +81,12 @@ def create_app(runtime: Runtime, *, with_worker: bool) -> FastAPI:
         timeout=runtime.settings.body_timeout_seconds,
     )
     # added last, so it runs first: a request for a host GAZE does not answer to is not routed
-    app.add_middleware(HostCheck, allowed=AllowedHosts.for_settings(runtime.settings))
+    allowed_hosts = AllowedHosts.for_settings(runtime.settings)
+    app.add_middleware(HostCheck, allowed=allowed_hosts)
+    # outermost: polls of finished jobs answered from memory, with the same host check
+    app.add_middleware(
+        JobPollFastPath, keys=runtime.keys, poller=runtime.jobs.poller, allowed=allowed_hosts
+    )
     for module in (
         presets,
         generate,
