@@ -15,7 +15,7 @@ from sqlalchemy import update
 from devkit.services import scratch_postgres_database
 from gaze.db.connection import Database
 from gaze.db.migrate import upgrade_to_head
-from gaze.db.models import JobRow, PresetRow, ResourceRow
+from gaze.db.models import ImageRow, JobRow, PresetRow, ResourceRow
 from gaze.examples import example_library_path
 from gaze.folders.transfer import import_library_folder
 from gaze.gallery.filters import GalleryFilter
@@ -42,6 +42,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             session.execute(
                 update(PresetRow).where(PresetRow.id == "example_02").values(is_nsfw=True)
             )
+            for wordlist, nsfw in (("sfwv_lewd", True), ("sfwv_colors", False)):
+                document = {"id": wordlist, "name": wordlist, "lines": ["a"], "is_nsfw": nsfw}
+                session.add(
+                    ResourceRow(
+                        category="wordlists",
+                        id=wordlist,
+                        slug=wordlist,
+                        name=wordlist,
+                        document=document,
+                        is_nsfw=nsfw,
+                    )
+                )
         opened.dispose()
         return url
 
@@ -70,6 +82,10 @@ def _job(database: Database, owner: str | None, preset_id: str, characters: list
     return job_id
 
 
+def _pick(wildcard: str, chosen: list[str]) -> dict[str, object]:
+    return {"wildcard": wildcard, "stream": "wildcards:positive:0", "picked": chosen, "text": "a"}
+
+
 def test_safe_for_work_gallery_and_job_facts(database_url: str, tmp_path: Path) -> None:
     database = Database(database_url)
     try:
@@ -90,21 +106,46 @@ def test_safe_for_work_gallery_and_job_facts(database_url: str, tmp_path: Path) 
         naming_nsfw = image(3, preset_id="example_01", characters=["kenji_arata"])
         no_preset = image(4, preset_id=None, characters=[])
         gallery = GalleryService(database, tmp_path / "uploads", ThumbnailStore(tmp_path, tmp_path))
+        offered = image(5, preset_id=None)
+        picked = image(6, preset_id=None)
+        counted = image(7, preset_id=None)
+        offer = "{__sfwv_colors__|__sfwv_lewd__}"
+        wildcard_picks = {
+            offered: [_pick(offer, ["__sfwv_colors__"]), _pick("__sfwv_colors__", ["a"])],
+            picked: [_pick(offer, ["__sfwv_lewd__"]), _pick("__sfwv_lewd__", ["a"])],
+            counted: [_pick("{2$$__sfwv_lewd__}", ["a"])],
+        }
+        with database.session() as session:
+            for image_id, picks in wildcard_picks.items():
+                session.execute(
+                    update(ImageRow)
+                    .where(ImageRow.id == image_id)
+                    .values(resolution={"characters": [], "wildcards": picks})
+                )
 
         everything = GalleryFilter(since=START)
         every_id = [card.id for card in gallery.page(everything).items]
-        assert every_id == [no_preset, naming_nsfw, of_nsfw_preset, flagged, plain]
+        assert every_id == [
+            counted,
+            picked,
+            offered,
+            no_preset,
+            naming_nsfw,
+            of_nsfw_preset,
+            flagged,
+            plain,
+        ]
         safe = gallery.safe_for_work(everything)
         assert '"kenji_arata"' in safe.nsfw_mentions
-        assert [card.id for card in gallery.page(safe).items] == [no_preset, plain]
+        assert [card.id for card in gallery.page(safe).items] == [offered, no_preset, plain]
         for _ in range(10):
-            picked = gallery.random_image(safe)
-            assert picked is not None and picked.id in {no_preset, plain}
+            chosen = gallery.random_image(safe)
+            assert chosen is not None and chosen.id in {offered, no_preset, plain}
         aria = gallery.safe_for_work(GalleryFilter(since=START, resource="characters:aria_vale"))
         assert [card.id for card in gallery.page(aria).items] == [plain]
         assert gallery.random_image(gallery.safe_for_work(GalleryFilter(nsfw="only"))) is None
         assert gallery.is_safe_for_work(plain) and gallery.is_safe_for_work(no_preset)
-        for image_id in (flagged, of_nsfw_preset, naming_nsfw, 10**6):
+        for image_id in (flagged, of_nsfw_preset, naming_nsfw, picked, counted, 10**6):
             assert not gallery.is_safe_for_work(image_id)
 
         mine = _job(database, "key-a", "example_01", ["aria_vale"])

@@ -1,8 +1,11 @@
 """What a safe-for-work API key may see of the gallery and of the jobs' events.
 
 An image is NSFW for such a key when it is flagged NSFW, when its preset is, or when its
-resolution mentions a resource or wordlist flagged NSFW (the quoted id, or ``__name__``; a
-mention that is not a pick hides the image too: hiding one image too many is the safe side).
+resolution mentions a resource or wordlist flagged NSFW: a resource's id as a JSON string, a
+wordlist as a whole JSON string ``"__name__"`` (the pick of a ``__name__`` reference, or an
+option picked) or at the end of a counted pick over it (``{2$$__name__}``). A wildcard that
+merely offers an NSFW option it did not pick is no mention; any other mention that is not a
+pick hides the image too: hiding one image too many is the safe side.
 A job is NSFW when its preset or its image is, or its resolution mentions an NSFW item.
 Whose job it is (``api_key_id``) decides which keys see its events
 (`Principal.may_see_job_of`).
@@ -27,15 +30,18 @@ WORDLISTS = "wordlists"
 
 
 def nsfw_mentions(database: Database) -> tuple[str, ...]:
-    """The texts whose presence in an image's resolution makes it NSFW: every NSFW
-    resource's quoted id, every NSFW wordlist's ``__name__``."""
+    """The texts whose presence in an image's or job's resolution makes it NSFW (see the
+    module docstring)."""
     with database.engine.connect() as connection:
         rows = connection.execute(
             select(ResourceRow.category, ResourceRow.id).where(ResourceRow.is_nsfw.is_(True))
         ).all()
-    mentions = {
-        f"__{row.id}__" if row.category == WORDLISTS else json.dumps(row.id) for row in rows
-    }
+    mentions: set[str] = set()
+    for row in rows:
+        if row.category == WORDLISTS:
+            mentions |= {json.dumps(f"__{row.id}__"), f'$$__{row.id}__}}"'}
+        else:
+            mentions.add(json.dumps(row.id))
     return tuple(sorted(mentions))
 
 
