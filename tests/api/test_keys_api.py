@@ -233,3 +233,19 @@ def test_key_use_is_counted(admin: httpx.Client, server: GazeServer) -> None:
     assert stored["request_count"] == 3
     assert stored["last_used_at"] is not None
     assert stored["last_used_at"] >= stored["created_at"]
+
+
+def test_jobs_are_counted_for_the_key_that_queued_them(
+    admin: httpx.Client, server: GazeServer
+) -> None:
+    made = _made(admin, name=f"queues {unique_id()}", scopes=["generate"])
+    default_before = admin.get("/keys/default").json()["job_count"]
+    with _with_key(server, made["key"]) as bot:
+        queued = bot.post("/generate/example_01", json={"count": 2, "width": 64, "height": 64})
+        assert queued.status_code == 202, queued.text
+    assert admin.get(f"/keys/{made['id']}").json()["job_count"] == 2
+    by_default = admin.post("/generate/example_01", json={"width": 64, "height": 64})
+    assert by_default.status_code == 202, by_default.text
+    assert admin.get("/keys/default").json()["job_count"] >= default_before + 1
+    listed = next(key for key in admin.get("/keys").json()["keys"] if key["id"] == made["id"])
+    assert listed["job_count"] == 2

@@ -36,10 +36,10 @@ NEW_KEY_COOKIE = "gaze_new_api_key"
 NEW_NAMED_KEY_COOKIE = "gaze_new_named_key"
 """Likewise for a just-made named key."""
 SCOPE_HINTS = {
-    "read": "presets, jobs, images, events",
-    "generate": "queue, cancel and retry its own jobs (and read)",
-    "library": "write the library and presets (and read)",
-    "admin": "everything: keys, settings, every job",
+    "read": "presets, library, images, its own jobs",
+    "generate": "read, plus generate; cancel and retry its own jobs",
+    "library": "read, plus write the library, presets and images",
+    "admin": "everything: keys and every job",
 }
 
 
