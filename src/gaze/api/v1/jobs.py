@@ -45,6 +45,7 @@ from gaze.generation.options import MAX_COUNT
 from gaze.generation_spec import MAX_SEED
 from gaze.jobs import service
 from gaze.jobs.listing import DEFAULT_LIMIT, MAX_LIMIT
+from gaze.jobs.live_answers import live_answers_of
 from gaze.jobs.status import PROCESSING
 from gaze.jobs.submission import Submission
 from gaze.route_deps import RuntimeDep, runtime_of
@@ -96,11 +97,24 @@ async def get_job(job_id: str, request: Request) -> Response:
     if poller.inline:
         polled = poller.poll_on_loop(job_id)
     else:
+        # a database a round trip away: active jobs' answers from the status cache, which the
+        # job events keep current (gaze.jobs.live_answers)
+        answers = live_answers_of(runtime)
+        live = answers.cached(job_id)
+        if live is not None:
+            if not caller.may_see_job_of(live.owner_key_id):
+                raise service.JobNotFound(job_id)
+            return Response(live.body, media_type="application/json")
         polled = await run_in_threadpool(poller.poll, job_id)
     if not polled.found or not caller.may_see_job_of(polled.owner_key_id):
         raise service.JobNotFound(job_id)
     if polled.finished_json is not None:
         return Response(polled.finished_json, media_type="application/json")
+    if not poller.inline:
+        live = await run_in_threadpool(answers.build, runtime, job_id)
+        if not caller.may_see_job_of(live.owner_key_id):
+            raise service.JobNotFound(job_id)
+        return Response(live.body, media_type="application/json")
     return JSONResponse(await run_in_threadpool(_live_job, runtime, job_id, caller))
 
 
