@@ -109,6 +109,16 @@ def test_a_bad_new_key_is_a_400_naming_the_field(
     assert len(admin.get("/keys").json()["keys"]) == before, "nothing was made"
 
 
+def test_a_name_that_is_not_unicode_text_is_a_400(admin: httpx.Client) -> None:
+    answer = admin.post(
+        "/keys",
+        content=b'{"name": "\\ud800 lone", "scopes": ["read"]}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"].startswith("name:")
+
+
 def test_bodies_that_are_not_a_json_object_are_400(admin: httpx.Client) -> None:
     not_json = admin.post("/keys", content=b"{name", headers={"Content-Type": "application/json"})
     assert not_json.status_code == 400 and not_json.json()["code"] == "invalid_json"

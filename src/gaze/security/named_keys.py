@@ -84,6 +84,10 @@ def checked_name(name: object) -> str:
     name = re.sub(r"\s+", " ", name.strip())
     if len(name) > MAX_NAME_LENGTH or any(ord(char) < 32 for char in name):
         raise KeyProblem("name: at most 100 printable characters.")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON)
+        raise KeyProblem("name: not valid Unicode text.") from None
     return name
 
 
