@@ -3,13 +3,15 @@ admin key; the secret is shown once; bad fields are 400s naming them; other keys
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
 import httpx
 import pytest
 
-from devkit.server import GazeServer
+from devkit.server import GazeServer, run_gaze
+from tests.support.gaze_servers import SHARED_SERVER_ENV, ServerFactory
 from tests.support.ids import unique_id
 from tests.support.named_keys import make_key
 
@@ -259,3 +261,17 @@ def test_jobs_are_counted_for_the_key_that_queued_them(
     assert admin.get("/keys/default").json()["job_count"] >= default_before + 1
     listed = next(key for key in admin.get("/keys").json()["keys"] if key["id"] == made["id"])
     assert listed["job_count"] == 2
+
+
+def test_key_use_is_written_when_the_server_stops(gaze_server_factory: ServerFactory) -> None:
+    stopping = gaze_server_factory(name="keys_stop", env=SHARED_SERVER_ENV)
+    _, secret = make_key(stopping, "used then stopped", ["read"])
+    for _ in range(3):
+        answer = httpx.get(
+            f"{stopping.url}/api/v1/presets", headers={"X-API-Key": secret}, timeout=30
+        )
+        assert answer.status_code == 200
+    stopping.stop()  # within the 5 s before the next write-back
+    listed = run_gaze(stopping.data_dir, "apikey", "list", "--json", **stopping.env).stdout
+    stored = next(key for key in json.loads(listed)["keys"] if key["name"] == "used then stopped")
+    assert stored["request_count"] == 3 and stored["last_used_at"] is not None
