@@ -15,7 +15,7 @@ from gaze.jobs.quotas import QuotaExceeded
 from gaze.jobs.store import NewJob
 from gaze.security.caller import current_caller
 from gaze.security.principal import Principal
-from gaze.service_errors import Busy, ServiceError
+from gaze.service_errors import Busy, Forbidden, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +52,8 @@ class DailyQuotaExceeded(Busy):
         self.retry_after = exceeded.retry_after
 
 
-class PriorityNotAllowed(ServiceError):
+class PriorityNotAllowed(Forbidden):
     """`"priority": "high"` from a key not allowed it: 403."""
-
-    status = 403
 
     def __init__(self, caller: Principal) -> None:
         super().__init__(
