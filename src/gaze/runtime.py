@@ -15,7 +15,7 @@ from functools import cached_property
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from gaze.db.connection import Database
+from gaze.db.connection import Database, pool_limits
 from gaze.db.migrate import upgrade_to_head
 from gaze.engines.base import Engine
 from gaze.engines.model_lists import ModelLists
@@ -112,7 +112,7 @@ class Runtime:
 
 
 def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.resolved_database_url, pool_limits(settings))
     if migrate:
         upgrade_to_head(database.engine)
     return Runtime(
