@@ -67,9 +67,32 @@ def install_redaction(logger: logging.Logger) -> None:
             handler.addFilter(RedactApiKeys())
 
 
-def configure_logging(level: str) -> None:
+_JOB_POLL = re.compile(r"/api/v1/job/[^/?]+(?:\?.*)?")
+
+
+class QuietPolls(logging.Filter):
+    """Leaves out the access-log lines of answered job polls (`GET /api/v1/job/<id>` with
+    200 or 304): clients poll in loops, and a line per poll would bury everything else and
+    cost the hot path its log write. Failed polls are still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if not isinstance(args, tuple) or len(args) != 5:
+            return True
+        _, method, path, _, status = args
+        return not (method == "GET" and status in (200, 304) and _JOB_POLL.fullmatch(str(path)))
+
+
+def configure_logging(level: str, *, log_polls: bool = False) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     install_redaction(logging.getLogger())
+    access = logging.getLogger("uvicorn.access")
+    quiet = [existing for existing in access.filters if isinstance(existing, QuietPolls)]
+    if log_polls:
+        for existing in quiet:
+            access.removeFilter(existing)
+    elif not quiet:
+        access.addFilter(QuietPolls())
     logging.getLogger("huey").setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         description="Checkpoints the embedded engine keeps loaded; default 1 on CPU, 2 on CUDA.",
     )
     log_level: str = Field("info", description="Log level: debug, info, warning, error.")
+    log_polls: bool = Field(
+        False, description="Write an access-log line for every answered job poll too."
+    )
     url: str = Field(
         "http://127.0.0.1:5782", description="Server the `gaze generate`/`gaze jobs` client uses."
     )

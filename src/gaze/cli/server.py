@@ -21,7 +21,7 @@ def init(data_dir: DataDirOption = None) -> None:
     from gaze.setup.prepare import prepare_data_folder
 
     settings = settings_for(data_dir)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_polls=settings.log_polls)
     for line in prepare_data_folder(settings):
         typer.echo(line, err=True)
 
@@ -47,7 +47,7 @@ def serve(
     from gaze.setup.prepare import prepare_data_folder
 
     settings = settings_for(data_dir, host=host, port=port)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_polls=settings.log_polls)
     try:
         AllowedHosts.for_settings(settings)
         proxies = trusted_proxies(settings.trusted_proxies)
@@ -90,7 +90,7 @@ def worker(
     from gaze.runtime import open_runtime_when_reachable
 
     settings = settings_for(data_dir, backends=backend)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_polls=settings.log_polls)
     runtime = open_runtime_when_reachable(settings)
     try:
         Worker(runtime, embedded=False, threads=threads).run_forever()
