@@ -48,9 +48,9 @@ from gaze.jobs.status import CANCELLED, DONE, FAILED, PENDING, PROCESSING
 from gaze.webhooks.outbox import WebhookTarget, queue_deliveries
 
 MAX_ATTEMPTS = 2
+"""A job interrupted by a dying worker runs again once; the second interruption fails it."""
 CLAIM_ATTEMPTS = 100
 """Picks a worker tries while other workers keep taking the job it picked."""
-"""A job interrupted by a dying worker runs again once; the second interruption fails it."""
 
 EVENT_COLUMNS = (*POLL_COLUMNS, JobRow.webhook_url, JobRow.webhook_events)
 """What a job event carries: the polled job JSON plus where its webhooks go."""
