@@ -73,6 +73,7 @@ def settings_page(request: Request, runtime: RuntimeDep) -> HTMLResponse:
 @router.post("/settings/api-key", dependencies=[Depends(verify_csrf)])
 def regenerate_key(request: Request, runtime: RuntimeDep) -> RedirectResponse:
     key = regenerate_api_key(runtime.database)
+    runtime.keys.invalidate()  # the old key stops working at once in this process
     response = RedirectResponse("/settings#api-key", status_code=303)
     _show_once(request, response, NEW_KEY_COOKIE, key)
     return response
