@@ -18,14 +18,14 @@ from gaze.engines.local.engine import LocalEngine
 from gaze.engines.local.lora_fusing import FusedWeights
 from gaze.engines.local.lora_loading import loaded_adapter_names
 from gaze.generation_spec import GenerationSpec, LoraSpec
-from tests.engines.local.local_engine_constants import SD1_NAME, SDXL_NAME, TEST_THREADS
-
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array:DeprecationWarning",
-    "ignore:Already found a `peft_config`:UserWarning",
-    "ignore:While injecting the PEFT adapters:RuntimeWarning",
-    "ignore:The following alpha_pattern keys:RuntimeWarning",
+from tests.engines.local.local_engine_constants import (
+    LORA_LOADING_WARNINGS,
+    SD1_NAME,
+    SDXL_NAME,
+    TEST_THREADS,
 )
+
+pytestmark = LORA_LOADING_WARNINGS
 
 SPEC = GenerationSpec(
     positive="a photo of a cat",
